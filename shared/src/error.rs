@@ -1,0 +1,361 @@
+//! The one validation error type: a stable machine code, the field it
+//! concerns, and a message in English and Bahasa Indonesia.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The language a message is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// Bahasa Indonesia, the default.
+    #[default]
+    Id,
+    /// English.
+    En,
+}
+
+impl Locale {
+    /// The BCP 47 tag (`id` or `en`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Locale::Id => "id",
+            Locale::En => "en",
+        }
+    }
+
+    /// Picks a locale from a tag such as `id`, `id-ID`, `en-US`; `None` if neither.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("id") || primary.eq_ignore_ascii_case("in") {
+            Some(Locale::Id)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Locale::En)
+        } else {
+            None
+        }
+    }
+}
+
+macro_rules! error_codes {
+    ($( $variant:ident => $code:literal, $field:literal, $en:literal, $id:literal; )*) => {
+        /// Every reason an input can be rejected. The string form (`code()`) is
+        /// part of Kasir's public API and never changes meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( #[doc = $en] $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable machine code, e.g. `card_number.luhn`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The field this code concerns unless a caller names a more precise one.
+            pub const fn default_field(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $field,)* }
+            }
+
+            /// The message for a person, in the given language.
+            pub const fn message(self, locale: Locale) -> &'static str {
+                match locale {
+                    Locale::En => match self { $(ErrorCode::$variant => $en,)* },
+                    Locale::Id => match self { $(ErrorCode::$variant => $id,)* },
+                }
+            }
+
+            /// Looks a code up by its string form.
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    AmountEmpty => "amount.empty", "amount",
+        "Enter an amount.", "Masukkan jumlah.";
+    AmountFormat => "amount.format", "amount",
+        "Enter the amount in whole rupiah, e.g. 150000 or Rp150.000.",
+        "Masukkan jumlah dalam rupiah bulat, misalnya 150000 atau Rp150.000.";
+    AmountFraction => "amount.fraction", "amount",
+        "Rupiah amounts cannot have cents.", "Jumlah rupiah tidak boleh memiliki sen.";
+    AmountTooLarge => "amount.too_large", "amount",
+        "The amount is too large.", "Jumlah terlalu besar.";
+    AmountTooSmall => "amount.too_small", "amount",
+        "The amount is below the minimum.", "Jumlah di bawah batas minimum.";
+    CurrencyUnsupported => "currency.unsupported", "currency",
+        "Only IDR is supported.", "Hanya IDR yang didukung.";
+
+    CardNumberEmpty => "card_number.empty", "card_number",
+        "Enter the card number.", "Masukkan nomor kartu.";
+    CardNumberCharacters => "card_number.characters", "card_number",
+        "The card number may contain only digits.", "Nomor kartu hanya boleh berisi angka.";
+    CardNumberLength => "card_number.length", "card_number",
+        "The card number has the wrong number of digits.",
+        "Jumlah digit nomor kartu tidak sesuai.";
+    CardNumberLuhn => "card_number.luhn", "card_number",
+        "The card number is not valid; please check it.",
+        "Nomor kartu tidak valid; periksa kembali.";
+    ExpiryEmpty => "expiry.empty", "expiry",
+        "Enter the expiry date.", "Masukkan tanggal kedaluwarsa.";
+    ExpiryFormat => "expiry.format", "expiry",
+        "Enter the expiry date as MM/YY.",
+        "Masukkan tanggal kedaluwarsa dengan format BB/TT.";
+    ExpiryMonth => "expiry.month", "expiry",
+        "The expiry month must be between 01 and 12.",
+        "Bulan kedaluwarsa harus antara 01 dan 12.";
+    ExpiryPast => "expiry.past", "expiry",
+        "This card has expired.", "Kartu ini sudah kedaluwarsa.";
+    ExpiryTooFar => "expiry.too_far", "expiry",
+        "The expiry date is too far in the future.",
+        "Tanggal kedaluwarsa terlalu jauh di masa depan.";
+    CvvEmpty => "cvv.empty", "cvv",
+        "Enter the security code.", "Masukkan kode keamanan (CVV).";
+    CvvCharacters => "cvv.characters", "cvv",
+        "The security code may contain only digits.",
+        "Kode keamanan hanya boleh berisi angka.";
+    CvvLength => "cvv.length", "cvv",
+        "The security code must have 3 digits (4 for American Express).",
+        "Kode keamanan harus 3 digit (4 digit untuk American Express).";
+
+    EmailEmpty => "email.empty", "email",
+        "Enter an email address.", "Masukkan alamat email.";
+    EmailFormat => "email.format", "email",
+        "Enter a valid email address, e.g. nama@contoh.co.id.",
+        "Masukkan alamat email yang valid, misalnya nama@contoh.co.id.";
+    EmailLocalTooLong => "email.local_too_long", "email",
+        "The part before @ may have at most 64 characters.",
+        "Bagian sebelum @ maksimal 64 karakter.";
+    EmailTooLong => "email.too_long", "email",
+        "The email address may have at most 254 characters.",
+        "Alamat email maksimal 254 karakter.";
+    EmailDomain => "email.domain", "email",
+        "The part after @ is not a valid domain.",
+        "Bagian setelah @ bukan domain yang valid.";
+    PhoneEmpty => "phone.empty", "phone",
+        "Enter a phone number.", "Masukkan nomor telepon.";
+    PhoneCharacters => "phone.characters", "phone",
+        "The phone number may contain only digits, spaces, dashes and a leading +.",
+        "Nomor telepon hanya boleh berisi angka, spasi, tanda hubung, dan + di depan.";
+    PhoneCountry => "phone.country", "phone",
+        "Only Indonesian numbers (+62) are accepted.",
+        "Hanya nomor Indonesia (+62) yang diterima.";
+    PhoneFormat => "phone.format", "phone",
+        "This is not a valid Indonesian phone number.",
+        "Ini bukan nomor telepon Indonesia yang valid.";
+    PhoneLength => "phone.length", "phone",
+        "The phone number has the wrong number of digits.",
+        "Jumlah digit nomor telepon tidak sesuai.";
+    PhoneNotMobile => "phone.not_mobile", "phone",
+        "Enter a mobile number (starting with 08 or +628).",
+        "Masukkan nomor ponsel (diawali 08 atau +628).";
+    NikEmpty => "nik.empty", "nik",
+        "Enter your NIK (16-digit national identity number).",
+        "Masukkan NIK (16 digit Nomor Induk Kependudukan).";
+    NikCharacters => "nik.characters", "nik",
+        "The NIK may contain only digits.", "NIK hanya boleh berisi angka.";
+    NikLength => "nik.length", "nik",
+        "The NIK must have exactly 16 digits.", "NIK harus tepat 16 digit.";
+    NikProvince => "nik.province", "nik",
+        "The first two digits of the NIK are not a province code.",
+        "Dua digit pertama NIK bukan kode provinsi yang valid.";
+    NikRegion => "nik.region", "nik",
+        "The regency or district code in the NIK is not valid.",
+        "Kode kabupaten/kota atau kecamatan pada NIK tidak valid.";
+    NikBirthDay => "nik.birth_day", "nik",
+        "The birth day in the NIK is not valid (01-31, or 41-71 for women).",
+        "Tanggal lahir pada NIK tidak valid (01-31, atau 41-71 untuk perempuan).";
+    NikBirthMonth => "nik.birth_month", "nik",
+        "The birth month in the NIK is not valid.", "Bulan lahir pada NIK tidak valid.";
+    NikSequence => "nik.sequence", "nik",
+        "The last four digits of the NIK cannot be 0000.",
+        "Empat digit terakhir NIK tidak boleh 0000.";
+    NameEmpty => "name.empty", "name",
+        "Enter the full name.", "Masukkan nama lengkap.";
+    NameTooShort => "name.too_short", "name",
+        "The name must have at least 3 characters.", "Nama minimal 3 karakter.";
+    NameTooLong => "name.too_long", "name",
+        "The name may have at most 50 characters.", "Nama maksimal 50 karakter.";
+    NameCharacters => "name.characters", "name",
+        "The name contains characters that are not allowed.",
+        "Nama mengandung karakter yang tidak diperbolehkan.";
+    PostalCodeEmpty => "postal_code.empty", "postal_code",
+        "Enter the postal code.", "Masukkan kode pos.";
+    PostalCodeFormat => "postal_code.format", "postal_code",
+        "The postal code must be 5 digits.", "Kode pos harus 5 digit.";
+
+    ReferenceEmpty => "reference.empty", "reference",
+        "Enter the order reference.", "Masukkan referensi pesanan.";
+    ReferenceTooLong => "reference.too_long", "reference",
+        "The order reference may have at most 64 characters.",
+        "Referensi pesanan maksimal 64 karakter.";
+    ReferenceCharacters => "reference.characters", "reference",
+        "The order reference may contain only letters, digits and - _ . : /",
+        "Referensi pesanan hanya boleh berisi huruf, angka, dan - _ . : /";
+    PaymentMethodUnknown => "payment_method.unknown", "method",
+        "This payment method is not supported.", "Metode pembayaran ini tidak didukung.";
+    BankUnknown => "bank.unknown", "bank",
+        "This bank is not supported for virtual accounts.",
+        "Bank ini tidak didukung untuk virtual account.";
+    WalletUnknown => "wallet.unknown", "wallet",
+        "This e-wallet is not supported.", "E-wallet ini tidak didukung.";
+
+    QrisEmpty => "qris.empty", "qris",
+        "The QRIS payload is empty.", "Data QRIS kosong.";
+    QrisTooLong => "qris.too_long", "qris",
+        "The QRIS payload is longer than 512 characters.",
+        "Data QRIS lebih dari 512 karakter.";
+    QrisCharacters => "qris.characters", "qris",
+        "The QRIS payload contains characters that are not allowed.",
+        "Data QRIS mengandung karakter yang tidak diperbolehkan.";
+    QrisTlv => "qris.tlv", "qris",
+        "The QRIS payload is not a valid sequence of tag-length-value fields.",
+        "Data QRIS bukan rangkaian tag-panjang-nilai yang valid.";
+    QrisFormat => "qris.format", "qris",
+        "The QRIS payload must start with payload format 01 (000201).",
+        "Data QRIS harus diawali format 01 (000201).";
+    QrisCrcMissing => "qris.crc_missing", "qris",
+        "The QRIS payload does not end with a CRC field (6304).",
+        "Data QRIS tidak diakhiri kolom CRC (6304).";
+    QrisCrc => "qris.crc", "qris",
+        "The QRIS checksum (CRC) does not match; the code is damaged.",
+        "Checksum QRIS (CRC) tidak cocok; kode rusak.";
+    QrisMissingField => "qris.missing_field", "qris",
+        "The QRIS payload lacks a required field (merchant account, category, currency, country, name or city).",
+        "Data QRIS tidak memiliki kolom wajib (akun merchant, kategori, mata uang, negara, nama, atau kota).";
+    QrisTemplate => "qris.template", "qris",
+        "A merchant account template in the QRIS payload lacks its identifier.",
+        "Templat akun merchant pada data QRIS tidak memiliki pengenal.";
+    QrisPointOfInitiation => "qris.point_of_initiation", "qris",
+        "The QRIS payload is neither static (11) nor dynamic (12).",
+        "Data QRIS bukan statis (11) maupun dinamis (12).";
+    QrisCurrency => "qris.currency", "qris",
+        "The QRIS payload is not in rupiah (currency 360, country ID).",
+        "Data QRIS bukan dalam rupiah (mata uang 360, negara ID).";
+    QrisAmount => "qris.amount", "qris",
+        "The amount in the QRIS payload is not valid.",
+        "Jumlah pada data QRIS tidak valid.";
+    QrisFieldTooLong => "qris.field_too_long", "qris",
+        "A value is too long for a QRIS payload (merchant name 25, city 15, other fields 99 characters).",
+        "Nilai terlalu panjang untuk data QRIS (nama merchant 25, kota 15, kolom lain 99 karakter).";
+}
+
+/// An input was rejected. Carries a stable code, the field it concerns, and
+/// messages in both languages. Never carries the rejected value itself, so it
+/// can be logged and returned without leaking card data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    code: ErrorCode,
+    field: Cow<'static, str>,
+}
+
+impl ValidationError {
+    /// A rejection for the code's default field.
+    pub const fn new(code: ErrorCode) -> Self {
+        ValidationError { code, field: Cow::Borrowed(code.default_field()) }
+    }
+
+    /// The same rejection re-scoped to a more precise field, e.g. `customer.email`.
+    #[must_use]
+    pub fn at(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.field = field.into();
+        self
+    }
+
+    /// The stable machine code, e.g. `card_number.luhn`.
+    pub const fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+
+    /// The code as an enum, for exhaustive handling.
+    pub const fn kind(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The field the rejection concerns.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The message in the given language.
+    pub const fn message(&self, locale: Locale) -> &'static str {
+        self.code.message(locale)
+    }
+
+    /// The English message.
+    pub const fn message_en(&self) -> &'static str {
+        self.code.message(Locale::En)
+    }
+
+    /// The Bahasa Indonesia message.
+    pub const fn message_id(&self) -> &'static str {
+        self.code.message(Locale::Id)
+    }
+}
+
+impl From<ErrorCode> for ValidationError {
+    fn from(code: ErrorCode) -> Self {
+        ValidationError::new(code)
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.field, self.message_en(), self.code())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Shorthand used by every parser in this crate.
+pub(crate) fn reject<T>(code: ErrorCode) -> Result<T, ValidationError> {
+    Err(ValidationError::new(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_is_unique_namespaced_and_translated() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            let (prefix, rest) = s.split_once('.').expect("namespaced code");
+            assert!(!prefix.is_empty() && !rest.is_empty());
+            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'));
+            let en = code.message(Locale::En);
+            let id = code.message(Locale::Id);
+            assert!(!en.is_empty() && !id.is_empty());
+            assert_ne!(en, id, "{s} is not translated");
+            assert_eq!(ErrorCode::from_code(s), Some(*code));
+        }
+    }
+
+    #[test]
+    fn at_rescopes_the_field_and_display_never_needs_the_value() {
+        let e = ValidationError::new(ErrorCode::EmailFormat).at("customer.email");
+        assert_eq!(e.field(), "customer.email");
+        assert_eq!(e.code(), "email.format");
+        assert_eq!(e.to_string(), format!("customer.email: {} (email.format)", e.message_en()));
+    }
+
+    #[test]
+    fn locale_from_browser_tags() {
+        assert_eq!(Locale::from_tag("id-ID"), Some(Locale::Id));
+        assert_eq!(Locale::from_tag("en_US"), Some(Locale::En));
+        assert_eq!(Locale::from_tag("in"), Some(Locale::Id));
+        assert_eq!(Locale::from_tag("fr"), None);
+        assert_eq!(Locale::from_tag(""), None);
+    }
+}

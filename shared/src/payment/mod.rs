@@ -1,0 +1,12 @@
+//! Payments: methods, the order reference, and the status state machine.
+
+mod method;
+mod reference;
+mod status;
+
+pub use method::{Bank, PaymentMethod, PaymentMethodKind, Wallet};
+pub use reference::OrderReference;
+pub use status::{
+    AttemptStatus, PaymentStatus, SessionStatus, StatusSource, Transition, TransitionError,
+    TransitionRejection,
+};

@@ -1,0 +1,152 @@
+use proptest::prelude::*;
+
+use super::*;
+use PaymentStatus as P;
+use StatusSource as S;
+
+const SOURCES: [StatusSource; 6] =
+    [S::ProviderResponse, S::Timeout, S::Webhook, S::Inquiry, S::Expiry, S::Cancellation];
+
+#[test]
+fn final_attempt_states_never_change() {
+    for from in P::ALL.into_iter().filter(|s| s.is_final()) {
+        for to in P::ALL {
+            for source in SOURCES {
+                let result = from.transition(to, source);
+                if from == to {
+                    assert_eq!(result, Ok(Transition::Unchanged));
+                } else {
+                    assert_eq!(result.unwrap_err().reason, TransitionRejection::Final, "{from}->{to}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_is_settled_only_by_the_provider() {
+    for to in [P::Succeeded, P::Failed, P::Processing, P::RequiresAction, P::Expired, P::Cancelled] {
+        for source in [S::ProviderResponse, S::Timeout, S::Expiry, S::Cancellation] {
+            let err = P::Unknown.transition(to, source).unwrap_err();
+            assert_eq!(err.reason, TransitionRejection::UnknownNeedsProvider, "{to} by {source:?}");
+        }
+    }
+    assert_eq!(P::Unknown.transition(P::Succeeded, S::Webhook), Ok(Transition::Changed(P::Succeeded)));
+    assert_eq!(P::Unknown.transition(P::Failed, S::Inquiry), Ok(Transition::Changed(P::Failed)));
+}
+
+#[test]
+fn a_timeout_makes_an_attempt_unknown_never_failed() {
+    assert_eq!(P::Processing.transition(P::Unknown, S::Timeout), Ok(Transition::Changed(P::Unknown)));
+    for to in [P::Failed, P::Succeeded, P::Expired, P::Cancelled, P::RequiresAction] {
+        assert_eq!(
+            P::Processing.transition(to, S::Timeout).unwrap_err().reason,
+            TransitionRejection::WrongSource
+        );
+    }
+}
+
+#[test]
+fn the_happy_paths() {
+    assert_eq!(
+        P::Processing.transition(P::RequiresAction, S::ProviderResponse),
+        Ok(Transition::Changed(P::RequiresAction))
+    );
+    assert_eq!(
+        P::RequiresAction.transition(P::Processing, S::Webhook),
+        Ok(Transition::Changed(P::Processing))
+    );
+    assert_eq!(P::RequiresAction.transition(P::Succeeded, S::Webhook), Ok(Transition::Changed(P::Succeeded)));
+    assert_eq!(P::RequiresAction.transition(P::Expired, S::Expiry), Ok(Transition::Changed(P::Expired)));
+    assert_eq!(
+        P::Processing.transition(P::Cancelled, S::Cancellation),
+        Ok(Transition::Changed(P::Cancelled))
+    );
+    // Kasir's own clock and the merchant cannot invent a payment outcome.
+    assert_eq!(
+        P::Processing.transition(P::Succeeded, S::Expiry).unwrap_err().reason,
+        TransitionRejection::WrongSource
+    );
+    assert_eq!(
+        P::Processing.transition(P::Failed, S::Cancellation).unwrap_err().reason,
+        TransitionRejection::WrongSource
+    );
+}
+
+#[test]
+fn sessions() {
+    use SessionStatus as Ss;
+    assert_eq!(
+        Ss::Open.transition(Ss::Processing, S::ProviderResponse),
+        Ok(Transition::Changed(Ss::Processing))
+    );
+    assert_eq!(Ss::Processing.transition(Ss::Open, S::Webhook), Ok(Transition::Changed(Ss::Open)));
+    assert_eq!(
+        Ss::Processing.transition(Ss::Expired, S::Expiry).unwrap_err().reason,
+        TransitionRejection::NotAllowed
+    );
+    assert_eq!(
+        Ss::Open.transition(Ss::Expired, S::Webhook).unwrap_err().reason,
+        TransitionRejection::WrongSource
+    );
+    assert_eq!(
+        Ss::Succeeded.transition(Ss::Open, S::Webhook).unwrap_err().reason,
+        TransitionRejection::NotAllowed
+    );
+    assert_eq!(
+        Ss::Succeeded.transition(Ss::Refunded, S::ProviderResponse),
+        Ok(Transition::Changed(Ss::Refunded))
+    );
+    assert_eq!(
+        Ss::Refunded.transition(Ss::Succeeded, S::Webhook).unwrap_err().reason,
+        TransitionRejection::Final
+    );
+    assert!(
+        Ss::Open.accepts_attempts()
+            && !Ss::Processing.accepts_attempts()
+            && !Ss::Succeeded.accepts_attempts()
+    );
+    assert_eq!(Ss::after_attempt(P::Unknown), Ss::Processing);
+    assert_eq!(Ss::after_attempt(P::Failed), Ss::Open);
+    for s in Ss::ALL {
+        assert_eq!(Ss::from_wire(s.as_str()), Some(s));
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+    }
+    for s in P::ALL {
+        assert_eq!(P::from_wire(s.as_str()), Some(s));
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+    }
+}
+
+fn any_status() -> impl Strategy<Value = PaymentStatus> {
+    prop::sample::select(P::ALL.to_vec())
+}
+
+fn any_source() -> impl Strategy<Value = StatusSource> {
+    prop::sample::select(SOURCES.to_vec())
+}
+
+proptest! {
+    /// Any sequence of reports, applied as the server would (refusals ignored):
+    /// once final, the status is fixed; unknown is left only by provider word.
+    #[test]
+    fn random_report_sequences_respect_the_rules(reports in prop::collection::vec((any_status(), any_source()), 0..40)) {
+        let mut status = P::Processing;
+        let mut final_seen: Option<PaymentStatus> = None;
+        for (to, source) in reports {
+            let before = status;
+            if let Ok(Transition::Changed(next)) = status.transition(to, source) {
+                status = next;
+            }
+            if let Some(f) = final_seen {
+                prop_assert_eq!(status, f);
+            }
+            if before == P::Unknown && status != P::Unknown {
+                prop_assert!(matches!(source, S::Webhook | S::Inquiry));
+            }
+            if status.is_final() {
+                final_seen = Some(status);
+            }
+        }
+    }
+}
