@@ -1,1 +1,37 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's two commands and their helpers.
+//!
+//! - `serve`: build and run the server (prints the URLs).
+//! - `test`: everything CI runs: formatting, clippy, every test, and the
+//!   wasm32 build of the shared crate and the widget.
+
+mod run;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <serve|test>
+
+  serve   build and run the Kasir server on http://127.0.0.1:8080
+  test    fmt check, clippy -D warnings, all tests, wasm32 checks";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => run::test(),
+        Some("serve") => run::serve(&args[1..]),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,58 @@
+use kasir_shared::ValidationError;
+use kasir_shared::card::{CardNumberInput, CardNumberState, Cvv, Expiry, format_card_number, format_expiry};
+use kasir_shared::customer::FullName;
+use kasir_shared::{ErrorCode, Locale};
+use leptos::prelude::*;
+
+use super::Field;
+use crate::i18n::texts;
+
+/// Card number, expiry, security code and name, each checked as typed with
+/// the same parsers the server runs. Errors appear once a field is left,
+/// or at once when the input can no longer become valid.
+#[component]
+pub fn CardForm(locale: ReadSignal<Locale>) -> impl IntoView {
+    let number = RwSignal::new(String::new());
+    let expiry = RwSignal::new(String::new());
+    let cvv = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let touched = [RwSignal::new(false), RwSignal::new(false), RwSignal::new(false), RwSignal::new(false)];
+
+    let assessed = Memo::new(move |_| CardNumberInput::assess(&number.get(), touched[0].get()));
+    let brand = move || assessed.get().brand;
+    let number_error = Signal::derive(move || match assessed.get().state {
+        CardNumberState::Invalid(e) => Some(e),
+        CardNumberState::Empty if touched[0].get() => Some(ValidationError::new(ErrorCode::CardNumberEmpty)),
+        CardNumberState::Empty | CardNumberState::Incomplete | CardNumberState::Complete => None,
+    });
+    let expiry_error =
+        Signal::derive(move || touched[1].get().then(|| Expiry::parse(&expiry.get()).err()).flatten());
+    let cvv_error =
+        Signal::derive(move || touched[2].get().then(|| Cvv::parse(&cvv.get(), brand()).err()).flatten());
+    let name_error =
+        Signal::derive(move || touched[3].get().then(|| FullName::parse(&name.get()).err()).flatten());
+    let keep_digits: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(4).collect();
+    let keep: fn(&str) -> String = str::to_owned;
+    let t = move || texts(locale.get());
+
+    view! {
+        <form class="kasir-card" novalidate=true on:submit=|ev| ev.prevent_default()>
+            <Field id="card-number" label=Signal::derive(move || t().card_number) value=number
+                format=format_card_number error=number_error touched=touched[0] locale=locale
+                autocomplete="cc-number" inputmode="numeric" />
+            <span class="kasir-brand" data-testid="card-brand">{move || brand().display_name()}</span>
+            <div class="kasir-row">
+                <Field id="card-expiry" label=Signal::derive(move || t().expiry) value=expiry
+                    format=format_expiry error=expiry_error touched=touched[1] locale=locale
+                    autocomplete="cc-exp" inputmode="numeric"
+                    placeholder=Signal::derive(move || t().expiry_placeholder) />
+                <Field id="card-cvv" label=Signal::derive(move || t().cvv) value=cvv
+                    format=keep_digits error=cvv_error touched=touched[2] locale=locale
+                    autocomplete="cc-csc" inputmode="numeric" />
+            </div>
+            <Field id="card-name" label=Signal::derive(move || t().holder_name) value=name
+                format=keep error=name_error touched=touched[3] locale=locale
+                autocomplete="cc-name" />
+        </form>
+    }
+}

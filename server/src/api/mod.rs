@@ -1,0 +1,12 @@
+//! HTTP routes. Each resource module exposes `router()`.
+
+mod health;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every route of the server.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(health::router())
+}

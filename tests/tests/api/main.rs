@@ -1,0 +1,7 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may panic: that is how they fail.
+
+//! Black-box tests of the real server over HTTP: one binary, `spawn_app()`
+//! starts the server on port 0.
+
+mod health;
+mod helpers;
