@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use kasir_shared::secret::SecretString;
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -12,6 +14,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// A merchant: who may use the merchant API, and with which key.
+#[derive(Debug, Clone)]
+pub struct MerchantConfig {
+    /// Stable id, e.g. `demo`.
+    pub id: String,
+    /// Name shown to shoppers.
+    pub display_name: String,
+    /// The `sk_…` secret key (masked in `Debug`).
+    pub secret_key: SecretString,
+}
+
 /// The server's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -19,6 +32,12 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Log format.
     pub log_format: LogFormat,
+    /// The URL shoppers reach Kasir at (for hosted-page links).
+    pub public_url: String,
+    /// `sqlite://data/kasir.db?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// The merchants.
+    pub merchants: Vec<MerchantConfig>,
 }
 
 /// A configuration value could not be used.
@@ -36,12 +55,20 @@ pub enum ConfigError {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), log_format: LogFormat::Pretty }
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Pretty,
+            public_url: "http://127.0.0.1:8080".into(),
+            database_url: "sqlite://data/kasir.db?mode=rwc".into(),
+            merchants: Vec::new(),
+        }
     }
 }
 
 impl Config {
-    /// The defaults, overridden by `KASIR_LISTEN` and `KASIR_LOG_FORMAT`.
+    /// The defaults, overridden by `KASIR_LISTEN`, `KASIR_LOG_FORMAT`,
+    /// `KASIR_PUBLIC_URL`, `KASIR_DATABASE_URL`, and one merchant from
+    /// `KASIR_MERCHANT_ID` + `KASIR_MERCHANT_SECRET_KEY` (+ `KASIR_MERCHANT_NAME`).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -66,6 +93,23 @@ impl Config {
                 }
             };
         }
+        config.public_url = match lookup("KASIR_PUBLIC_URL") {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", config.listen),
+        };
+        if let Some(url) = lookup("KASIR_DATABASE_URL") {
+            config.database_url = url;
+        }
+        if let (Some(id), Some(key)) = (lookup("KASIR_MERCHANT_ID"), lookup("KASIR_MERCHANT_SECRET_KEY")) {
+            if !key.starts_with("sk_") || key.len() < 24 {
+                return Err(ConfigError::Invalid {
+                    name: "KASIR_MERCHANT_SECRET_KEY",
+                    reason: "expected sk_ followed by at least 21 characters".into(),
+                });
+            }
+            let display_name = lookup("KASIR_MERCHANT_NAME").unwrap_or_else(|| id.clone());
+            config.merchants.push(MerchantConfig { id, display_name, secret_key: SecretString::new(key) });
+        }
         Ok(config)
     }
 }
@@ -84,6 +128,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.public_url, "http://127.0.0.1:0");
         let err = Config::from_lookup(|n| (n == "KASIR_LISTEN").then(|| "nope".into())).unwrap_err();
         assert!(err.to_string().starts_with("KASIR_LISTEN is not valid"));
     }

@@ -4,7 +4,13 @@
 //! the real thing on port 0; `main.rs` only reads configuration and runs it.
 
 pub mod api;
+pub mod auth;
 pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod payments;
+pub mod store;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -14,11 +20,24 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
+    /// The listen address could not be bound.
+    #[error("listen: {0}")]
+    Bind(#[from] std::io::Error),
+}
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The configuration the server started with.
     pub config: std::sync::Arc<Config>,
+    /// The database.
+    pub store: store::Store,
 }
 
 /// The whole HTTP application.
@@ -34,10 +53,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the configured address (port 0 picks a free port).
-    pub async fn bind(config: Config) -> std::io::Result<Server> {
+    /// Connects the store (running migrations) and binds the configured
+    /// address (port 0 picks a free port).
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let store = store::Store::connect(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen).await?;
-        Ok(Server { listener, state: AppState { config: std::sync::Arc::new(config) } })
+        Ok(Server { listener, state: AppState { config: std::sync::Arc::new(config), store } })
     }
 
     /// The address actually bound.

@@ -1,10 +1,13 @@
 //! `kasir-server`: reads configuration from the environment and serves.
 
+use kasir_server::config::MerchantConfig;
+use kasir_server::ids::random_token;
 use kasir_server::{Config, Server, shutdown_signal, telemetry};
+use kasir_shared::secret::SecretString;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("kasir: {e}");
@@ -12,16 +15,35 @@ async fn main() -> std::process::ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    // With no merchant configured, run a demo merchant with a fresh test key,
+    // printed once here (never logged).
+    let demo_key = config.merchants.is_empty().then(|| format!("sk_test_{}", random_token(32)));
+    if let Some(key) = &demo_key {
+        config.merchants.push(MerchantConfig {
+            id: "demo".into(),
+            display_name: "Toko Demo Kasir".into(),
+            secret_key: SecretString::new(key.clone()),
+        });
+    }
+    let public_url = config.public_url.clone();
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "cannot bind the listen address");
+            tracing::error!(error = %e, "cannot start");
             return std::process::ExitCode::from(1);
         }
     };
     if let Ok(addr) = server.local_addr() {
         tracing::info!(%addr, "Kasir is listening");
         println!("Kasir is listening on http://{addr}  (health: http://{addr}/healthz)");
+    }
+    if let Some(key) = demo_key {
+        println!("\nDemo merchant \"demo\" (new key every start; set KASIR_MERCHANT_ID and");
+        println!("KASIR_MERCHANT_SECRET_KEY to keep one):\n  secret key: {key}");
+        println!("  try: curl -s {public_url}/v1/checkout_sessions -H 'Authorization: Bearer {key}' \\");
+        println!(
+            "         -H 'Content-Type: application/json' -d '{{\"amount\":150000,\"reference\":\"INV-1\"}}'"
+        );
     }
     match server.run_until(shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

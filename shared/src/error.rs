@@ -41,8 +41,8 @@ impl Locale {
 
 macro_rules! error_codes {
     ($( $variant:ident => $code:literal, $field:literal, $en:literal, $id:literal; )*) => {
-        /// Every reason an input can be rejected. The string form (`code()`) is
-        /// part of Kasir's public API and never changes meaning.
+        /// Every error Kasir reports: input rejections and API errors. The
+        /// string form (`code()`) is part of the public API and never changes meaning.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorCode {
@@ -207,6 +207,47 @@ error_codes! {
         "Bank ini tidak didukung untuk virtual account.";
     WalletUnknown => "wallet.unknown", "wallet",
         "This e-wallet is not supported.", "E-wallet ini tidak didukung.";
+
+    RequestMalformed => "request.malformed", "body",
+        "The request body is not valid JSON of the expected shape.",
+        "Isi permintaan bukan JSON yang valid dengan bentuk yang diharapkan.";
+    RequestMissingField => "request.missing_field", "body",
+        "A required field is missing.", "Kolom wajib tidak ada.";
+    AuthMissing => "auth.missing", "authorization",
+        "Send your secret key as 'Authorization: Bearer sk_...'.",
+        "Kirim kunci rahasia Anda sebagai 'Authorization: Bearer sk_...'.";
+    AuthInvalid => "auth.invalid", "authorization",
+        "The key is not valid.", "Kunci tidak valid.";
+    ResourceNotFound => "resource.not_found", "id",
+        "No such object.", "Objek tidak ditemukan.";
+    IdempotencyKeyReused => "idempotency_key.reused", "idempotency_key",
+        "This Idempotency-Key was already used with a different request.",
+        "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.";
+    IdempotencyKeyInvalid => "idempotency_key.invalid", "idempotency_key",
+        "The Idempotency-Key must be 1-255 visible ASCII characters.",
+        "Idempotency-Key harus 1-255 karakter ASCII yang terlihat.";
+    ExpiresInRange => "expires_in.range", "expires_in",
+        "expires_in must be between 300 and 86400 seconds.",
+        "expires_in harus antara 300 dan 86400 detik.";
+    PaymentMethodsEmpty => "payment_methods.empty", "payment_methods",
+        "Allow at least one payment method.", "Izinkan setidaknya satu metode pembayaran.";
+    MetadataTooLarge => "metadata.too_large", "metadata",
+        "metadata may have at most 20 keys of 40 characters and values of 500 characters.",
+        "metadata maksimal 20 kunci (40 karakter) dengan nilai maksimal 500 karakter.";
+    UrlInvalid => "url.invalid", "return_url",
+        "Enter an absolute http or https URL.", "Masukkan URL http atau https yang lengkap.";
+    DescriptionTooLong => "description.too_long", "description",
+        "The description may have at most 500 characters.", "Deskripsi maksimal 500 karakter.";
+    LocaleUnsupported => "locale.unsupported", "locale",
+        "locale must be id or en.", "locale harus id atau en.";
+    PaginationLimit => "pagination.limit", "limit",
+        "limit must be between 1 and 100.", "limit harus antara 1 dan 100.";
+    ServiceUnavailable => "service.unavailable", "",
+        "Kasir cannot reach its database right now; try again shortly.",
+        "Kasir tidak dapat menjangkau basis datanya saat ini; coba lagi sebentar lagi.";
+    Internal => "internal.error", "",
+        "Something went wrong on our side. It has been logged.",
+        "Terjadi kesalahan di pihak kami. Kesalahan ini telah dicatat.";
 
     QrisEmpty => "qris.empty", "qris",
         "The QRIS payload is empty.", "Data QRIS kosong.";

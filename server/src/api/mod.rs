@@ -1,6 +1,7 @@
 //! HTTP routes. Each resource module exposes `router()`.
 
 mod health;
+mod sessions;
 
 use axum::Router;
 
@@ -8,5 +9,5 @@ use crate::AppState;
 
 /// Every route of the server.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router())
+    Router::new().merge(health::router()).merge(sessions::router())
 }

@@ -1,0 +1,77 @@
+//! The server's one public error type. Every variant answers with
+//! `{"error":{"code","message","message_id","field"}}`; 5xx never say more
+//! than "internal" or "service.unavailable" (details go to the log).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kasir_shared::api::{ApiError as WireError, ErrorResponse};
+use kasir_shared::{ErrorCode, ValidationError};
+
+use crate::store::StoreError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is unusable (bad JSON, bad query, bad header): 400.
+    #[error("bad request: {0}")]
+    BadRequest(ValidationError),
+    /// Well-formed, but a value is not acceptable: 422.
+    #[error("unprocessable: {0}")]
+    Unprocessable(ValidationError),
+    /// No or wrong credentials: 401.
+    #[error("unauthorized: {0:?}")]
+    Unauthorized(ErrorCode),
+    /// No such object for this caller: 404.
+    #[error("not found")]
+    NotFound,
+    /// Idempotency key reused with another request: 409.
+    #[error("idempotency key reused")]
+    IdempotencyConflict,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    fn status_and_error(&self) -> (StatusCode, ValidationError) {
+        match self {
+            ApiError::BadRequest(e) => (StatusCode::BAD_REQUEST, e.clone()),
+            ApiError::Unprocessable(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.clone()),
+            ApiError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, ValidationError::new(*code)),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, ValidationError::new(ErrorCode::ResourceNotFound)),
+            ApiError::IdempotencyConflict => {
+                (StatusCode::CONFLICT, ValidationError::new(ErrorCode::IdempotencyKeyReused))
+            }
+            ApiError::Store(StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ValidationError::new(ErrorCode::ServiceUnavailable))
+            }
+            ApiError::Store(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, ValidationError::new(ErrorCode::Internal))
+            }
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Unprocessable(e)
+    }
+}
+
+/// The JSON error body for a validation error, with an empty field left out.
+pub fn error_body(e: &ValidationError) -> ErrorResponse {
+    let mut wire = WireError::from(e);
+    wire.field = wire.field.filter(|f| !f.is_empty());
+    ErrorResponse { error: wire }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.status_and_error();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (status, Json(error_body(&error))).into_response()
+    }
+}

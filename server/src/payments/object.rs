@@ -1,0 +1,70 @@
+//! The checkout session as the API shows it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::store::{SessionRow, StoreError};
+
+/// `{"object":"checkout_session", ...}`. Times are Unix seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionObject {
+    /// `cs_…`.
+    pub id: String,
+    /// Always `checkout_session`.
+    pub object: &'static str,
+    /// Session status.
+    pub status: String,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// `IDR`.
+    pub currency: String,
+    /// The merchant's order id.
+    pub reference: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Allowed methods.
+    pub payment_methods: Vec<String>,
+    /// Customer details given at creation.
+    pub customer: serde_json::Value,
+    /// Return URL.
+    pub return_url: Option<String>,
+    /// `id` or `en`.
+    pub locale: String,
+    /// Metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// The widget's credential for this session.
+    pub client_secret: String,
+    /// The hosted payment page.
+    pub url: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl SessionObject {
+    /// Builds the API object from a stored row.
+    pub fn from_row(row: SessionRow, public_url: &str) -> Result<SessionObject, StoreError> {
+        let corrupt =
+            |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what} of {}: {e}", row.id));
+        Ok(SessionObject {
+            url: format!("{public_url}/pay/{}", row.id),
+            object: "checkout_session",
+            payment_methods: serde_json::from_str(&row.payment_methods).map_err(|e| corrupt("methods", e))?,
+            customer: serde_json::from_str(&row.customer).map_err(|e| corrupt("customer", e))?,
+            metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?,
+            created_at: row.created_at / 1000,
+            expires_at: row.expires_at / 1000,
+            id: row.id,
+            status: row.status,
+            amount: row.amount,
+            currency: row.currency,
+            reference: row.reference,
+            description: row.description,
+            return_url: row.return_url,
+            locale: row.locale,
+            client_secret: row.client_secret,
+        })
+    }
+}

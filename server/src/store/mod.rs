@@ -1,0 +1,96 @@
+//! Durable state through sqlx's `Any` driver: one code path for SQLite (the
+//! embedded default, WAL mode) and PostgreSQL (scale-out). The SQL is kept
+//! portable: `$n` parameters, BIGINT milliseconds, TEXT JSON.
+
+mod idempotency;
+mod sessions;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
+pub use sessions::{SessionPage, SessionRow};
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A value could not be encoded or decoded as JSON.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row holds something this version cannot read.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// The database behind Kasir.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects to `sqlite://path?mode=rwc` or `postgres://…` and runs migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && let Some(dir) = sqlite_parent_dir(url) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Corrupt(format!("cannot create {dir}: {e}")))?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        if sqlite {
+            // WAL persists in the file: readers never block the writer.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// The directory of a `sqlite://dir/file.db?...` URL, if it names one.
+fn sqlite_parent_dir(url: &str) -> Option<&str> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next()?;
+    let dir = &path[..path.rfind('/')?];
+    (!dir.is_empty() && path != ":memory:").then_some(dir)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
