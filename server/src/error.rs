@@ -25,6 +25,9 @@ pub enum ApiError {
     /// No such object for this caller: 404.
     #[error("not found")]
     NotFound,
+    /// The request conflicts with the object's state: 409.
+    #[error("conflict: {0:?}")]
+    Conflict(ErrorCode),
     /// Idempotency key reused with another request: 409.
     #[error("idempotency key reused")]
     IdempotencyConflict,
@@ -40,6 +43,10 @@ impl ApiError {
             ApiError::Unprocessable(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.clone()),
             ApiError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, ValidationError::new(*code)),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ValidationError::new(ErrorCode::ResourceNotFound)),
+            ApiError::Conflict(code) => (StatusCode::CONFLICT, ValidationError::new(*code)),
+            ApiError::Store(StoreError::Conflict) => {
+                (StatusCode::CONFLICT, ValidationError::new(ErrorCode::SessionConflict))
+            }
             ApiError::IdempotencyConflict => {
                 (StatusCode::CONFLICT, ValidationError::new(ErrorCode::IdempotencyKeyReused))
             }

@@ -240,6 +240,12 @@ error_codes! {
         "The description may have at most 500 characters.", "Deskripsi maksimal 500 karakter.";
     LocaleUnsupported => "locale.unsupported", "locale",
         "locale must be id or en.", "locale harus id atau en.";
+    SessionNotCancellable => "session.not_cancellable", "id",
+        "Only an open session, or one waiting for the shopper, can be cancelled.",
+        "Hanya sesi yang masih terbuka atau menunggu pembeli yang dapat dibatalkan.";
+    SessionConflict => "session.conflict", "id",
+        "The session changed at the same moment; retry the request.",
+        "Sesi berubah pada saat yang sama; ulangi permintaan.";
     PaginationLimit => "pagination.limit", "limit",
         "limit must be between 1 and 100.", "limit harus antara 1 dan 100.";
     ServiceUnavailable => "service.unavailable", "",

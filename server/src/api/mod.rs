@@ -1,5 +1,6 @@
 //! HTTP routes. Each resource module exposes `router()`.
 
+mod events;
 mod health;
 mod sessions;
 
@@ -9,5 +10,5 @@ use crate::AppState;
 
 /// Every route of the server.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(sessions::router())
+    Router::new().merge(health::router()).merge(sessions::router()).merge(events::router())
 }

@@ -3,9 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use kasir_shared::payment::SessionStatus;
+use kasir_shared::payment::{SessionStatus, StatusSource};
 use kasir_shared::{ErrorCode, ValidationError};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -16,13 +16,16 @@ use crate::error::ApiError;
 use crate::extract::{AppJson, AppQuery};
 use crate::ids::{new_id, random_token};
 use crate::payments::{CreateSessionRequest, NewSession, SessionObject};
-use crate::store::{IdempotencyOutcome, IdempotentRequest, SessionRow, StoredResponse, now_ms};
+use crate::store::{
+    IdempotencyOutcome, IdempotentRequest, SessionRow, SessionTransition, StoreError, StoredResponse, now_ms,
+};
 
 /// `/v1/checkout_sessions` and `/v1/checkout_sessions/{id}`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/checkout_sessions", get(list).post(create))
         .route("/v1/checkout_sessions/{id}", get(retrieve))
+        .route("/v1/checkout_sessions/{id}/cancel", post(cancel))
 }
 
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
@@ -105,11 +108,58 @@ async fn retrieve(
     Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
 }
 
+/// Cancels an open session (or one waiting for the shopper). Cancelling a
+/// cancelled session again returns it unchanged; a session that is paid,
+/// expired or has an attempt in flight is `409 session.not_cancellable`.
+async fn cancel(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<SessionObject>, ApiError> {
+    let public_url = state.config.public_url.clone();
+    let snapshot = move |row: &SessionRow| -> Result<String, StoreError> {
+        Ok(serde_json::to_string(&SessionObject::from_row(row.clone(), &public_url)?)?)
+    };
+    let outcome = state
+        .store
+        .transition_session(
+            &merchant.id,
+            &id,
+            SessionStatus::Cancelled,
+            StatusSource::Cancellation,
+            &snapshot,
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match outcome {
+        SessionTransition::Changed(row, event) => {
+            tracing::info!(session = %row.id, event = %event.id, "session cancelled");
+            Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
+        }
+        SessionTransition::Unchanged(row) => {
+            Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
+        }
+        SessionTransition::Refused(..) => Err(ApiError::Conflict(ErrorCode::SessionNotCancellable)),
+    }
+}
+
 /// `?limit=&starting_after=`.
 #[derive(Debug, Deserialize)]
-struct ListQuery {
-    limit: Option<u32>,
-    starting_after: Option<String>,
+pub(super) struct ListQuery {
+    pub(super) limit: Option<u32>,
+    pub(super) starting_after: Option<String>,
+}
+
+impl ListQuery {
+    /// The page size, 1-100 (default 10), or `400 pagination.limit`.
+    pub(super) fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.limit.unwrap_or(10);
+        if (1..=100).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::BadRequest(ValidationError::new(ErrorCode::PaginationLimit)))
+        }
+    }
 }
 
 async fn list(
@@ -117,10 +167,7 @@ async fn list(
     Merchant(merchant): Merchant,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let limit = query.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::BadRequest(ValidationError::new(ErrorCode::PaginationLimit)));
-    }
+    let limit = query.limit()?;
     let page = state.store.sessions(&merchant.id, limit, query.starting_after.as_deref()).await?.ok_or_else(
         || ApiError::BadRequest(ValidationError::new(ErrorCode::ResourceNotFound).at("starting_after")),
     )?;

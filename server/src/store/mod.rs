@@ -2,16 +2,20 @@
 //! embedded default, WAL mode) and PostgreSQL (scale-out). The SQL is kept
 //! portable: `$n` parameters, BIGINT milliseconds, TEXT JSON.
 
+mod events;
 mod idempotency;
 mod sessions;
+mod transitions;
 
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use events::EventRow;
 pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
 pub use sessions::{SessionPage, SessionRow};
+pub use transitions::SessionTransition;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +26,9 @@ pub enum StoreError {
     /// A value could not be encoded or decoded as JSON.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// Another request changed the row between our read and our write.
+    #[error("concurrent change")]
+    Conflict,
     /// Migrations failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -51,7 +51,7 @@ pub struct SessionPage {
 
 /// The column list, as a macro so queries stay `&'static str` literals
 /// (sqlx refuses dynamically built SQL).
-macro_rules! columns {
+macro_rules! session_columns {
     () => {
         "id, merchant_id, status, amount, currency, reference, description, payment_methods, \
          customer, return_url, locale, metadata, client_secret, created_at, expires_at"
@@ -84,7 +84,7 @@ where
 {
     sqlx::query(concat!(
         "INSERT INTO checkout_sessions (",
-        columns!(),
+        session_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&s.id)
@@ -112,7 +112,7 @@ impl Store {
     pub async fn session(&self, merchant_id: &str, id: &str) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
-            columns!(),
+            session_columns!(),
             " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2"
         ))
         .bind(merchant_id)
@@ -134,7 +134,7 @@ impl Store {
             None => {
                 sqlx::query(concat!(
                     "SELECT ",
-                    columns!(),
+                    session_columns!(),
                     " FROM checkout_sessions WHERE merchant_id = $1 \
                      ORDER BY created_at DESC, id DESC LIMIT $2"
                 ))
@@ -149,7 +149,7 @@ impl Store {
                 };
                 sqlx::query(concat!(
                     "SELECT ",
-                    columns!(),
+                    session_columns!(),
                     " FROM checkout_sessions WHERE merchant_id = $1 \
                      AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
                      ORDER BY created_at DESC, id DESC LIMIT $5"

@@ -182,3 +182,66 @@ async fn list_is_newest_first_with_a_cursor() {
         assert_eq!(next["has_more"], false);
     }
 }
+
+#[tokio::test]
+async fn cancel_goes_through_the_state_machine_and_writes_one_event() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let created: serde_json::Value = app
+            .post_a("/v1/checkout_sessions", &json!({"amount": 50000, "reference": "C-1"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap();
+        let cancel = format!("/v1/checkout_sessions/{id}/cancel");
+        let res = app.post_a(&cancel, &json!({})).await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        let cancelled: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        // Again: unchanged, and no second event.
+        let again: serde_json::Value = app.post_a(&cancel, &json!({})).await.json().await.unwrap();
+        assert_eq!(again["status"], "cancelled");
+        let events: serde_json::Value = app.get_as(KEY_A, "/v1/events").await.json().await.unwrap();
+        let data = events["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1, "{backend:?}: {events}");
+        assert_eq!(data[0]["type"], "checkout_session.cancelled");
+        assert_eq!(data[0]["object"], "event");
+        assert_eq!(data[0]["data"]["object"]["id"], id);
+        assert_eq!(data[0]["data"]["object"]["status"], "cancelled");
+        let evt_id = data[0]["id"].as_str().unwrap();
+        assert!(evt_id.starts_with("evt_"));
+        let one: serde_json::Value =
+            app.get_as(KEY_A, &format!("/v1/events/{evt_id}")).await.json().await.unwrap();
+        assert_eq!(&one, &data[0]);
+        // Merchant B sees neither the session nor the event.
+        assert_error(app.get_as(KEY_B, &format!("/v1/events/{evt_id}")).await, 404, "resource.not_found")
+            .await;
+        let res = app.client.post(app.url(&cancel)).bearer_auth(KEY_B).send().await.unwrap();
+        assert_error(res, 404, "resource.not_found").await;
+        let b_events: serde_json::Value = app.get_as(KEY_B, "/v1/events").await.json().await.unwrap();
+        assert_eq!(b_events["data"], json!([]));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_cancels_change_the_session_once() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let created: serde_json::Value = app
+            .post_a("/v1/checkout_sessions", &json!({"amount": 50000, "reference": "C-2"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let url = app.url(&format!("/v1/checkout_sessions/{}/cancel", created["id"].as_str().unwrap()));
+        let racers: Vec<_> =
+            (0..8).map(|_| tokio::spawn(app.client.post(url.clone()).bearer_auth(KEY_A).send())).collect();
+        for racer in racers {
+            let res = racer.await.unwrap().unwrap();
+            assert_eq!(res.status(), 200, "{backend:?}");
+        }
+        let events: serde_json::Value = app.get_as(KEY_A, "/v1/events").await.json().await.unwrap();
+        assert_eq!(events["data"].as_array().unwrap().len(), 1, "{backend:?}: one change, one event");
+    }
+}
