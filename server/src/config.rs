@@ -23,6 +23,81 @@ pub struct MerchantConfig {
     pub display_name: String,
     /// The `sk_…` secret key (masked in `Debug`).
     pub secret_key: SecretString,
+    /// Where signed event webhooks are POSTed, if anywhere.
+    pub webhook_url: Option<String>,
+    /// The `whsec_…` secret that signs them (masked in `Debug`).
+    pub webhook_secret: Option<SecretString>,
+    /// Origins allowed to call the widget API and to frame the payment page.
+    pub allowed_origins: Vec<String>,
+}
+
+impl MerchantConfig {
+    /// A merchant with a name and key and nothing else configured.
+    pub fn new(id: &str, display_name: &str, secret_key: SecretString) -> MerchantConfig {
+        MerchantConfig {
+            id: id.to_owned(),
+            display_name: display_name.to_owned(),
+            secret_key,
+            webhook_url: None,
+            webhook_secret: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+
+    /// Whether this is a test-mode key (`sk_test_…`): test helpers work only then.
+    pub fn is_test_mode(&self) -> bool {
+        self.secret_key.expose_secret().starts_with("sk_test_")
+    }
+}
+
+/// Timings of the background work and of provider calls.
+#[derive(Debug, Clone)]
+pub struct Timings {
+    /// How long a provider call may take before its outcome is `unknown`.
+    pub provider_timeout: std::time::Duration,
+    /// How long an attempt may stay `unknown` or `processing` before the
+    /// reconciler asks the provider.
+    pub reconcile_after: std::time::Duration,
+    /// How often the reconciler, the expiry clock and the delivery worker
+    /// look for due work (the delivery worker is also woken by new events).
+    pub worker_tick: std::time::Duration,
+    /// Delays between merchant-webhook delivery attempts; after the last,
+    /// the event is marked `failed` (it can still be redelivered by hand).
+    pub delivery_schedule: Vec<std::time::Duration>,
+    /// How long one webhook delivery may take.
+    pub delivery_timeout: std::time::Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        let secs = std::time::Duration::from_secs;
+        Timings {
+            provider_timeout: secs(30),
+            reconcile_after: secs(60),
+            worker_tick: secs(2),
+            // 11 retries over about 27 hours.
+            delivery_schedule: [10, 60, 300, 900, 1_800, 3_600, 7_200, 14_400, 28_800, 28_800, 28_800]
+                .into_iter()
+                .map(secs)
+                .collect(),
+            delivery_timeout: secs(10),
+        }
+    }
+}
+
+/// Limits against card testing and floods.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Attempts one session accepts in all.
+    pub attempts_per_session: u32,
+    /// Attempts one client IP may start per minute.
+    pub attempts_per_ip_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { attempts_per_session: 10, attempts_per_ip_per_minute: 20 }
+    }
 }
 
 /// The server's configuration.
@@ -38,6 +113,13 @@ pub struct Config {
     pub database_url: String,
     /// The merchants.
     pub merchants: Vec<MerchantConfig>,
+    /// Provider and worker timings.
+    pub timings: Timings,
+    /// Attempt limits.
+    pub limits: Limits,
+    /// The secret the built-in sandbox provider signs its webhooks with
+    /// (random per start unless configured).
+    pub sandbox_webhook_secret: SecretString,
 }
 
 /// A configuration value could not be used.
@@ -61,6 +143,9 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             database_url: "sqlite://data/kasir.db?mode=rwc".into(),
             merchants: Vec::new(),
+            timings: Timings::default(),
+            limits: Limits::default(),
+            sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
         }
     }
 }
@@ -108,7 +193,13 @@ impl Config {
                 });
             }
             let display_name = lookup("KASIR_MERCHANT_NAME").unwrap_or_else(|| id.clone());
-            config.merchants.push(MerchantConfig { id, display_name, secret_key: SecretString::new(key) });
+            let mut merchant = MerchantConfig::new(&id, &display_name, SecretString::new(key));
+            merchant.webhook_url = lookup("KASIR_MERCHANT_WEBHOOK_URL");
+            merchant.webhook_secret = lookup("KASIR_MERCHANT_WEBHOOK_SECRET").map(SecretString::new);
+            merchant.allowed_origins = lookup("KASIR_MERCHANT_ALLOWED_ORIGINS")
+                .map(|o| o.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).collect())
+                .unwrap_or_default();
+            config.merchants.push(merchant);
         }
         Ok(config)
     }

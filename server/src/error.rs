@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The request conflicts with the object's state: 409.
     #[error("conflict: {0:?}")]
     Conflict(ErrorCode),
+    /// Any other status with its code (403, 429, 502…).
+    #[error("{0}: {1:?}")]
+    Coded(StatusCode, ErrorCode),
     /// Idempotency key reused with another request: 409.
     #[error("idempotency key reused")]
     IdempotencyConflict,
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, ValidationError::new(*code)),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ValidationError::new(ErrorCode::ResourceNotFound)),
             ApiError::Conflict(code) => (StatusCode::CONFLICT, ValidationError::new(*code)),
+            ApiError::Coded(status, code) => (*status, ValidationError::new(*code)),
             ApiError::Store(StoreError::Conflict) => {
                 (StatusCode::CONFLICT, ValidationError::new(ErrorCode::SessionConflict))
             }

@@ -24,6 +24,21 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", random_token(24))
 }
 
+/// `len` random decimal digits (virtual account numbers).
+pub fn random_digits(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 32];
+    while out.len() < len {
+        if getrandom::fill(&mut buf).is_err() {
+            std::process::abort();
+        }
+        // 250 = 25 * 10 keeps the digits uniform.
+        out.extend(buf.iter().filter(|b| **b < 250).map(|b| char::from(b'0' + b % 10)));
+    }
+    out.truncate(len);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

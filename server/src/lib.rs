@@ -9,14 +9,26 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod limits;
+pub mod metrics;
 pub mod payments;
+pub mod providers;
+pub mod signing;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use kasir_shared::payment::PaymentMethodKind;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::config::MerchantConfig;
+use crate::providers::Providers;
+use crate::providers::sandbox::Sandbox;
 
 pub use config::Config;
 
@@ -29,20 +41,55 @@ pub enum StartError {
     /// The listen address could not be bound.
     #[error("listen: {0}")]
     Bind(#[from] std::io::Error),
+    /// The provider routing table is not usable.
+    #[error("routing: {0}")]
+    Routing(String),
 }
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The configuration the server started with.
-    pub config: std::sync::Arc<Config>,
+    pub config: Arc<Config>,
     /// The database.
     pub store: store::Store,
+    /// The providers and the routing table.
+    pub providers: Arc<Providers>,
+    /// The built-in sandbox provider (its shopper pages and test helpers).
+    pub sandbox: Arc<Sandbox>,
+    /// Prometheus counters.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Ids of sessions that just changed, for Server-Sent Events.
+    pub session_changes: broadcast::Sender<String>,
+    /// Wakes the delivery worker when an event is written.
+    pub delivery_wake: Arc<Notify>,
+    /// Attempts per client IP.
+    pub ip_limiter: Arc<limits::IpLimiter>,
+    /// The client for merchant webhooks.
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    /// The configured merchant `id`.
+    pub fn merchant(&self, id: &str) -> Option<&MerchantConfig> {
+        self.config.merchants.iter().find(|m| m.id == id)
+    }
+
+    /// Tells SSE listeners that the session changed.
+    pub fn notify_session(&self, session_id: &str) {
+        // No listeners is fine.
+        let _ = self.session_changes.send(session_id.to_owned());
+    }
+
+    /// Wakes the delivery worker.
+    pub fn wake_delivery(&self) {
+        self.delivery_wake.notify_one();
+    }
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    api::router().with_state(state)
+    api::router(&state).with_state(state)
 }
 
 /// A server bound to its listener but not yet serving.
@@ -58,7 +105,43 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         let store = store::Store::connect(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen).await?;
-        Ok(Server { listener, state: AppState { config: std::sync::Arc::new(config), store } })
+        let addr = listener.local_addr()?;
+        // The sandbox posts its webhooks to this very server, over loopback
+        // when listening on all interfaces.
+        let ip = if addr.ip().is_unspecified() { [127, 0, 0, 1].into() } else { addr.ip() };
+        let sandbox = Arc::new(Sandbox::new(
+            store.clone(),
+            format!("http://{}/webhooks/sandbox", SocketAddr::new(ip, addr.port())),
+            config.sandbox_webhook_secret.clone(),
+            config.public_url.clone(),
+        ));
+        let mut providers = Providers::default();
+        providers.register(sandbox.clone());
+        for method in PaymentMethodKind::ALL {
+            providers.route(*method, "sandbox").map_err(StartError::Routing)?;
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.timings.delivery_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StartError::Routing(format!("http client: {e}")))?;
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            providers: Arc::new(providers),
+            sandbox,
+            metrics: Arc::default(),
+            session_changes: broadcast::channel(1024).0,
+            delivery_wake: Arc::default(),
+            ip_limiter: Arc::default(),
+            http,
+        };
+        Ok(Server { listener, state })
+    }
+
+    /// The state handlers see (tests reach the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The address actually bound.
@@ -67,8 +150,18 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// The background workers (webhook delivery, reconciler and expiry) run
+    /// alongside and stop with it.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, app(self.state)).with_graceful_shutdown(shutdown).await
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = workers::spawn(self.state.clone(), stop_rx);
+        let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let _ = stop_tx.send(true);
+        for worker in workers {
+            let _ = worker.await;
+        }
+        served
     }
 }
 

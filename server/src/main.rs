@@ -19,11 +19,7 @@ async fn main() -> std::process::ExitCode {
     // printed once here (never logged).
     let demo_key = config.merchants.is_empty().then(|| format!("sk_test_{}", random_token(32)));
     if let Some(key) = &demo_key {
-        config.merchants.push(MerchantConfig {
-            id: "demo".into(),
-            display_name: "Toko Demo Kasir".into(),
-            secret_key: SecretString::new(key.clone()),
-        });
+        config.merchants.push(MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone())));
     }
     let public_url = config.public_url.clone();
     let server = match Server::bind(config).await {

@@ -251,6 +251,51 @@ error_codes! {
     ServiceUnavailable => "service.unavailable", "",
         "Kasir cannot reach its database right now; try again shortly.",
         "Kasir tidak dapat menjangkau basis datanya saat ini; coba lagi sebentar lagi.";
+    PaymentMethodNotAllowed => "payment_method.not_allowed", "method",
+        "This session does not accept that payment method.",
+        "Sesi ini tidak menerima metode pembayaran tersebut.";
+    PaymentMethodUnavailable => "payment_method.unavailable", "method",
+        "That payment method is not available right now; choose another.",
+        "Metode pembayaran tersebut sedang tidak tersedia; pilih yang lain.";
+    SessionNotPayable => "session.not_payable", "",
+        "This session can no longer be paid (it is paid, expired, cancelled or a payment is in progress).",
+        "Sesi ini tidak dapat dibayar lagi (sudah dibayar, kedaluwarsa, dibatalkan, atau pembayaran sedang diproses).";
+    AttemptsTooMany => "attempts.too_many", "",
+        "Too many payment attempts on this session.",
+        "Terlalu banyak percobaan pembayaran pada sesi ini.";
+    RateLimited => "rate_limit.exceeded", "",
+        "Too many requests; wait a minute and try again.",
+        "Terlalu banyak permintaan; tunggu satu menit lalu coba lagi.";
+    WebhookSignature => "webhook.signature", "",
+        "The webhook signature is missing or invalid.",
+        "Tanda tangan webhook tidak ada atau tidak valid.";
+    WebhookStale => "webhook.stale", "",
+        "The webhook timestamp is too old or in the future.",
+        "Cap waktu webhook terlalu lama atau berada di masa depan.";
+    WebhookMalformed => "webhook.malformed", "",
+        "The webhook body cannot be read.",
+        "Isi webhook tidak dapat dibaca.";
+    ProviderUnknown => "provider.unknown", "provider",
+        "No such payment provider.",
+        "Penyedia pembayaran tidak dikenal.";
+    ProviderUnavailable => "provider.unavailable", "",
+        "The payment provider did not answer; try again later.",
+        "Penyedia pembayaran tidak menjawab; coba lagi nanti.";
+    RefundNotAllowed => "refund.not_allowed", "",
+        "Only a paid session can be refunded.",
+        "Hanya sesi yang sudah dibayar yang dapat dikembalikan dananya.";
+    RefundAmount => "refund.amount", "amount",
+        "The refund exceeds what remains to be refunded.",
+        "Jumlah pengembalian melebihi sisa yang dapat dikembalikan.";
+    TestModeOnly => "test_mode.required", "",
+        "Test helpers work only with a test-mode (sk_test_) key.",
+        "Fitur uji hanya dapat dipakai dengan kunci mode uji (sk_test_).";
+    NothingToPay => "test_helpers.nothing_to_pay", "",
+        "The session has no sandbox QRIS, virtual account or e-wallet payment waiting.",
+        "Sesi ini tidak memiliki pembayaran QRIS, virtual account, atau e-wallet sandbox yang menunggu.";
+    BodyTooLarge => "request.too_large", "",
+        "The request body is too large.",
+        "Isi permintaan terlalu besar.";
     Internal => "internal.error", "",
         "Something went wrong on our side. It has been logged.",
         "Terjadi kesalahan di pihak kami. Kesalahan ini telah dicatat.";

@@ -10,7 +10,10 @@ use crate::AppState;
 
 /// `/healthz`: the process answers. `/readyz`: the database answers too.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> Json<Value> {
@@ -25,4 +28,11 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" })))
         }
     }
+}
+
+/// Prometheus text exposition.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -2,13 +2,27 @@
 
 mod events;
 mod health;
+mod sandbox;
 mod sessions;
+mod webhooks;
+mod widget;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 
 use crate::AppState;
 
+/// Request bodies above this are refused with `413` before any handler runs.
+const MAX_BODY: usize = 256 * 1024;
+
 /// Every route of the server.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(sessions::router()).merge(events::router())
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(sessions::router())
+        .merge(events::router())
+        .merge(widget::router(state))
+        .merge(sandbox::router())
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(webhooks::router())
 }

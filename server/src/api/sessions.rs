@@ -5,7 +5,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kasir_shared::payment::{SessionStatus, StatusSource};
+use kasir_shared::money::Idr;
+use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 use kasir_shared::{ErrorCode, ValidationError};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -15,9 +16,11 @@ use crate::auth::Merchant;
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppQuery};
 use crate::ids::{new_id, random_token};
-use crate::payments::{CreateSessionRequest, NewSession, SessionObject};
+use crate::payments::attempt::void_waiting_attempt;
+use crate::payments::{CreateSessionRequest, NewSession, SessionObject, snapshot_fn};
+use crate::providers::{AttemptRef, ProviderError};
 use crate::store::{
-    IdempotencyOutcome, IdempotentRequest, SessionRow, SessionTransition, StoreError, StoredResponse, now_ms,
+    IdempotencyOutcome, IdempotentRequest, RefundRow, SessionRow, SessionTransition, StoredResponse, now_ms,
 };
 
 /// `/v1/checkout_sessions` and `/v1/checkout_sessions/{id}`.
@@ -26,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/checkout_sessions", get(list).post(create))
         .route("/v1/checkout_sessions/{id}", get(retrieve))
         .route("/v1/checkout_sessions/{id}/cancel", post(cancel))
+        .route("/v1/checkout_sessions/{id}/refunds", post(refund))
 }
 
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
@@ -76,6 +80,7 @@ async fn create(
         metadata: to_json(&session.metadata)?,
         created_at: now,
         expires_at: now + session.expires_in * 1000,
+        amount_refunded: 0,
     };
     let object = SessionObject::from_row(row.clone(), &state.config.public_url)?;
     let response = StoredResponse { status: 201, body: to_json(&object)? };
@@ -105,7 +110,8 @@ async fn retrieve(
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, ApiError> {
     let row = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
+    let latest = state.store.latest_attempt(&row.id).await?;
+    Ok(Json(SessionObject::from_row(row, &state.config.public_url)?.with_attempt(latest.as_ref())))
 }
 
 /// Cancels an open session (or one waiting for the shopper). Cancelling a
@@ -116,10 +122,14 @@ async fn cancel(
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, ApiError> {
-    let public_url = state.config.public_url.clone();
-    let snapshot = move |row: &SessionRow| -> Result<String, StoreError> {
-        Ok(serde_json::to_string(&SessionObject::from_row(row.clone(), &public_url)?)?)
-    };
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    if session.status == SessionStatus::RequiresAction.as_str() {
+        // Void the QR/VA/3DS at the provider first: if the shopper paid in
+        // the meantime, the session is paid and cannot be cancelled.
+        void_waiting_attempt(&state, &session, PaymentStatus::Cancelled, Some(SessionStatus::Cancelled))
+            .await?;
+    }
+    let snapshot = snapshot_fn(state.config.public_url.clone());
     let outcome = state
         .store
         .transition_session(
@@ -131,16 +141,101 @@ async fn cancel(
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    match outcome {
+    let row = match outcome {
         SessionTransition::Changed(row, event) => {
             tracing::info!(session = %row.id, event = %event.id, "session cancelled");
-            Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
+            state.notify_session(&row.id);
+            state.wake_delivery();
+            row
         }
-        SessionTransition::Unchanged(row) => {
-            Ok(Json(SessionObject::from_row(row, &state.config.public_url)?))
-        }
-        SessionTransition::Refused(..) => Err(ApiError::Conflict(ErrorCode::SessionNotCancellable)),
+        SessionTransition::Unchanged(row) => row,
+        SessionTransition::Refused(..) => return Err(ApiError::Conflict(ErrorCode::SessionNotCancellable)),
+    };
+    let latest = state.store.latest_attempt(&row.id).await?;
+    Ok(Json(SessionObject::from_row(row, &state.config.public_url)?.with_attempt(latest.as_ref())))
+}
+
+/// `POST /v1/checkout_sessions/{id}/refunds`: `{"amount"}` (whole rupiah;
+/// the rest of the payment when absent).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundRequest {
+    #[serde(default)]
+    amount: Option<i64>,
+}
+
+/// Refunds all or part of a paid session through its provider. The amount
+/// is reserved with a compare-and-set first, so concurrent refunds never
+/// exceed the payment.
+async fn refund(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<RefundRequest>,
+) -> Result<Response, ApiError> {
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let paid = SessionStatus::from_wire(&session.status)
+        .is_some_and(|s| matches!(s, SessionStatus::Succeeded | SessionStatus::PartiallyRefunded));
+    let attempt = state.store.succeeded_attempt(&session.id).await?;
+    let (true, Some(attempt)) = (paid, attempt) else {
+        return Err(ApiError::Conflict(ErrorCode::RefundNotAllowed));
+    };
+    let remaining = session.amount - session.amount_refunded;
+    let amount = request.amount.unwrap_or(remaining);
+    let bad_amount = || ApiError::Unprocessable(ValidationError::new(ErrorCode::RefundAmount).at("amount"));
+    if amount <= 0 || amount > remaining {
+        return Err(bad_amount());
     }
+    let refund = RefundRow {
+        id: new_id("re"),
+        session_id: session.id.clone(),
+        merchant_id: merchant.id.clone(),
+        attempt_id: attempt.id.clone(),
+        amount,
+        status: "pending".into(),
+        provider_ref: None,
+        created_at: now_ms(),
+    };
+    if !state.store.reserve_refund(&refund).await? {
+        return Err(bad_amount());
+    }
+    let provider = state.providers.get(&attempt.provider).cloned();
+    let idr = Idr::from_i64(amount).unwrap_or(Idr::ZERO);
+    let r =
+        AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount: idr };
+    let result = match &provider {
+        Some(p) => tokio::time::timeout(state.config.timings.provider_timeout, p.refund(r, &refund.id, idr))
+            .await
+            .unwrap_or(Err(ProviderError::Timeout)),
+        None => Err(ProviderError::Unavailable("provider no longer configured".into())),
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::warn!(refund = %refund.id, error = %e, "refund failed at the provider");
+            state.store.finish_refund(&refund, false, None).await?;
+            return Err(match e {
+                ProviderError::Refused { .. } => bad_amount(),
+                _ => ApiError::Coded(StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable),
+            });
+        }
+    };
+    state.store.finish_refund(&refund, true, Some(&outcome.provider_ref)).await?;
+    let to = if amount == remaining { SessionStatus::Refunded } else { SessionStatus::PartiallyRefunded };
+    let snapshot = snapshot_fn(state.config.public_url.clone());
+    let moved = state
+        .store
+        .transition_session(&merchant.id, &id, to, StatusSource::ProviderResponse, &snapshot)
+        .await?;
+    if let Some(SessionTransition::Changed(_, event)) = moved {
+        tracing::info!(session = %id, refund = %refund.id, event = %event.id, amount, "refunded");
+        state.wake_delivery();
+    }
+    let body = serde_json::json!({
+        "id": refund.id, "object": "refund", "session_id": session.id, "amount": amount,
+        "status": "succeeded", "created_at": refund.created_at / 1000,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// `?limit=&starting_after=`.

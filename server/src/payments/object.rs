@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::store::{SessionRow, StoreError};
+use super::attempt::AttemptObject;
+use crate::store::{AttemptRow, SessionRow, StoreError};
 
 /// `{"object":"checkout_session", ...}`. Times are Unix seconds.
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +42,10 @@ pub struct SessionObject {
     pub created_at: i64,
     /// Unix seconds.
     pub expires_at: i64,
+    /// Whole rupiah refunded so far.
+    pub amount_refunded: i64,
+    /// The newest payment attempt, if any.
+    pub latest_attempt: Option<AttemptObject>,
 }
 
 impl SessionObject {
@@ -56,6 +61,8 @@ impl SessionObject {
             metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?,
             created_at: row.created_at / 1000,
             expires_at: row.expires_at / 1000,
+            amount_refunded: row.amount_refunded,
+            latest_attempt: None,
             id: row.id,
             status: row.status,
             amount: row.amount,
@@ -66,5 +73,22 @@ impl SessionObject {
             locale: row.locale,
             client_secret: row.client_secret,
         })
+    }
+}
+
+impl SessionObject {
+    /// With its newest attempt.
+    pub fn with_attempt(mut self, attempt: Option<&AttemptRow>) -> SessionObject {
+        self.latest_attempt = attempt.map(AttemptObject::from_row);
+        self
+    }
+}
+
+/// The event snapshot: the session object with its latest attempt, as JSON.
+pub fn snapshot_fn(
+    public_url: String,
+) -> impl Fn(&SessionRow, Option<&AttemptRow>) -> Result<String, StoreError> + Sync {
+    move |row, attempt| {
+        Ok(serde_json::to_string(&SessionObject::from_row(row.clone(), &public_url)?.with_attempt(attempt))?)
     }
 }

@@ -3,7 +3,11 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError};
+use kasir_shared::payment::SessionStatus;
+
+use super::sessions::SessionRow;
+use super::{Store, StoreError, now_ms};
+use crate::ids::new_id;
 
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +24,56 @@ pub struct EventRow {
     pub payload: String,
     /// Unix ms.
     pub created_at: i64,
+    /// `pending`, `delivered`, `failed` (retries exhausted) or `skipped` (no webhook URL).
+    pub delivery_state: String,
+    /// Delivery attempts made.
+    pub delivery_attempts: i64,
+    /// When the next delivery attempt is due (Unix ms).
+    pub next_delivery_at: Option<i64>,
 }
 
+impl EventRow {
+    /// The event for `session` having moved to `status`, pending delivery.
+    pub fn new(session: &SessionRow, status: SessionStatus, payload: String) -> EventRow {
+        let now = now_ms();
+        EventRow {
+            id: new_id("evt"),
+            merchant_id: session.merchant_id.clone(),
+            event_type: event_type(status).to_owned(),
+            session_id: session.id.clone(),
+            payload,
+            created_at: now,
+            delivery_state: "pending".into(),
+            delivery_attempts: 0,
+            next_delivery_at: Some(now),
+        }
+    }
+}
+
+/// The event type for a session entering `status`. Falling back to `open`
+/// means the attempt failed and the shopper may try again.
+pub fn event_type(status: SessionStatus) -> &'static str {
+    match status {
+        SessionStatus::Open => "checkout_session.payment_failed",
+        SessionStatus::Processing => "checkout_session.processing",
+        SessionStatus::RequiresAction => "checkout_session.requires_action",
+        SessionStatus::Succeeded => "checkout_session.succeeded",
+        SessionStatus::Expired => "checkout_session.expired",
+        SessionStatus::Cancelled => "checkout_session.cancelled",
+        SessionStatus::Refunded => "checkout_session.refunded",
+        SessionStatus::PartiallyRefunded => "checkout_session.partially_refunded",
+    }
+}
+
+/// The column list (a macro so queries stay literals).
 macro_rules! event_columns {
     () => {
-        "id, merchant_id, event_type, session_id, payload, created_at"
+        "id, merchant_id, event_type, session_id, payload, created_at, delivery_state, delivery_attempts, \
+         next_delivery_at"
     };
 }
 
-fn from_row(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
+pub(super) fn from_row(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
     Ok(EventRow {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
@@ -36,6 +81,9 @@ fn from_row(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
         session_id: row.try_get("session_id")?,
         payload: row.try_get("payload")?,
         created_at: row.try_get("created_at")?,
+        delivery_state: row.try_get("delivery_state")?,
+        delivery_attempts: row.try_get("delivery_attempts")?,
+        next_delivery_at: row.try_get("next_delivery_at")?,
     })
 }
 
@@ -43,15 +91,22 @@ pub(super) async fn insert<'c, E>(executor: E, e: &EventRow) -> Result<(), Store
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(concat!("INSERT INTO events (", event_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6)"))
-        .bind(&e.id)
-        .bind(&e.merchant_id)
-        .bind(&e.event_type)
-        .bind(&e.session_id)
-        .bind(&e.payload)
-        .bind(e.created_at)
-        .execute(executor)
-        .await?;
+    sqlx::query(concat!(
+        "INSERT INTO events (",
+        event_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&e.id)
+    .bind(&e.merchant_id)
+    .bind(&e.event_type)
+    .bind(&e.session_id)
+    .bind(&e.payload)
+    .bind(e.created_at)
+    .bind(&e.delivery_state)
+    .bind(e.delivery_attempts)
+    .bind(e.next_delivery_at)
+    .execute(executor)
+    .await?;
     Ok(())
 }
 

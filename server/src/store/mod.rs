@@ -2,8 +2,12 @@
 //! embedded default, WAL mode) and PostgreSQL (scale-out). The SQL is kept
 //! portable: `$n` parameters, BIGINT milliseconds, TEXT JSON.
 
+mod attempts;
+#[macro_use]
 mod events;
 mod idempotency;
+mod outbox;
+mod refunds;
 mod sessions;
 mod transitions;
 
@@ -12,10 +16,13 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use events::EventRow;
+pub use attempts::{AttemptRow, AttemptStart};
+pub use events::{EventRow, event_type};
 pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
+pub use outbox::{Delivery, NextDelivery};
+pub use refunds::RefundRow;
 pub use sessions::{SessionPage, SessionRow};
-pub use transitions::SessionTransition;
+pub use transitions::{AttemptSettle, AttemptUpdate, SessionTransition, Snapshot};
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,7 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    postgres: bool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -73,13 +81,18 @@ impl Store {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, postgres: !sqlite })
     }
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.pool.execute("SELECT 1").await?;
         Ok(())
+    }
+
+    /// Whether the backend is PostgreSQL (which can `SKIP LOCKED`).
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -38,6 +38,8 @@ pub struct SessionRow {
     pub created_at: i64,
     /// Unix ms.
     pub expires_at: i64,
+    /// Whole rupiah refunded so far.
+    pub amount_refunded: i64,
 }
 
 /// One page of sessions, newest first.
@@ -54,7 +56,7 @@ pub struct SessionPage {
 macro_rules! session_columns {
     () => {
         "id, merchant_id, status, amount, currency, reference, description, payment_methods, \
-         customer, return_url, locale, metadata, client_secret, created_at, expires_at"
+         customer, return_url, locale, metadata, client_secret, created_at, expires_at, amount_refunded"
     };
 }
 
@@ -75,6 +77,7 @@ fn from_row(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
         client_secret: row.try_get("client_secret")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        amount_refunded: row.try_get("amount_refunded")?,
     })
 }
 
@@ -85,7 +88,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO checkout_sessions (",
         session_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&s.id)
     .bind(&s.merchant_id)
@@ -102,6 +105,7 @@ where
     .bind(&s.client_secret)
     .bind(s.created_at)
     .bind(s.expires_at)
+    .bind(s.amount_refunded)
     .execute(executor)
     .await?;
     Ok(())
@@ -120,6 +124,31 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// The session with this id, whoever owns it (widget API, webhooks, workers).
+    pub async fn session_by_id(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        let row =
+            sqlx::query(concat!("SELECT ", session_columns!(), " FROM checkout_sessions WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// Up to `limit` sessions still `open` or `requires_action` after their expiry.
+    pub async fn sessions_past_expiry(&self, limit: i64) -> Result<Vec<SessionRow>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM checkout_sessions WHERE status IN ('open', 'requires_action') AND expires_at <= $1 \
+             ORDER BY expires_at LIMIT $2"
+        ))
+        .bind(super::now_ms())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Newest first, `limit` at most, after the session `starting_after`.

@@ -2,12 +2,12 @@
 //! written with a compare-and-set on the old status, and recorded as an
 //! event in the same transaction.
 
-use kasir_shared::payment::{SessionStatus, StatusSource, Transition, TransitionRejection};
+use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource, Transition, TransitionRejection};
 
+use super::attempts::{AttemptRow, update_attempt};
 use super::events::{self, EventRow};
 use super::sessions::SessionRow;
 use super::{Store, StoreError, now_ms};
-use crate::ids::new_id;
 
 /// What a requested session transition did.
 #[derive(Debug, Clone)]
@@ -20,8 +20,39 @@ pub enum SessionTransition {
     Refused(SessionRow, TransitionRejection),
 }
 
-/// Builds the event's JSON snapshot of the changed session.
-pub type Snapshot<'a> = &'a (dyn Fn(&SessionRow) -> Result<String, StoreError> + Sync);
+/// Builds the event's JSON snapshot of the changed session (with its latest attempt).
+pub type Snapshot<'a> = &'a (dyn Fn(&SessionRow, Option<&AttemptRow>) -> Result<String, StoreError> + Sync);
+
+/// Fields a provider answer may set on an attempt besides its status.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptUpdate {
+    /// The provider's id, once known.
+    pub provider_ref: Option<String>,
+    /// The widget-facing next action (JSON), for `requires_action`.
+    pub next_action: Option<String>,
+    /// Why it failed, for `failed`.
+    pub failure_code: Option<String>,
+    /// When the reconciler should look again, for a non-final status.
+    pub reconcile_after: Option<i64>,
+}
+
+/// What settling an attempt did.
+#[derive(Debug, Clone)]
+pub enum AttemptSettle {
+    /// The attempt changed; the session too when `event` is set.
+    Changed {
+        /// The attempt afterwards.
+        attempt: AttemptRow,
+        /// The session afterwards.
+        session: SessionRow,
+        /// The event written, if the session changed.
+        event: Option<EventRow>,
+    },
+    /// Already in that status: nothing changed (a duplicate report).
+    Unchanged(AttemptRow, SessionRow),
+    /// The state machine refused (e.g. the attempt is final).
+    Refused(AttemptRow, SessionRow, TransitionRejection),
+}
 
 /// How often a lost compare-and-set race is retried before giving up.
 const ATTEMPTS: usize = 3;
@@ -64,17 +95,121 @@ impl Store {
                 continue;
             }
             session.status = next.as_str().to_owned();
-            let event = EventRow {
-                id: new_id("evt"),
-                merchant_id: merchant_id.to_owned(),
-                event_type: format!("checkout_session.{}", next.as_str()),
-                session_id: id.to_owned(),
-                payload: snapshot(&session)?,
-                created_at: now_ms(),
-            };
+            let latest = self.latest_attempt(id).await?;
+            let event = EventRow::new(&session, next, snapshot(&session, latest.as_ref())?);
             events::insert(&mut *tx, &event).await?;
             tx.commit().await?;
             return Ok(Some(SessionTransition::Changed(session, event)));
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Moves attempt `attempt_id` to `to` as reported by `source`, and its
+    /// session to `session_to` (default: what the attempt's status implies),
+    /// in one transaction with compare-and-set on both old statuses and the
+    /// event. `None` if there is no such attempt.
+    ///
+    /// A success reported for an attempt whose session can no longer take it
+    /// (expired or cancelled meanwhile) is still recorded on the attempt and
+    /// emits `checkout_session.late_payment`, so the money is never silently
+    /// lost: the merchant can refund it.
+    pub async fn settle_attempt(
+        &self,
+        attempt_id: &str,
+        to: PaymentStatus,
+        source: StatusSource,
+        update: &AttemptUpdate,
+        session_to: Option<SessionStatus>,
+        snapshot: Snapshot<'_>,
+    ) -> Result<Option<AttemptSettle>, StoreError> {
+        for _ in 0..ATTEMPTS {
+            let Some(attempt) = self.attempt(attempt_id).await? else { return Ok(None) };
+            let Some(session) = self.session_by_id(&attempt.session_id).await? else {
+                return Err(StoreError::Corrupt(format!("attempt {attempt_id} has no session")));
+            };
+            let from = PaymentStatus::from_wire(&attempt.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {:?} of {attempt_id}", attempt.status)))?;
+            let next = match from.transition(to, source) {
+                Ok(Transition::Changed(next)) => next,
+                Ok(Transition::Unchanged) => {
+                    if attempt.provider_ref.is_none() && update.provider_ref.is_some() {
+                        let mut with_ref = attempt.clone();
+                        with_ref.provider_ref.clone_from(&update.provider_ref);
+                        update_attempt(self.pool(), &with_ref, from).await?;
+                        return Ok(Some(AttemptSettle::Unchanged(with_ref, session)));
+                    }
+                    return Ok(Some(AttemptSettle::Unchanged(attempt, session)));
+                }
+                Err(refused) => return Ok(Some(AttemptSettle::Refused(attempt, session, refused.reason))),
+            };
+            let now = now_ms();
+            let mut after = attempt.clone();
+            after.status = next.as_str().to_owned();
+            after.provider_ref = update.provider_ref.clone().or(attempt.provider_ref.clone());
+            after.next_action = (next == PaymentStatus::RequiresAction)
+                .then(|| update.next_action.clone().or(attempt.next_action.clone()))
+                .flatten();
+            if next == PaymentStatus::Failed {
+                after.failure_code =
+                    update.failure_code.clone().or(attempt.failure_code.clone()).or(Some("declined".into()));
+            }
+            after.updated_at = now;
+            after.reconcile_after =
+                if next.is_final() { None } else { update.reconcile_after.or(attempt.reconcile_after) };
+
+            let session_from = SessionStatus::from_wire(&session.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("status {:?} of {}", session.status, session.id))
+            })?;
+            let target = session_to.unwrap_or(SessionStatus::after_attempt(next));
+            let session_next = match session_from.transition(target, source) {
+                Ok(Transition::Changed(s)) => Some(s),
+                Ok(Transition::Unchanged) => None,
+                Err(refused) => {
+                    if next == PaymentStatus::Succeeded {
+                        tracing::error!(
+                            attempt = %attempt_id, session = %session.id, reason = ?refused.reason,
+                            "payment succeeded on a session that can no longer take it: late_payment"
+                        );
+                    }
+                    None
+                }
+            };
+
+            let mut tx = self.pool().begin().await?;
+            if !update_attempt(&mut *tx, &after, from).await? {
+                tx.rollback().await?;
+                continue;
+            }
+            let mut session_after = session.clone();
+            let mut event = None;
+            if let Some(s) = session_next {
+                let moved =
+                    sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
+                        .bind(s.as_str())
+                        .bind(&session.id)
+                        .bind(session_from.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                if moved.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    continue;
+                }
+                session_after.status = s.as_str().to_owned();
+                event = Some(EventRow::new(&session_after, s, snapshot(&session_after, Some(&after))?));
+            } else if next == PaymentStatus::Succeeded {
+                let mut late = EventRow::new(
+                    &session_after,
+                    SessionStatus::Succeeded,
+                    snapshot(&session_after, Some(&after))?,
+                );
+                late.event_type = "checkout_session.late_payment".into();
+                event = Some(late);
+            }
+            if let Some(event) = &event {
+                events::insert(&mut *tx, event).await?;
+            }
+            tx.commit().await?;
+            return Ok(Some(AttemptSettle::Changed { attempt: after, session: session_after, event }));
         }
         Err(StoreError::Conflict)
     }

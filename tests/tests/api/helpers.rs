@@ -2,7 +2,10 @@
 
 use std::net::SocketAddr;
 
-use kasir_server::config::MerchantConfig;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kasir_server::config::{Limits, MerchantConfig, Timings};
 use kasir_server::{Config, Server};
 use kasir_shared::secret::SecretString;
 use sqlx::Connection;
@@ -59,12 +62,108 @@ async fn fresh_database(backend: Backend) -> String {
 
 pub const KEY_A: &str = "sk_test_merchant_a_0123456789abcdef";
 pub const KEY_B: &str = "sk_test_merchant_b_0123456789abcdef";
+/// Merchant A's webhook signing secret.
+pub const WHSEC_A: &str = "whsec_test_merchant_a_0123456789";
+/// The sandbox provider's webhook secret in tests (so tests can forge and replay).
+pub const SANDBOX_SECRET: &str = "sbx_whsec_test_0123456789abcdef";
+/// Kasir's public origin in tests (widget CORS, hosted-page links).
+pub const PUBLIC_URL: &str = "http://kasir.test";
 
-/// A running server; shut down gracefully when dropped.
+/// One webhook the merchant's receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub signature: String,
+    pub event_id: String,
+    pub body: String,
+}
+
+/// A real HTTP receiver standing in for the merchant's webhook endpoint.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    /// While positive, requests are answered 500 (and counted down).
+    pub fail_next: Arc<AtomicUsize>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let fail_next: Arc<AtomicUsize> = Arc::default();
+        let (r, f) = (received.clone(), fail_next.clone());
+        let handler = move |headers: axum::http::HeaderMap, body: String| {
+            let (r, f) = (r.clone(), f.clone());
+            async move {
+                let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                r.lock().unwrap().push(Received {
+                    signature: header("kasir-signature"),
+                    event_id: header("kasir-event-id"),
+                    body,
+                });
+                let failing =
+                    f.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                if failing {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        };
+        let app = axum::Router::new().route("/hooks", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, received, fail_next }
+    }
+
+    /// Received webhooks of `event_type`, as parsed JSON, after checking
+    /// each one's signature independently of the server's code.
+    pub fn events_of(&self, event_type: &str) -> Vec<serde_json::Value> {
+        let all = self.received.lock().unwrap().clone();
+        all.iter()
+            .map(|r| {
+                assert_signature(WHSEC_A, &r.signature, &r.body);
+                let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                assert_eq!(v["id"], r.event_id.as_str());
+                v
+            })
+            .filter(|v| v["type"] == event_type)
+            .collect()
+    }
+}
+
+/// Checks `t=<unix>,v1=<hex hmac-sha256(secret, "<t>.<body>")>` with the
+/// `hmac` crate directly.
+pub fn assert_signature(secret: &str, header: &str, body: &str) {
+    use hmac::Mac;
+    let mut parts = header.split(',');
+    let t = parts.next().and_then(|p| p.strip_prefix("t=")).expect("t=");
+    let v1 = parts.next().and_then(|p| p.strip_prefix("v1=")).expect("v1=");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - t.parse::<i64>().unwrap()).abs() < 600, "timestamp {t}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v1, expected, "signature of {body}");
+}
+
+/// Signs `body` as the sandbox provider would (for forged/replayed webhook tests).
+pub fn sandbox_signature(secret: &str, t: i64, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+/// A running server; shut down gracefully by `stop` or when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    _stop: oneshot::Sender<()>,
+    pub receiver: Receiver,
+    pub database_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -81,30 +180,87 @@ impl TestApp {
     pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).bearer_auth(key).send().await.unwrap()
     }
+
+    /// Stops the server gracefully (workers included) and waits for it.
+    pub async fn stop(mut self) -> (String, Receiver) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+        (self.database_url.clone(), self.receiver.clone())
+    }
 }
 
 /// Starts the real server on 127.0.0.1 with a free port, a fresh database on
-/// `backend`, and two merchants (A and B).
+/// `backend`, two merchants (A, with a webhook receiver, and B), the
+/// sandbox provider, and short worker timings.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let merchant = |id: &str, key: &str| MerchantConfig {
-        id: id.into(),
-        display_name: format!("Toko {id}"),
-        secret_key: SecretString::new(key.into()),
-    };
-    let config = Config {
+    let database_url = fresh_database(backend).await;
+    spawn_with(database_url, Receiver::start().await, |_| {}).await
+}
+
+/// As `spawn_app`, on an existing database and receiver, with `tweak`
+/// applied to the configuration.
+pub async fn spawn_with(
+    database_url: String,
+    receiver: Receiver,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut a = MerchantConfig::new("merchant_a", "Toko A", SecretString::new(KEY_A.into()));
+    a.webhook_url = Some(receiver.url.clone());
+    a.webhook_secret = Some(SecretString::new(WHSEC_A.into()));
+    a.allowed_origins = vec!["https://toko-a.example".into()];
+    let b = MerchantConfig::new("merchant_b", "Toko B", SecretString::new(KEY_B.into()));
+    let ms = std::time::Duration::from_millis;
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: fresh_database(backend).await,
-        public_url: "http://kasir.test".into(),
-        merchants: vec![merchant("merchant_a", KEY_A), merchant("merchant_b", KEY_B)],
+        database_url: database_url.clone(),
+        public_url: PUBLIC_URL.into(),
+        merchants: vec![a, b],
+        timings: Timings {
+            provider_timeout: ms(2_000),
+            reconcile_after: ms(300),
+            worker_tick: ms(100),
+            delivery_schedule: vec![ms(200), ms(400), ms(800)],
+            delivery_timeout: ms(2_000),
+        },
+        limits: Limits { attempts_per_session: 10, attempts_per_ip_per_minute: 10_000 },
+        sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
         ..Config::default()
     };
+    tweak(&mut config);
     let server = Server::bind(config).await.expect("bind");
     let addr = server.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.run_until(async {
+    let handle = tokio::spawn(server.run_until(async {
         let _ = stopped.await;
     }));
-    TestApp { addr, client: reqwest::Client::new(), _stop: stop }
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        receiver,
+        database_url,
+        stop: Some(stop),
+        handle: Some(handle),
+    }
+}
+
+/// Polls `check` every 50 ms for up to 15 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 /// Asserts Kasir's error shape and returns the body.

@@ -5,4 +5,6 @@
 
 mod health;
 mod helpers;
+mod payments;
 mod sessions;
+mod webhooks_out;

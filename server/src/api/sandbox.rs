@@ -1,0 +1,114 @@
+//! The sandbox provider's shopper pages (3DS challenge, e-wallet approval)
+//! and the test-mode helper that pays a session's waiting QR, VA or wallet.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use kasir_shared::ErrorCode;
+use kasir_shared::money::Idr;
+use kasir_shared::payment::PaymentStatus;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Merchant;
+use crate::error::ApiError;
+use crate::payments::SessionObject;
+
+/// `/sandbox/pay/{id}` and `/v1/test_helpers/…`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sandbox/pay/{id}", get(page).post(decide))
+        .route("/v1/test_helpers/checkout_sessions/{id}/pay", post(pay))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn shell(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}\
+         button{{font-size:1rem;padding:.75rem 1.25rem;margin:.25rem;border-radius:.5rem;border:1px solid #888}}\
+         .ok{{background:#0a7d38;color:#fff}}</style></head><body>{body}</body></html>"
+    ))
+}
+
+async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let payment = state.sandbox.payment(&id).await?.ok_or(ApiError::NotFound)?;
+    let amount = Idr::from_i64(payment.amount).map_or_else(String::new, |a| a.to_string());
+    let (title, what) = if payment.method == "card" {
+        ("Sandbox 3-D Secure", "Bank penerbit meminta konfirmasi / The issuer asks you to confirm")
+    } else {
+        ("Sandbox e-wallet", "Setujui pembayaran di dompet digital / Approve the payment in your wallet")
+    };
+    if payment.status != PaymentStatus::RequiresAction.as_str() {
+        let body = format!("<h1>{title}</h1><p>Status: <b>{}</b></p>", escape(&payment.status));
+        return Ok(shell(title, &body).into_response());
+    }
+    let body = format!(
+        "<h1>{title}</h1><p>{what}</p><p>Jumlah / Amount: <b>{amount}</b></p>\
+         <form method=\"post\"><button class=\"ok\" name=\"decision\" value=\"approve\">Setujui / Approve</button>\
+         <button name=\"decision\" value=\"decline\">Tolak / Decline</button></form>\
+         <p><small>Kasir sandbox: no real money moves.</small></p>"
+    );
+    Ok(shell(title, &body).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct Decision {
+    decision: String,
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<Decision>,
+) -> Result<Response, ApiError> {
+    let to = match form.decision.as_str() {
+        "approve" => PaymentStatus::Succeeded,
+        "decline" => PaymentStatus::Failed,
+        _ => {
+            return Ok(
+                (StatusCode::BAD_REQUEST, shell("Sandbox", "<p>approve or decline</p>")).into_response()
+            );
+        }
+    };
+    if !state.sandbox.complete(&id, to).await? {
+        let body = "<p>Pembayaran ini sudah selesai / This payment is already complete.</p>";
+        return Ok((StatusCode::CONFLICT, shell("Sandbox", body)).into_response());
+    }
+    let body = format!(
+        "<h1>{}</h1><p>Kembali ke halaman pembayaran / Return to the checkout.</p>",
+        if to == PaymentStatus::Succeeded { "Disetujui / Approved" } else { "Ditolak / Declined" }
+    );
+    Ok(shell("Sandbox", &body).into_response())
+}
+
+/// Test mode only: the shopper pays the session's waiting sandbox payment
+/// (QR scanned, VA transferred, wallet approved, 3DS passed). Returns the
+/// session after Kasir has processed the sandbox's webhook.
+async fn pay(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<SessionObject>, ApiError> {
+    if !merchant.is_test_mode() {
+        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::TestModeOnly));
+    }
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let attempt = state.store.latest_attempt(&session.id).await?;
+    let waiting =
+        attempt.filter(|a| a.provider == "sandbox" && a.status == PaymentStatus::RequiresAction.as_str());
+    let provider_ref = waiting
+        .as_ref()
+        .and_then(|a| a.provider_ref.clone())
+        .ok_or(ApiError::Conflict(ErrorCode::NothingToPay))?;
+    state.sandbox.complete(&provider_ref, PaymentStatus::Succeeded).await?;
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let latest = state.store.latest_attempt(&session.id).await?;
+    Ok(Json(SessionObject::from_row(session, &state.config.public_url)?.with_attempt(latest.as_ref())))
+}

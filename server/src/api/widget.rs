@@ -1,0 +1,271 @@
+//! Widget API: authenticated with the session's `client_secret` (never a
+//! merchant key), CORS-restricted to the merchants' allowed origins plus
+//! Kasir's own.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kasir_shared::ErrorCode;
+use kasir_shared::api::AttemptRequest;
+use kasir_shared::payment::{PaymentStatus, SessionStatus};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::AppJson;
+use crate::payments::AttemptObject;
+use crate::payments::attempt::{self, void_waiting_attempt};
+use crate::store::{SessionRow, now_ms};
+
+/// `/v1/widget/…`.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/widget/sessions/{id}", get(retrieve))
+        .route("/v1/widget/sessions/{id}/attempts", post(create_attempt))
+        .route("/v1/widget/sessions/{id}/events", get(events))
+        .route("/v1/widget/3ds/{attempt_id}", get(three_ds))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors))
+}
+
+/// The origins allowed to call the widget API: every merchant's allow-list
+/// and Kasir's own public origin.
+fn origin_allowed(state: &AppState, origin: &str) -> bool {
+    let own = state.config.public_url.trim_end_matches('/');
+    origin == own
+        || state.config.merchants.iter().any(|m| m.allowed_origins.iter().any(|o| o.as_str() == origin))
+}
+
+/// CORS: answers preflights and echoes an allowed `Origin`; anything else
+/// gets no CORS headers, so the browser refuses the response.
+async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let allowed =
+        origin.as_deref().filter(|o| origin_allowed(&state, o)).and_then(|o| HeaderValue::from_str(o).ok());
+    if request.method() == Method::OPTIONS {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        if let Some(origin) = allowed {
+            let h = res.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization, content-type"),
+            );
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+        res.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+        return res;
+    }
+    let mut res = next.run(request).await;
+    if let Some(origin) = allowed {
+        res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    res.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    res
+}
+
+/// Loads the session and checks the presented client secret in constant time.
+async fn authorize(state: &AppState, id: &str, presented: Option<&str>) -> Result<SessionRow, ApiError> {
+    let presented =
+        presented.filter(|p| !p.is_empty()).ok_or(ApiError::Unauthorized(ErrorCode::AuthMissing))?;
+    let session = state.store.session_by_id(id).await?;
+    let expected = session.as_ref().map_or_else(String::new, |s| s.client_secret.clone());
+    let same = Sha256::digest(expected.as_bytes()).ct_eq(&Sha256::digest(presented.as_bytes()));
+    match session {
+        Some(session) if bool::from(same) => Ok(session),
+        // A wrong secret and a missing session look the same.
+        _ => Err(ApiError::Unauthorized(ErrorCode::AuthInvalid)),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// What the widget may see: no secrets, no customer PII.
+#[derive(Debug, Serialize)]
+pub struct WidgetSession {
+    id: String,
+    object: &'static str,
+    merchant: WidgetMerchant,
+    status: String,
+    amount: i64,
+    currency: String,
+    description: Option<String>,
+    payment_methods: Vec<String>,
+    locale: String,
+    return_url: Option<String>,
+    expires_at: i64,
+    latest_attempt: Option<AttemptObject>,
+}
+
+#[derive(Debug, Serialize)]
+struct WidgetMerchant {
+    display_name: String,
+}
+
+async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSession, ApiError> {
+    let latest = state.store.latest_attempt(&session.id).await?;
+    Ok(WidgetSession {
+        merchant: WidgetMerchant {
+            display_name: state
+                .merchant(&session.merchant_id)
+                .map_or_else(String::new, |m| m.display_name.clone()),
+        },
+        payment_methods: serde_json::from_str(&session.payment_methods).unwrap_or_default(),
+        latest_attempt: latest.as_ref().map(AttemptObject::from_row),
+        id: session.id,
+        object: "checkout_session",
+        status: session.status,
+        amount: session.amount,
+        currency: session.currency,
+        description: session.description,
+        locale: session.locale,
+        return_url: session.return_url,
+        expires_at: session.expires_at / 1000,
+    })
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<WidgetSession>, ApiError> {
+    let session = authorize(&state, &id, bearer(&headers)).await?;
+    Ok(Json(widget_view(&state, session).await?))
+}
+
+/// Starts a payment attempt. Limits: attempts per client IP per minute and
+/// attempts per session in all (`429`); a session already paid, expired,
+/// cancelled or with an attempt in flight refuses (`409 session.not_payable`).
+async fn create_attempt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    AppJson(request): AppJson<AttemptRequest>,
+) -> Result<Response, ApiError> {
+    let mut session = authorize(&state, &id, bearer(&headers)).await?;
+    let limits = &state.config.limits;
+    if !state.ip_limiter.allow(peer.ip(), now_ms(), limits.attempts_per_ip_per_minute) {
+        state.metrics.rate_limited("attempts_per_ip");
+        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    }
+    if state.store.attempt_count(&session.id).await? >= i64::from(limits.attempts_per_session) {
+        state.metrics.rate_limited("attempts_per_session");
+        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::AttemptsTooMany));
+    }
+    let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
+    let details = attempt::parse_request(request, &allowed)?;
+    if session.expires_at <= now_ms() {
+        return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
+    }
+    if session.status == SessionStatus::RequiresAction.as_str() {
+        // The shopper switches method: void the QR/VA/3DS they leave behind
+        // first, so it can never be paid as well.
+        let voided = void_waiting_attempt(&state, &session, PaymentStatus::Cancelled, None).await?;
+        if voided.is_some_and(|a| a.status == PaymentStatus::Succeeded.as_str()) {
+            return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
+        }
+        session = state.store.session_by_id(&id).await?.ok_or(ApiError::NotFound)?;
+    }
+    let accepts = SessionStatus::from_wire(&session.status).is_some_and(SessionStatus::accepts_attempts);
+    if !accepts {
+        return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
+    }
+    let attempt = attempt::start(&state, &session, details).await?;
+    Ok((StatusCode::CREATED, Json(AttemptObject::from_row(&attempt))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SecretQuery {
+    client_secret: Option<String>,
+}
+
+/// Server-Sent Events: the session's widget view now and on every change,
+/// until a final status. EventSource cannot send headers, so the client
+/// secret comes as a query parameter here (and only here).
+async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<SecretQuery>,
+) -> Result<Response, ApiError> {
+    let session = authorize(&state, &id, query.client_secret.as_deref()).await?;
+    let mut changes = state.session_changes.subscribe();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
+    tokio::spawn(async move {
+        let mut current = Some(session);
+        let mut last_sent = String::new();
+        loop {
+            if let Some(session) = current.take() {
+                let done = SessionStatus::from_wire(&session.status).is_none_or(|s| {
+                    s.is_final() || s == SessionStatus::Succeeded || s == SessionStatus::PartiallyRefunded
+                });
+                let Ok(view) = widget_view(&state, session).await else { return };
+                let Ok(json) = serde_json::to_string(&view) else { return };
+                if json != last_sent {
+                    if tx.send(Event::default().event("session").data(json.clone())).await.is_err() {
+                        return;
+                    }
+                    last_sent = json;
+                }
+                if done {
+                    return;
+                }
+            }
+            // Woken by a change in this process, or every few seconds for
+            // changes made by another instance.
+            let changed = tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    match changes.recv().await {
+                        Ok(changed) if changed == id => return true,
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                    }
+                }
+            })
+            .await;
+            if matches!(changed, Ok(false)) || tx.is_closed() {
+                return;
+            }
+            current = state.store.session_by_id(&id).await.ok().flatten();
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// The provider's 3DS HTML, once. The CSP sandbox (no `allow-same-origin`)
+/// gives it an opaque origin: it can post to the bank's ACS but can never
+/// read the widget's DOM, storage or cookies.
+async fn three_ds(
+    State(state): State<AppState>,
+    Path(attempt_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let html = state.store.take_three_ds_html(&attempt_id).await?.ok_or(ApiError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, "sandbox allow-forms allow-scripts"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        html,
+    )
+        .into_response())
+}

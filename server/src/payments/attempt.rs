@@ -1,0 +1,427 @@
+//! Payment attempts: parsing the shopper's choice with `kasir-shared`,
+//! writing the attempt before the provider call, calling the routed provider
+//! with a timeout, and settling its answer through the state machine.
+
+use std::sync::Arc;
+
+use kasir_shared::api::AttemptRequest;
+use kasir_shared::card::{CardNumber, Cvv, Expiry};
+use kasir_shared::customer::{FullName, Nik, PhoneNumber};
+use kasir_shared::money::Idr;
+use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus, StatusSource};
+use kasir_shared::{ErrorCode, ValidationError};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::payments::object::snapshot_fn;
+use crate::providers::{
+    AttemptRef, CardDetails, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction, ProviderError,
+    ProviderOutcome,
+};
+use crate::store::{AttemptRow, AttemptSettle, AttemptStart, AttemptUpdate, SessionRow, StoreError, now_ms};
+
+/// The widget-facing next action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NextAction {
+    /// Show `url` (Kasir's one-time sandboxed 3DS page) in an iframe.
+    ThreeDs {
+        /// The one-time URL.
+        url: String,
+    },
+    /// Show a QRIS code.
+    ShowQr {
+        /// The EMVCo payload, validated by `kasir-shared`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        qr_payload: Option<String>,
+        /// An image of the code, when the provider gives one instead.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        image_url: Option<String>,
+        /// Unix seconds.
+        expires_at: i64,
+    },
+    /// Transfer to a virtual account.
+    ShowVirtualAccount {
+        /// Bank code.
+        bank: String,
+        /// Account number.
+        number: String,
+        /// Unix seconds.
+        expires_at: i64,
+    },
+    /// Send the shopper to the provider (e-wallet approval).
+    Redirect {
+        /// Where.
+        url: String,
+    },
+}
+
+/// An attempt as the API shows it. No card data beyond brand and last four.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptObject {
+    /// `pa_…`.
+    pub id: String,
+    /// Always `payment_attempt`.
+    pub object: &'static str,
+    /// Attempt status.
+    pub status: String,
+    /// Method.
+    pub method: String,
+    /// Provider that handles it.
+    pub provider: String,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// What the shopper must do next, when `requires_action`.
+    pub next_action: Option<NextAction>,
+    /// Why it failed, when `failed`.
+    pub failure_code: Option<String>,
+    /// `{brand, last4}` for cards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<serde_json::Value>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl AttemptObject {
+    /// The API object for a stored attempt.
+    pub fn from_row(row: &AttemptRow) -> AttemptObject {
+        let card = row
+            .card_last4
+            .as_ref()
+            .map(|last4| serde_json::json!({ "brand": row.card_brand, "last4": last4 }));
+        AttemptObject {
+            id: row.id.clone(),
+            object: "payment_attempt",
+            status: row.status.clone(),
+            method: row.method.clone(),
+            provider: row.provider.clone(),
+            amount: row.amount,
+            next_action: row.next_action.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+            failure_code: row.failure_code.clone(),
+            card,
+            created_at: row.created_at / 1000,
+        }
+    }
+}
+
+/// Today's year and month in Jakarta (UTC+7), for card expiry checks.
+fn jakarta_year_month() -> (u16, u8) {
+    let days = (now_ms() / 1000 + 7 * 3600).div_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (u16::try_from(year).unwrap_or(u16::MAX), u8::try_from(month).unwrap_or(1))
+}
+
+/// Parses the shopper's choice with the same `kasir-shared` parsers the
+/// widget runs, each rejection naming its field.
+pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<MethodDetails, ApiError> {
+    let details = match request {
+        AttemptRequest::Card { card, nik, installment_months } => {
+            let number = CardNumber::parse(card.number.expose_secret()).map_err(|e| e.at("card.number"))?;
+            let (year, month) = jakarta_year_month();
+            let expiry = Expiry::parse_at(card.expiry.expose_secret(), year, month)
+                .map_err(|e| e.at("card.expiry"))?;
+            let cvv = Cvv::parse(card.cvv.expose_secret(), number.brand()).map_err(|e| e.at("card.cvv"))?;
+            let holder_name = FullName::parse(&card.holder_name).map_err(|e| e.at("card.holder_name"))?;
+            let nik = nik.as_deref().map(Nik::parse).transpose().map_err(|e| e.at("nik"))?;
+            MethodDetails::Card(Box::new(CardDetails {
+                number,
+                expiry,
+                cvv,
+                holder_name,
+                nik,
+                installment_months,
+            }))
+        }
+        AttemptRequest::Qris => MethodDetails::Qris,
+        AttemptRequest::VirtualAccount { bank } => MethodDetails::VirtualAccount(bank),
+        AttemptRequest::Ewallet { wallet, phone } => {
+            let phone = match phone.as_deref() {
+                Some(p) => Some(PhoneNumber::parse_mobile(p).map_err(|e| e.at("phone"))?),
+                None if wallet.needs_phone() => {
+                    return Err(ValidationError::new(ErrorCode::PhoneEmpty).at("phone").into());
+                }
+                None => None,
+            };
+            MethodDetails::Ewallet { wallet, phone }
+        }
+    };
+    if !allowed.iter().any(|m| m == details.kind().as_str()) {
+        return Err(ValidationError::new(ErrorCode::PaymentMethodNotAllowed).at("method").into());
+    }
+    Ok(details)
+}
+
+/// Converts a provider's next action into the widget's, storing 3DS HTML
+/// for the one-time URL. QR payloads are validated before they are shown.
+fn widget_action(
+    state: &AppState,
+    attempt_id: &str,
+    action: Option<ProviderAction>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let Some(action) = action else { return Ok((None, None)) };
+    let (next, html) = match action {
+        ProviderAction::ThreeDsHtml(html) => (
+            NextAction::ThreeDs { url: format!("{}/v1/widget/3ds/{attempt_id}", state.config.public_url) },
+            Some(html),
+        ),
+        ProviderAction::ShowQr { payload, image_url, expires_at_ms } => {
+            if let Some(p) = &payload {
+                kasir_shared::qris::QrisPayload::parse(p).map_err(|e| {
+                    tracing::error!(attempt = %attempt_id, code = e.code(), "provider sent an invalid QRIS payload");
+                    ApiError::Coded(axum::http::StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable)
+                })?;
+            }
+            (NextAction::ShowQr { qr_payload: payload, image_url, expires_at: expires_at_ms / 1000 }, None)
+        }
+        ProviderAction::ShowVirtualAccount { bank, number, expires_at_ms } => (
+            NextAction::ShowVirtualAccount {
+                bank: bank.as_str().to_owned(),
+                number,
+                expires_at: expires_at_ms / 1000,
+            },
+            None,
+        ),
+        ProviderAction::Redirect { url } => (NextAction::Redirect { url }, None),
+    };
+    let json = serde_json::to_string(&next).map_err(|e| ApiError::Store(e.into()))?;
+    Ok((Some(json), html))
+}
+
+/// The provider's answer (or its absence) as a status and a source.
+fn outcome_status(result: &Result<ProviderOutcome, ProviderError>) -> (PaymentStatus, StatusSource) {
+    match result {
+        Ok(outcome) => (outcome.status, StatusSource::ProviderResponse),
+        Err(ProviderError::Timeout | ProviderError::Unavailable(_) | ProviderError::NotFound) => {
+            (PaymentStatus::Unknown, StatusSource::Timeout)
+        }
+        Err(ProviderError::Refused { .. }) => (PaymentStatus::Failed, StatusSource::ProviderResponse),
+    }
+}
+
+/// Starts an attempt on `session` (read in a status that accepts attempts)
+/// and returns it after the provider's first answer.
+pub async fn start(
+    state: &AppState,
+    session: &SessionRow,
+    details: MethodDetails,
+) -> Result<AttemptRow, ApiError> {
+    let kind = details.kind();
+    let provider = state.providers.for_method(kind).cloned().ok_or(ApiError::Coded(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::PaymentMethodUnavailable,
+    ))?;
+    let amount = Idr::from_i64(session.amount)
+        .ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("amount of {}", session.id))))?;
+    let now = now_ms();
+    let timings = &state.config.timings;
+    let reconcile_after = now + ms(timings.provider_timeout) + ms(timings.reconcile_after);
+    let (card_brand, card_bin, card_last4) = match &details {
+        MethodDetails::Card(c) => (
+            Some(c.number.brand().as_str().to_owned()),
+            Some(c.number.bin().to_owned()),
+            Some(c.number.last4().to_owned()),
+        ),
+        _ => (None, None, None),
+    };
+    let detail = match &details {
+        MethodDetails::VirtualAccount(bank) => Some(serde_json::json!({ "bank": bank.as_str() }).to_string()),
+        MethodDetails::Ewallet { wallet, .. } => {
+            Some(serde_json::json!({ "wallet": wallet.as_str() }).to_string())
+        }
+        MethodDetails::Card(_) | MethodDetails::Qris => None,
+    };
+    let attempt = AttemptRow {
+        id: new_id("pa"),
+        session_id: session.id.clone(),
+        merchant_id: session.merchant_id.clone(),
+        provider: provider.name().to_owned(),
+        method: kind.as_str().to_owned(),
+        status: PaymentStatus::Processing.as_str().to_owned(),
+        amount: session.amount,
+        provider_ref: None,
+        next_action: None,
+        failure_code: None,
+        card_brand,
+        card_bin,
+        card_last4,
+        detail,
+        created_at: now,
+        updated_at: now,
+        reconcile_after: Some(reconcile_after),
+    };
+    let snapshot = snapshot_fn(state.config.public_url.clone());
+    match state.store.start_attempt(&attempt, session, &snapshot).await? {
+        AttemptStart::Started(_) => state.notify_session(&session.id),
+        AttemptStart::SessionChanged => return Err(ApiError::Conflict(ErrorCode::SessionNotPayable)),
+    }
+    let merchant_name = state.merchant(&session.merchant_id).map_or("Kasir", |m| m.display_name.as_str());
+    let customer: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
+    let request = PaymentRequest {
+        attempt_id: &attempt.id,
+        session_id: &session.id,
+        reference: &session.reference,
+        amount,
+        merchant_name,
+        method: &details,
+        customer_email: customer["email"].as_str(),
+        expires_at_ms: session.expires_at,
+        return_url: format!("{}/pay/{}", state.config.public_url, session.id),
+    };
+    let started = std::time::Instant::now();
+    let result = match tokio::time::timeout(timings.provider_timeout, provider.create_payment(&request)).await
+    {
+        Ok(result) => result,
+        Err(_) => Err(ProviderError::Timeout),
+    };
+    // The card data goes now, before anything else can hold on to it.
+    drop(request);
+    drop(details);
+    state.metrics.provider_call(provider.name(), "create", started.elapsed(), result.is_ok());
+    if let Err(e) = &result {
+        tracing::warn!(attempt = %attempt.id, provider = provider.name(), error = %e, "provider call failed");
+    }
+    let settled = settle_with(state, &attempt.id, result, None).await?;
+    state.metrics.attempt(provider.name(), &settled.status);
+    Ok(settled)
+}
+
+/// Settles `attempt_id` with a provider answer (creation, inquiry,
+/// cancellation); `inquiry` marks the source as the provider's word.
+pub async fn settle_with(
+    state: &AppState,
+    attempt_id: &str,
+    result: Result<ProviderOutcome, ProviderError>,
+    source_override: Option<StatusSource>,
+) -> Result<AttemptRow, ApiError> {
+    let (status, source) = outcome_status(&result);
+    let source = source_override.unwrap_or(source);
+    let mut update = AttemptUpdate {
+        reconcile_after: Some(now_ms() + ms(state.config.timings.reconcile_after)),
+        ..AttemptUpdate::default()
+    };
+    match result {
+        Ok(outcome) => {
+            let (next_action, html) = widget_action(state, attempt_id, outcome.action)?;
+            if let Some(html) = html {
+                state.store.put_three_ds_html(attempt_id, &html).await?;
+            }
+            update.provider_ref = outcome.provider_ref;
+            update.next_action = next_action;
+            update.failure_code = outcome.failure_code;
+            if status == PaymentStatus::RequiresAction {
+                // Ask the provider again when the QR/VA would have expired,
+                // or after the reconcile delay for 3DS and wallets.
+                update.reconcile_after =
+                    Some(now_ms() + ms(state.config.timings.reconcile_after).max(15 * 60_000));
+            }
+        }
+        Err(ProviderError::Refused { code }) => update.failure_code = Some(code),
+        Err(_) => {}
+    }
+    settle(state, attempt_id, status, source, &update, None).await
+}
+
+/// Moves the attempt (and its session) and tells SSE listeners.
+pub async fn settle(
+    state: &AppState,
+    attempt_id: &str,
+    status: PaymentStatus,
+    source: StatusSource,
+    update: &AttemptUpdate,
+    session_to: Option<SessionStatus>,
+) -> Result<AttemptRow, ApiError> {
+    let snapshot = snapshot_fn(state.config.public_url.clone());
+    let settled = state
+        .store
+        .settle_attempt(attempt_id, status, source, update, session_to, &snapshot)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match settled {
+        AttemptSettle::Changed { attempt, session, event } => {
+            if let Some(event) = event {
+                tracing::info!(attempt = %attempt.id, session = %session.id, event = %event.id,
+                    kind = %event.event_type, "attempt settled");
+                state.wake_delivery();
+            }
+            state.notify_session(&session.id);
+            Ok(attempt)
+        }
+        AttemptSettle::Unchanged(attempt, _) => Ok(attempt),
+        AttemptSettle::Refused(attempt, _, reason) => {
+            tracing::warn!(attempt = %attempt.id, from = %attempt.status, to = %status, ?source, ?reason,
+                "attempt transition refused");
+            Ok(attempt)
+        }
+    }
+}
+
+/// Voids the session's attempt waiting for the shopper (a QR they walked
+/// away from) before a new attempt, a cancellation or expiry, moving the
+/// attempt to `to` and the session to `session_to` (default: `open`).
+/// Returns the attempt afterwards: voided, or `succeeded` if the shopper
+/// paid first.
+pub async fn void_waiting_attempt(
+    state: &AppState,
+    session: &SessionRow,
+    to: PaymentStatus,
+    session_to: Option<SessionStatus>,
+) -> Result<Option<AttemptRow>, ApiError> {
+    let Some(attempt) = state.store.latest_attempt(&session.id).await? else { return Ok(None) };
+    if attempt.status != PaymentStatus::RequiresAction.as_str() {
+        return Ok(Some(attempt));
+    }
+    let Some(provider) = state.providers.get(&attempt.provider).cloned() else {
+        return Err(ApiError::Coded(axum::http::StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable));
+    };
+    let result = call_cancel(&provider, &attempt, state.config.timings.provider_timeout).await;
+    match result {
+        Ok(outcome) if outcome.status == PaymentStatus::Cancelled => {
+            let source =
+                if to == PaymentStatus::Expired { StatusSource::Expiry } else { StatusSource::Cancellation };
+            let settled =
+                settle(state, &attempt.id, to, source, &AttemptUpdate::default(), session_to).await?;
+            Ok(Some(settled))
+        }
+        Ok(outcome) => {
+            Ok(Some(settle_with(state, &attempt.id, Ok(outcome), Some(StatusSource::Inquiry)).await?))
+        }
+        Err(e) => {
+            tracing::warn!(attempt = %attempt.id, error = %e, "provider could not void the attempt");
+            Err(ApiError::Coded(axum::http::StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable))
+        }
+    }
+}
+
+async fn call_cancel(
+    provider: &Arc<dyn PaymentProvider>,
+    attempt: &AttemptRow,
+    timeout: std::time::Duration,
+) -> Result<ProviderOutcome, ProviderError> {
+    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
+    tokio::time::timeout(timeout, provider.cancel(r)).await.unwrap_or(Err(ProviderError::Timeout))
+}
+
+/// Milliseconds of a duration, saturating.
+pub fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Whether `kind` is one the session allows (for the widget's method list).
+pub fn allowed_methods(session: &SessionRow) -> Vec<PaymentMethodKind> {
+    serde_json::from_str::<Vec<String>>(&session.payment_methods)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| PaymentMethodKind::parse(m).ok())
+        .collect()
+}

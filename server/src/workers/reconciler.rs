@@ -1,0 +1,113 @@
+//! The reconciler and the expiry clock. Attempts whose outcome is overdue
+//! (`unknown`, stuck `processing` after a crash, `requires_action` for too
+//! long) are settled by the provider's status inquiry, never by guessing;
+//! sessions past their expiry are expired, voiding any QR or VA first so a
+//! late payment cannot slip through.
+
+use kasir_shared::money::Idr;
+use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::payments::attempt::{ms, settle, settle_with, void_waiting_attempt};
+use crate::payments::snapshot_fn;
+use crate::providers::{AttemptRef, ProviderError};
+use crate::store::{AttemptRow, AttemptUpdate, SessionRow, SessionTransition, now_ms};
+
+/// Attempts claimed per round.
+const BATCH: i64 = 16;
+
+/// Asks providers about every overdue attempt; returns how many.
+pub async fn reconcile_due(state: &AppState) -> Result<usize, ApiError> {
+    let lease = ms(state.config.timings.provider_timeout) * 2 + 5_000;
+    let attempts = state.store.claim_attempts_to_reconcile(BATCH, lease).await?;
+    for attempt in &attempts {
+        if let Err(e) = reconcile_one(state, attempt).await {
+            tracing::warn!(attempt = %attempt.id, error = %e, "reconciliation failed; will retry");
+            let later = now_ms() + ms(state.config.timings.reconcile_after);
+            state.store.postpone_reconcile(&attempt.id, later).await?;
+        }
+    }
+    Ok(attempts.len())
+}
+
+async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), ApiError> {
+    let later = now_ms() + ms(state.config.timings.reconcile_after);
+    let Some(provider) = state.providers.get(&attempt.provider).cloned() else {
+        tracing::error!(attempt = %attempt.id, provider = %attempt.provider, "provider no longer configured");
+        state.store.postpone_reconcile(&attempt.id, later).await?;
+        return Ok(());
+    };
+    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(state.config.timings.provider_timeout, provider.inquire(r))
+        .await
+        .unwrap_or(Err(ProviderError::Timeout));
+    state.metrics.provider_call(provider.name(), "inquire", started.elapsed(), result.is_ok());
+    match result {
+        Ok(outcome) if outcome.status.as_str() == attempt.status => {
+            state.metrics.reconciled("unchanged");
+            state.store.postpone_reconcile(&attempt.id, later).await?;
+        }
+        Ok(outcome) => {
+            state.metrics.reconciled(outcome.status.as_str());
+            tracing::info!(attempt = %attempt.id, from = %attempt.status, to = %outcome.status, "reconciled");
+            settle_with(state, &attempt.id, Ok(outcome), Some(StatusSource::Inquiry)).await?;
+        }
+        Err(ProviderError::NotFound)
+            if attempt.status == PaymentStatus::Processing.as_str()
+                && now_ms() - attempt.created_at > 2 * ms(state.config.timings.provider_timeout) =>
+        {
+            // We crashed before the request reached the provider: no money moved.
+            state.metrics.reconciled("not_received");
+            let update =
+                AttemptUpdate { failure_code: Some("not_received".into()), ..AttemptUpdate::default() };
+            settle(state, &attempt.id, PaymentStatus::Failed, StatusSource::Inquiry, &update, None).await?;
+        }
+        Err(e) => {
+            state.metrics.reconciled("error");
+            tracing::warn!(attempt = %attempt.id, error = %e, "status inquiry failed; will retry");
+            state.store.postpone_reconcile(&attempt.id, later).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Expires sessions past `expires_at`; returns how many were expired (a
+/// session whose QR cannot be voided yet is left for the next round).
+pub async fn expire_due(state: &AppState) -> Result<usize, ApiError> {
+    let sessions = state.store.sessions_past_expiry(32).await?;
+    let mut expired = 0;
+    for session in &sessions {
+        match expire_one(state, session).await {
+            Ok(()) => expired += 1,
+            Err(e) => tracing::warn!(session = %session.id, error = %e, "could not expire session yet"),
+        }
+    }
+    Ok(expired)
+}
+
+async fn expire_one(state: &AppState, session: &SessionRow) -> Result<(), ApiError> {
+    if session.status == SessionStatus::RequiresAction.as_str() {
+        void_waiting_attempt(state, session, PaymentStatus::Expired, Some(SessionStatus::Expired)).await?;
+        return Ok(());
+    }
+    let snapshot = snapshot_fn(state.config.public_url.clone());
+    let outcome = state
+        .store
+        .transition_session(
+            &session.merchant_id,
+            &session.id,
+            SessionStatus::Expired,
+            StatusSource::Expiry,
+            &snapshot,
+        )
+        .await?;
+    if let Some(SessionTransition::Changed(row, event)) = outcome {
+        tracing::info!(session = %row.id, event = %event.id, "session expired");
+        state.notify_session(&row.id);
+        state.wake_delivery();
+    }
+    Ok(())
+}

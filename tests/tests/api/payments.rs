@@ -1,0 +1,531 @@
+//! Payments end to end through the sandbox provider: widget API, attempts,
+//! 3DS, QRIS, VA, timeouts and the reconciler, refunds, inbound webhooks and
+//! signed merchant webhooks. Every test runs on SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    KEY_A, KEY_B, PUBLIC_URL, SANDBOX_SECRET, TestApp, assert_error, backends, eventually, sandbox_signature,
+    spawn_app,
+};
+
+const CARD_OK: &str = "4242 4242 4242 4242";
+const CARD_3DS: &str = "4000000000003220";
+const CARD_DECLINED: &str = "4000000000000002";
+const CARD_TIMEOUT: &str = "4000000000000119";
+
+async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
+    let res = app
+        .post_a(
+            "/v1/checkout_sessions",
+            &json!({"amount": amount, "reference": "INV-PAY-1", "customer": {"email": "budi@contoh.co.id"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    (body["id"].as_str().unwrap().to_owned(), body["client_secret"].as_str().unwrap().to_owned())
+}
+
+fn card(number: &str) -> Value {
+    json!({"method": "card", "card": {"number": number, "expiry": "12/39", "cvv": "123", "holder_name": "Budi Santoso"}})
+}
+
+async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
+        .bearer_auth(secret)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn session(app: &TestApp, id: &str) -> Value {
+    app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap()
+}
+
+async fn wait_status(app: &TestApp, id: &str, status: &str) {
+    eventually(&format!("session {id} {status}"), || async { session(app, id).await["status"] == status })
+        .await;
+}
+
+/// The path of an absolute URL under the test public URL.
+fn path_of(url: &str) -> &str {
+    url.strip_prefix(PUBLIC_URL).unwrap_or_else(|| panic!("{url} is not under {PUBLIC_URL}"))
+}
+
+#[tokio::test]
+async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 150_000).await;
+
+        // The widget's view: no client secret, no customer PII.
+        let res = app
+            .client
+            .get(app.url(&format!("/v1/widget/sessions/{id}")))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let view: Value = res.json().await.unwrap();
+        assert_eq!(view["merchant"]["display_name"], "Toko A");
+        assert_eq!(view["amount"], 150_000);
+        assert!(view.get("client_secret").is_none() && view.get("customer").is_none(), "{view}");
+
+        let res = attempt(&app, &id, &secret, &card(CARD_OK)).await;
+        assert_eq!(res.status(), 201, "{backend:?}");
+        let a: Value = res.json().await.unwrap();
+        assert_eq!(a["status"], "succeeded");
+        assert_eq!(a["card"], json!({"brand": "visa", "last4": "4242"}));
+        assert!(a["id"].as_str().unwrap().starts_with("pa_"));
+
+        let s = session(&app, &id).await;
+        assert_eq!(s["status"], "succeeded");
+        assert_eq!(s["latest_attempt"]["id"], a["id"]);
+
+        // A paid session takes no second payment.
+        assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable").await;
+
+        // The event is listed and delivered to the merchant, signed.
+        let events: Value = app.get_as(KEY_A, "/v1/events").await.json().await.unwrap();
+        let types: Vec<&str> =
+            events["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["checkout_session.succeeded", "checkout_session.processing"]);
+        eventually("succeeded webhook", || async {
+            !app.receiver.events_of("checkout_session.succeeded").is_empty()
+        })
+        .await;
+        let hook = &app.receiver.events_of("checkout_session.succeeded")[0];
+        assert_eq!(hook["data"]["object"]["id"], id.as_str());
+        assert_eq!(hook["data"]["object"]["status"], "succeeded");
+        assert_eq!(hook["id"], events["data"][0]["id"]);
+        let evt_id = hook["id"].as_str().unwrap().to_owned();
+        eventually("delivery recorded", || async {
+            let e: Value = app.get_as(KEY_A, &format!("/v1/events/{evt_id}")).await.json().await.unwrap();
+            e["delivery"]["state"] == "delivered"
+        })
+        .await;
+
+        // The sandbox's duplicate webhook for the same payment changed nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let events: Value = app.get_as(KEY_A, "/v1/events").await.json().await.unwrap();
+        assert_eq!(events["data"].as_array().unwrap().len(), 2);
+
+        // Card data never rests: brand, BIN, last four only.
+        if backend == crate::helpers::Backend::Sqlite {
+            let path = app.database_url.trim_start_matches("sqlite://").split('?').next().unwrap().to_owned();
+            app.stop().await;
+            for file in [path.clone(), format!("{path}-wal")] {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains("4242424242424242") && !text.contains("12/39"), "card data in {file}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn declines_leave_the_session_open_for_another_try() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 50_000).await;
+        let a: Value = attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
+        assert_eq!(a["status"], "failed");
+        assert_eq!(a["failure_code"], "card_declined");
+        assert_eq!(session(&app, &id).await["status"], "open");
+        let a: Value = attempt(&app, &id, &secret, &card("4000000000009995")).await.json().await.unwrap();
+        assert_eq!(a["failure_code"], "insufficient_funds");
+        let a: Value = attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
+        assert_eq!(a["status"], "succeeded", "{backend:?}");
+        eventually("payment_failed webhooks", || async {
+            app.receiver.events_of("checkout_session.payment_failed").len() == 2
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn three_ds_challenge_in_a_one_time_sandboxed_page() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        for (decision, final_status) in [("approve", "succeeded"), ("decline", "open")] {
+            let (id, secret) = new_session(&app, 75_000).await;
+            let a: Value = attempt(&app, &id, &secret, &card(CARD_3DS)).await.json().await.unwrap();
+            assert_eq!(a["status"], "requires_action");
+            assert_eq!(a["next_action"]["type"], "three_ds");
+            let url = a["next_action"]["url"].as_str().unwrap();
+            assert_eq!(url, format!("{PUBLIC_URL}/v1/widget/3ds/{}", a["id"].as_str().unwrap()));
+            assert_eq!(session(&app, &id).await["status"], "requires_action");
+
+            let res = app.client.get(app.url(path_of(url))).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-security-policy"], "sandbox allow-forms allow-scripts");
+            let html = res.text().await.unwrap();
+            // One time only.
+            assert_error(
+                app.client.get(app.url(path_of(url))).send().await.unwrap(),
+                404,
+                "resource.not_found",
+            )
+            .await;
+
+            let start = html.find("/sandbox/pay/").unwrap();
+            let challenge: String = html[start..].chars().take_while(|c| *c != '"').collect();
+            let page = app.client.get(app.url(&challenge)).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains("75.000"), "{page}");
+            let res =
+                app.client.post(app.url(&challenge)).form(&[("decision", decision)]).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            wait_status(&app, &id, final_status).await;
+            // Deciding twice changes nothing.
+            let res =
+                app.client.post(app.url(&challenge)).form(&[("decision", "approve")]).send().await.unwrap();
+            assert_eq!(res.status(), 409);
+            assert_eq!(session(&app, &id).await["status"], final_status, "{backend:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn qris_shows_a_valid_payload_and_is_paid_through_the_test_helper() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 123_456).await;
+        let res = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        assert_eq!(res.status(), 201);
+        let a: Value = res.json().await.unwrap();
+        assert_eq!(a["next_action"]["type"], "show_qr");
+        let payload = a["next_action"]["qr_payload"].as_str().unwrap();
+        let qr = kasir_shared::qris::QrisPayload::parse(payload).unwrap();
+        assert_eq!(qr.amount(), kasir_shared::money::Idr::new(123_456));
+        assert_eq!(qr.merchant_name(), "Toko A");
+        assert!(a["next_action"]["expires_at"].as_i64().unwrap() > 0);
+
+        // Only test-mode keys may use the helper; other merchants cannot see the session.
+        let pay = format!("/v1/test_helpers/checkout_sessions/{id}/pay");
+        let res = app.client.post(app.url(&pay)).bearer_auth(KEY_B).send().await.unwrap();
+        assert_error(res, 404, "resource.not_found").await;
+        let res = app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let paid: Value = res.json().await.unwrap();
+        assert_eq!(paid["status"], "succeeded", "{backend:?}");
+        assert_eq!(paid["latest_attempt"]["status"], "succeeded");
+        let res = app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap();
+        assert_error(res, 409, "test_helpers.nothing_to_pay").await;
+    }
+}
+
+#[tokio::test]
+async fn switching_from_a_virtual_account_to_a_card_voids_the_account_first() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 200_000).await;
+        let va: Value = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(va["next_action"]["type"], "show_virtual_account");
+        assert_eq!(va["next_action"]["bank"], "bca");
+        assert_eq!(va["next_action"]["number"].as_str().unwrap().len(), 16);
+        let wallet: Value = attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(wallet["next_action"]["type"], "redirect");
+        let card: Value = attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
+        assert_eq!(card["status"], "succeeded", "{backend:?}");
+        // Nothing is left to pay: the VA and the wallet payment were voided.
+        let res = app
+            .client
+            .post(app.url(&format!("/v1/test_helpers/checkout_sessions/{id}/pay")))
+            .bearer_auth(KEY_A)
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 409, "test_helpers.nothing_to_pay").await;
+        let wallet_page = path_of(wallet["next_action"]["url"].as_str().unwrap()).to_owned();
+        let res =
+            app.client.post(app.url(&wallet_page)).form(&[("decision", "approve")]).send().await.unwrap();
+        assert_eq!(res.status(), 409);
+    }
+}
+
+#[tokio::test]
+async fn a_provider_timeout_is_unknown_until_the_reconciler_settles_it() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 99_000).await;
+        let a: Value = attempt(&app, &id, &secret, &card(CARD_TIMEOUT)).await.json().await.unwrap();
+        assert_eq!(a["status"], "unknown", "{backend:?}");
+        // No second charge while the outcome is unknown.
+        assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable").await;
+        wait_status(&app, &id, "succeeded").await;
+        assert_eq!(session(&app, &id).await["latest_attempt"]["id"], a["id"]);
+    }
+}
+
+#[tokio::test]
+async fn the_widget_api_takes_only_the_client_secret() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let (id, secret) = new_session(&app, 10_000).await;
+    let (other, _) = new_session(&app, 10_000).await;
+    let path = format!("/v1/widget/sessions/{id}");
+    let get = |key: Option<String>, p: String| {
+        let mut req = app.client.get(app.url(&p));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        req.send()
+    };
+    assert_error(get(None, path.clone()).await.unwrap(), 401, "auth.missing").await;
+    assert_error(get(Some(KEY_A.into()), path.clone()).await.unwrap(), 401, "auth.invalid").await;
+    assert_error(get(Some("cs_x_secret_y".into()), path.clone()).await.unwrap(), 401, "auth.invalid").await;
+    // One session's secret does not open another.
+    assert_error(
+        get(Some(secret.clone()), format!("/v1/widget/sessions/{other}")).await.unwrap(),
+        401,
+        "auth.invalid",
+    )
+    .await;
+    // And the client secret does not open the merchant API.
+    assert_error(
+        get(Some(secret.clone()), format!("/v1/checkout_sessions/{id}")).await.unwrap(),
+        401,
+        "auth.invalid",
+    )
+    .await;
+
+    // CORS: the merchant's origin and Kasir's own are echoed; others are not.
+    for (origin, allowed) in
+        [("https://toko-a.example", true), (PUBLIC_URL, true), ("https://evil.example", false)]
+    {
+        let res = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url(&path))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+        let echoed = res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn attempts_are_validated_with_field_codes() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let res = app
+        .post_a(
+            "/v1/checkout_sessions",
+            &json!({"amount": 10000, "reference": "R-1", "payment_methods": ["card", "ewallet"]}),
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    let (id, secret) = (body["id"].as_str().unwrap(), body["client_secret"].as_str().unwrap());
+    let cases = [
+        (card("4242 4242 4242 4241"), 422, "card_number.luhn", "card.number"),
+        (
+            json!({"method": "card", "card": {"number": CARD_OK, "expiry": "01/20", "cvv": "123", "holder_name": "Budi"}}),
+            422,
+            "expiry.past",
+            "card.expiry",
+        ),
+        (
+            json!({"method": "card", "card": {"number": "378282246310005", "expiry": "12/39", "cvv": "123", "holder_name": "Budi"}}),
+            422,
+            "cvv.length",
+            "card.cvv",
+        ),
+        (json!({"method": "qris"}), 422, "payment_method.not_allowed", "method"),
+        (json!({"method": "ewallet", "wallet": "ovo"}), 422, "phone.empty", "phone"),
+        (
+            json!({"method": "ewallet", "wallet": "ovo", "phone": "021-555-1234"}),
+            422,
+            "phone.not_mobile",
+            "phone",
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let err = assert_error(attempt(&app, id, secret, &body).await, status, code).await;
+        assert_eq!(err["error"]["field"], field, "{err}");
+        // No card data in the error.
+        assert!(!err.to_string().contains("4242"), "{err}");
+    }
+    let res = attempt(&app, id, secret, &json!({"method": "cash"})).await;
+    assert_error(res, 400, "request.malformed").await;
+    // Nothing was written by the rejected requests.
+    assert_eq!(session(&app, id).await["latest_attempt"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_session_takes_a_bounded_number_of_attempts() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let (id, secret) = new_session(&app, 10_000).await;
+    for _ in 0..10 {
+        let a: Value = attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
+        assert_eq!(a["status"], "failed");
+    }
+    assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 429, "attempts.too_many").await;
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("kasir_rate_limited_total{limit=\"attempts_per_session\"} 1"), "{metrics}");
+    assert!(metrics.contains("kasir_attempts_total{provider=\"sandbox\",status=\"failed\"} 10"), "{metrics}");
+}
+
+#[tokio::test]
+async fn inbound_webhooks_are_verified_and_idempotent() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 30_000).await;
+        let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        assert_eq!(a["status"], "requires_action");
+        // The sandbox's payment id, as the provider knows it: from its page URL.
+        let (wid, wsecret) = new_session(&app, 30_000).await;
+        let w: Value = attempt(&app, &wid, &wsecret, &json!({"method": "ewallet", "wallet": "dana"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let page = path_of(w["next_action"]["url"].as_str().unwrap()).to_owned();
+        let payment_id = page.rsplit('/').next().unwrap().to_owned();
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let send = |sig: String, body: String| {
+            app.client
+                .post(app.url("/webhooks/sandbox"))
+                .header("sandbox-signature", sig)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+        let good = json!({"payment_id": payment_id, "status": "succeeded", "amount": 30000}).to_string();
+        // Forged, other bytes, stale, future: refused, nothing changes.
+        assert_error(
+            send(sandbox_signature("wrong", now, &good), good.clone()).await.unwrap(),
+            401,
+            "webhook.signature",
+        )
+        .await;
+        let other = good.replace("30000", "30001");
+        assert_error(
+            send(sandbox_signature(SANDBOX_SECRET, now, &good), other).await.unwrap(),
+            401,
+            "webhook.signature",
+        )
+        .await;
+        assert_error(
+            send(sandbox_signature(SANDBOX_SECRET, now - 3600, &good), good.clone()).await.unwrap(),
+            401,
+            "webhook.stale",
+        )
+        .await;
+        assert_error(
+            send(sandbox_signature(SANDBOX_SECRET, now + 3600, &good), good.clone()).await.unwrap(),
+            401,
+            "webhook.stale",
+        )
+        .await;
+        let res = app.client.post(app.url("/webhooks/nobody")).body("{}").send().await.unwrap();
+        assert_error(res, 404, "provider.unknown").await;
+        // Authentic but the amount does not match: ignored.
+        let wrong_amount = good.replace("30000", "1");
+        let res = send(sandbox_signature(SANDBOX_SECRET, now, &wrong_amount), wrong_amount).await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(session(&app, &wid).await["status"], "requires_action");
+        // Authentic: applied once; the duplicate changes nothing and emits nothing.
+        for _ in 0..3 {
+            let res = send(sandbox_signature(SANDBOX_SECRET, now, &good), good.clone()).await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.text().await.unwrap(), "OK");
+        }
+        assert_eq!(session(&app, &wid).await["status"], "succeeded", "{backend:?}");
+        let events: Value = app.get_as(KEY_A, "/v1/events?limit=100").await.json().await.unwrap();
+        let succeeded = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["type"] == "checkout_session.succeeded" && e["data"]["object"]["id"] == wid.as_str()
+            })
+            .count();
+        assert_eq!(succeeded, 1);
+        // The other session's QR is untouched.
+        assert_eq!(session(&app, &id).await["status"], "requires_action");
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            metrics.contains("kasir_webhooks_in_total{provider=\"sandbox\",result=\"rejected\"} 4"),
+            "{metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn refunds_full_and_partial_never_exceed_the_payment() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let (id, secret) = new_session(&app, 100_000).await;
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        assert_error(app.post_a(&path, &json!({})).await, 409, "refund.not_allowed").await;
+        attempt(&app, &id, &secret, &card(CARD_OK)).await;
+        let res = app.post_a(&path, &json!({"amount": 40_000})).await;
+        assert_eq!(res.status(), 201, "{backend:?}");
+        let r: Value = res.json().await.unwrap();
+        assert!(r["id"].as_str().unwrap().starts_with("re_"));
+        assert_eq!(session(&app, &id).await["status"], "partially_refunded");
+        assert_error(app.post_a(&path, &json!({"amount": 60_001})).await, 422, "refund.amount").await;
+        assert_error(app.post_a(&path, &json!({"amount": 0})).await, 422, "refund.amount").await;
+        // Concurrent refunds of the rest: exactly one wins.
+        let empty = json!({});
+        let results = futures_util::future::join_all((0..4).map(|_| app.post_a(&path, &empty))).await;
+        let ok = results.iter().filter(|r| r.status() == 201).count();
+        assert_eq!(ok, 1);
+        let s = session(&app, &id).await;
+        assert_eq!(s["status"], "refunded");
+        assert_eq!(s["amount_refunded"], 100_000);
+        eventually("refund webhooks", || async {
+            app.receiver.events_of("checkout_session.refunded").len() == 1
+                && app.receiver.events_of("checkout_session.partially_refunded").len() == 1
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn server_sent_events_follow_the_session_to_its_end() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let (id, secret) = new_session(&app, 25_000).await;
+    let url = app.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}"));
+    assert_error(
+        app.client
+            .get(app.url(&format!("/v1/widget/sessions/{id}/events?client_secret=nope")))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "auth.invalid",
+    )
+    .await;
+    let mut res = app.client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut seen = String::new();
+    let first = res.chunk().await.unwrap().unwrap();
+    seen.push_str(&String::from_utf8_lossy(&first));
+    assert!(seen.contains("\"status\":\"open\""), "{seen}");
+    attempt(&app, &id, &secret, &card(CARD_OK)).await;
+    let read = async {
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen
+    };
+    // The stream ends by itself at the final status.
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), read).await.unwrap();
+    assert!(seen.contains("\"status\":\"succeeded\""), "{seen}");
+    assert!(!seen.contains("client_secret"), "{seen}");
+}
