@@ -1,7 +1,12 @@
-//! Configuration. Grows into the TOML file with environment overrides
-//! (`KASIR_…`) in the server issue; today: where to listen and how to log.
+//! Configuration: defaults, then the TOML file (`--config`, default
+//! `kasir.toml` when present; see `kasir.example.toml`), then environment
+//! overrides (`KASIR_…`). Secrets are `SecretString`s, masked in `Debug`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use kasir_shared::secret::SecretString;
 
@@ -12,6 +17,80 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line, for log shippers.
     Json,
+}
+
+impl LogFormat {
+    /// `json`, or `pretty`/`text`.
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s {
+            "json" => Some(LogFormat::Json),
+            "pretty" | "text" => Some(LogFormat::Pretty),
+            _ => None,
+        }
+    }
+}
+
+/// The merchant's look in the widget, as CSS variables. Values are checked
+/// so that they cannot break out of the CSS they are put into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// `#rrggbb`.
+    #[serde(default = "Theme::default_color")]
+    pub primary_color: String,
+    /// A CSS length, e.g. `8px`.
+    #[serde(default = "Theme::default_radius")]
+    pub radius: String,
+    /// A font family name.
+    #[serde(default = "Theme::default_font")]
+    pub font: String,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme { primary_color: Theme::default_color(), radius: Theme::default_radius(), font: Theme::default_font() }
+    }
+}
+
+impl Theme {
+    fn default_color() -> String {
+        "#0a7d38".into()
+    }
+    fn default_radius() -> String {
+        "8px".into()
+    }
+    fn default_font() -> String {
+        "system-ui".into()
+    }
+
+    /// Rejects values that are not a plain colour, length or font name.
+    pub fn check(&self) -> Result<(), String> {
+        let c = self.primary_color.as_bytes();
+        if !(c.len() == 7 && c[0] == b'#' && c[1..].iter().all(u8::is_ascii_hexdigit)) {
+            return Err(format!("primary_color must be #rrggbb, not {:?}", self.primary_color));
+        }
+        let number = self.radius.trim_end_matches("px").trim_end_matches("rem");
+        if number.is_empty() || number.len() > 5 || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(format!("radius must be like 8px or 0.5rem, not {:?}", self.radius));
+        }
+        let font_ok = |b: u8| b.is_ascii_alphanumeric() || b == b' ' || b == b'-';
+        if self.font.is_empty() || self.font.len() > 64 || !self.font.bytes().all(font_ok) {
+            return Err(format!("font must be a plain family name, not {:?}", self.font));
+        }
+        Ok(())
+    }
+}
+
+/// Secret keys are `sk_test_…` or `sk_live_…` with enough entropy behind them.
+pub fn check_secret_key(key: &SecretString) -> Result<(), ConfigError> {
+    let key = key.expose_secret();
+    if !(key.starts_with("sk_test_") || key.starts_with("sk_live_")) || key.len() < 24 {
+        return Err(ConfigError::Invalid {
+            name: "secret_key",
+            reason: "expected sk_test_ or sk_live_ followed by at least 16 characters".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A merchant: who may use the merchant API, and with which key.
@@ -29,6 +108,8 @@ pub struct MerchantConfig {
     pub webhook_secret: Option<SecretString>,
     /// Origins allowed to call the widget API and to frame the payment page.
     pub allowed_origins: Vec<String>,
+    /// The widget's look.
+    pub theme: Theme,
 }
 
 impl MerchantConfig {
@@ -41,6 +122,7 @@ impl MerchantConfig {
             webhook_url: None,
             webhook_secret: None,
             allowed_origins: Vec::new(),
+            theme: Theme::default(),
         }
     }
 
@@ -120,6 +202,9 @@ pub struct Config {
     /// The secret the built-in sandbox provider signs its webhooks with
     /// (random per start unless configured).
     pub sandbox_webhook_secret: SecretString,
+    /// Method (`card`, `qris`, `virtual_account`, `ewallet`) → provider name;
+    /// methods not listed go to `sandbox`.
+    pub routing: BTreeMap<String, String>,
 }
 
 /// A configuration value could not be used.
@@ -146,6 +231,7 @@ impl Default for Config {
             timings: Timings::default(),
             limits: Limits::default(),
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
+            routing: BTreeMap::new(),
         }
     }
 }
@@ -158,50 +244,77 @@ impl Config {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The file at `path` (or `kasir.toml` if it exists), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let default = Path::new("kasir.toml");
+        let path = path.or_else(|| default.exists().then_some(default));
+        let text = match path {
+            Some(p) => Some(std::fs::read_to_string(p).map_err(|e| ConfigError::Invalid {
+                name: "--config",
+                reason: format!("cannot read {}: {e}", p.display()),
+            })?),
+            None => None,
+        };
+        Config::load_from(text.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// As `load`, from the file's text and an environment `lookup` (for tests).
+    pub fn load_from(text: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config { public_url: String::new(), ..Config::default() };
+        if let Some(text) = text {
+            crate::config_file::FileConfig::parse(text)?.apply(&mut config, &lookup)?;
+        }
+        config.apply_env(&lookup)?;
+        if config.public_url.is_empty() {
+            config.public_url = format!("http://{}", config.listen);
+        }
+        Ok(config)
+    }
+
     /// As `from_env`, reading variables through `lookup` (for tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut config = Config::default();
+        Config::load_from(None, lookup)
+    }
+
+    fn apply_env(&mut self, lookup: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let config = self;
         if let Some(listen) = lookup("KASIR_LISTEN") {
             config.listen = listen
                 .parse()
                 .map_err(|e| ConfigError::Invalid { name: "KASIR_LISTEN", reason: format!("{e}") })?;
         }
         if let Some(format) = lookup("KASIR_LOG_FORMAT") {
-            config.log_format = match format.as_str() {
-                "json" => LogFormat::Json,
-                "pretty" | "text" => LogFormat::Pretty,
-                other => {
-                    return Err(ConfigError::Invalid {
-                        name: "KASIR_LOG_FORMAT",
-                        reason: format!("expected json or pretty, got {other:?}"),
-                    });
-                }
-            };
+            config.log_format = LogFormat::parse(&format).ok_or_else(|| ConfigError::Invalid {
+                name: "KASIR_LOG_FORMAT",
+                reason: format!("expected json or pretty, got {format:?}"),
+            })?;
         }
-        config.public_url = match lookup("KASIR_PUBLIC_URL") {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", config.listen),
-        };
+        if let Some(url) = lookup("KASIR_PUBLIC_URL") {
+            config.public_url = url.trim_end_matches('/').to_owned();
+        }
         if let Some(url) = lookup("KASIR_DATABASE_URL") {
             config.database_url = url;
         }
         if let (Some(id), Some(key)) = (lookup("KASIR_MERCHANT_ID"), lookup("KASIR_MERCHANT_SECRET_KEY")) {
-            if !key.starts_with("sk_") || key.len() < 24 {
-                return Err(ConfigError::Invalid {
-                    name: "KASIR_MERCHANT_SECRET_KEY",
-                    reason: "expected sk_ followed by at least 21 characters".into(),
-                });
-            }
+            let key = SecretString::new(key);
+            check_secret_key(&key).map_err(|_| ConfigError::Invalid {
+                name: "KASIR_MERCHANT_SECRET_KEY",
+                reason: "expected sk_test_ or sk_live_ followed by at least 16 characters".into(),
+            })?;
             let display_name = lookup("KASIR_MERCHANT_NAME").unwrap_or_else(|| id.clone());
-            let mut merchant = MerchantConfig::new(&id, &display_name, SecretString::new(key));
+            let mut merchant = MerchantConfig::new(&id, &display_name, key);
             merchant.webhook_url = lookup("KASIR_MERCHANT_WEBHOOK_URL");
             merchant.webhook_secret = lookup("KASIR_MERCHANT_WEBHOOK_SECRET").map(SecretString::new);
             merchant.allowed_origins = lookup("KASIR_MERCHANT_ALLOWED_ORIGINS")
                 .map(|o| o.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).collect())
                 .unwrap_or_default();
+            config.merchants.retain(|m| m.id != merchant.id);
             config.merchants.push(merchant);
         }
-        Ok(config)
+        if let Some(secret) = lookup("KASIR_SANDBOX_WEBHOOK_SECRET") {
+            config.sandbox_webhook_secret = SecretString::new(secret);
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod extract;
 pub mod ids;
@@ -118,7 +119,11 @@ impl Server {
         let mut providers = Providers::default();
         providers.register(sandbox.clone());
         for method in PaymentMethodKind::ALL {
-            providers.route(*method, "sandbox").map_err(StartError::Routing)?;
+            let name = config.routing.get(method.as_str()).map_or("sandbox", String::as_str);
+            providers.route(*method, name).map_err(StartError::Routing)?;
+        }
+        if let Some(unknown) = config.routing.keys().find(|k| PaymentMethodKind::parse(k).is_err()) {
+            return Err(StartError::Routing(format!("unknown method {unknown:?} in [routing]")));
         }
         let http = reqwest::Client::builder()
             .timeout(config.timings.delivery_timeout)

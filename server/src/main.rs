@@ -1,4 +1,5 @@
-//! `kasir-server`: reads configuration from the environment and serves.
+//! `kasir-server [--config FILE]`: reads the configuration (file, then
+//! `KASIR_…` environment overrides) and serves.
 
 use kasir_server::config::MerchantConfig;
 use kasir_server::ids::random_token;
@@ -7,7 +8,16 @@ use kasir_shared::secret::SecretString;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let mut config = match Config::from_env() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = match args.as_slice() {
+        [] => None,
+        [flag, path] if flag == "--config" => Some(std::path::PathBuf::from(path)),
+        _ => {
+            eprintln!("usage: kasir-server [--config FILE]   (default: kasir.toml if present)");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let mut config = match Config::load(path.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("kasir: {e}");

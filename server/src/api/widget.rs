@@ -113,16 +113,16 @@ pub struct WidgetSession {
 #[derive(Debug, Serialize)]
 struct WidgetMerchant {
     display_name: String,
+    theme: crate::config::Theme,
 }
 
 async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSession, ApiError> {
     let latest = state.store.latest_attempt(&session.id).await?;
     Ok(WidgetSession {
-        merchant: WidgetMerchant {
-            display_name: state
-                .merchant(&session.merchant_id)
-                .map_or_else(String::new, |m| m.display_name.clone()),
-        },
+        merchant: state.merchant(&session.merchant_id).map_or_else(
+            || WidgetMerchant { display_name: String::new(), theme: crate::config::Theme::default() },
+            |m| WidgetMerchant { display_name: m.display_name.clone(), theme: m.theme.clone() },
+        ),
         payment_methods: serde_json::from_str(&session.payment_methods).unwrap_or_default(),
         latest_attempt: latest.as_ref().map(AttemptObject::from_row),
         id: session.id,

@@ -1,0 +1,198 @@
+//! The TOML configuration file (`--config`, default `kasir.toml`); see
+//! `kasir.example.toml`. Every key is optional; environment variables
+//! (`KASIR_…`) are applied on top. Unknown keys are errors, so a typo never
+//! silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kasir_shared::secret::SecretString;
+use serde::Deserialize;
+
+use crate::config::{Config, ConfigError, LogFormat, MerchantConfig, Theme};
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    timings: FileTimings,
+    #[serde(default)]
+    limits: FileLimits,
+    #[serde(default)]
+    merchants: Vec<FileMerchant>,
+    #[serde(default)]
+    providers: FileProviders,
+    #[serde(default)]
+    routing: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTimings {
+    provider_timeout_secs: Option<u64>,
+    reconcile_after_secs: Option<u64>,
+    worker_tick_ms: Option<u64>,
+    delivery_schedule_secs: Option<Vec<u64>>,
+    delivery_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    attempts_per_session: Option<u32>,
+    attempts_per_ip_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMerchant {
+    id: String,
+    display_name: Option<String>,
+    /// The key itself, or…
+    secret_key: Option<SecretString>,
+    /// …the environment variable holding it (keeps secrets out of the file).
+    secret_key_env: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<SecretString>,
+    webhook_secret_env: Option<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    theme: Option<Theme>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProviders {
+    sandbox: Option<FileSandbox>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSandbox {
+    webhook_secret: Option<SecretString>,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { name, reason: reason.into() }
+}
+
+impl FileConfig {
+    /// Parses the file's text.
+    pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| invalid("config file", e.to_string()))
+    }
+
+    /// Applies the file over `config`; `lookup` reads the environment for
+    /// `*_env` indirections.
+    pub fn apply(self, config: &mut Config, lookup: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(listen) = self.listen {
+            config.listen = listen.parse().map_err(|e| invalid("listen", format!("{e}")))?;
+        }
+        if let Some(url) = self.public_url {
+            config.public_url = url.trim_end_matches('/').to_owned();
+        }
+        if let Some(url) = self.database_url {
+            config.database_url = url;
+        }
+        if let Some(format) = self.log_format {
+            config.log_format = LogFormat::parse(&format).ok_or_else(|| invalid("log_format", "json or pretty"))?;
+        }
+        let t = self.timings;
+        let secs = Duration::from_secs;
+        if let Some(v) = t.provider_timeout_secs {
+            config.timings.provider_timeout = secs(v);
+        }
+        if let Some(v) = t.reconcile_after_secs {
+            config.timings.reconcile_after = secs(v);
+        }
+        if let Some(v) = t.worker_tick_ms {
+            config.timings.worker_tick = Duration::from_millis(v.max(10));
+        }
+        if let Some(v) = t.delivery_schedule_secs {
+            config.timings.delivery_schedule = v.into_iter().map(secs).collect();
+        }
+        if let Some(v) = t.delivery_timeout_secs {
+            config.timings.delivery_timeout = secs(v);
+        }
+        if let Some(v) = self.limits.attempts_per_session {
+            config.limits.attempts_per_session = v;
+        }
+        if let Some(v) = self.limits.attempts_per_ip_per_minute {
+            config.limits.attempts_per_ip_per_minute = v;
+        }
+        for m in self.merchants {
+            let secret_key = match (m.secret_key, m.secret_key_env) {
+                (Some(key), None) => key,
+                (None, Some(var)) => SecretString::new(
+                    lookup(&var).ok_or_else(|| invalid("merchants.secret_key_env", format!("{var} is not set")))?,
+                ),
+                _ => return Err(invalid("merchants.secret_key", format!("{}: give secret_key or secret_key_env", m.id))),
+            };
+            crate::config::check_secret_key(&secret_key)?;
+            let mut merchant =
+                MerchantConfig::new(&m.id, m.display_name.as_deref().unwrap_or(&m.id), secret_key);
+            merchant.webhook_url = m.webhook_url;
+            merchant.webhook_secret = match (m.webhook_secret, m.webhook_secret_env) {
+                (Some(s), _) => Some(s),
+                (None, Some(var)) => Some(SecretString::new(
+                    lookup(&var).ok_or_else(|| invalid("merchants.webhook_secret_env", format!("{var} is not set")))?,
+                )),
+                (None, None) => None,
+            };
+            if merchant.webhook_url.is_some() != merchant.webhook_secret.is_some() {
+                return Err(invalid("merchants.webhook_url", format!("{}: webhook_url needs webhook_secret", m.id)));
+            }
+            merchant.allowed_origins = m.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
+            if let Some(theme) = m.theme {
+                theme.check().map_err(|reason| invalid("merchants.theme", reason))?;
+                merchant.theme = theme;
+            }
+            if config.merchants.iter().any(|other| other.id == merchant.id) {
+                return Err(invalid("merchants.id", format!("{} is configured twice", m.id)));
+            }
+            config.merchants.push(merchant);
+        }
+        if let Some(secret) = self.providers.sandbox.and_then(|s| s.webhook_secret) {
+            config.sandbox_webhook_secret = secret;
+        }
+        config.routing.extend(self.routing);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_applies() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kasir.example.toml")).unwrap();
+        let mut config = Config::default();
+        let env = |n: &str| (n == "KASIR_DEMO_SECRET_KEY").then(|| "sk_test_from_the_environment_0123".to_owned());
+        FileConfig::parse(&text).unwrap().apply(&mut config, &env).unwrap();
+        assert_eq!(config.merchants.len(), 1);
+        let m = &config.merchants[0];
+        assert_eq!(m.secret_key.expose_secret(), "sk_test_from_the_environment_0123");
+        assert!(!format!("{config:?}").contains("sk_test_from_the_environment"), "secrets masked in Debug");
+        assert_eq!(config.routing.get("qris").map(String::as_str), Some("sandbox"));
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        assert!(FileConfig::parse("listn = \"x\"").is_err());
+        let mut c = Config::default();
+        let none = |_: &str| None;
+        let bad_theme = r##"[[merchants]]
+id = "a"
+secret_key = "sk_test_0123456789abcdefghij"
+theme = { primary_color = "red;}</style>" }"##;
+        assert!(FileConfig::parse(bad_theme).unwrap().apply(&mut c, &none).is_err());
+        let no_key = "[[merchants]]\nid = \"a\"";
+        assert!(FileConfig::parse(no_key).unwrap().apply(&mut Config::default(), &none).is_err());
+    }
+}
