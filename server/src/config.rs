@@ -48,7 +48,11 @@ pub struct Theme {
 
 impl Default for Theme {
     fn default() -> Self {
-        Theme { primary_color: Theme::default_color(), radius: Theme::default_radius(), font: Theme::default_font() }
+        Theme {
+            primary_color: Theme::default_color(),
+            radius: Theme::default_radius(),
+            font: Theme::default_font(),
+        }
     }
 }
 
@@ -259,7 +263,10 @@ impl Config {
     }
 
     /// As `load`, from the file's text and an environment `lookup` (for tests).
-    pub fn load_from(text: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn load_from(
+        text: Option<&str>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let mut config = Config { public_url: String::new(), ..Config::default() };
         if let Some(text) = text {
             crate::config_file::FileConfig::parse(text)?.apply(&mut config, &lookup)?;

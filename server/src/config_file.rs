@@ -89,7 +89,11 @@ impl FileConfig {
 
     /// Applies the file over `config`; `lookup` reads the environment for
     /// `*_env` indirections.
-    pub fn apply(self, config: &mut Config, lookup: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    pub fn apply(
+        self,
+        config: &mut Config,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         if let Some(listen) = self.listen {
             config.listen = listen.parse().map_err(|e| invalid("listen", format!("{e}")))?;
         }
@@ -100,7 +104,8 @@ impl FileConfig {
             config.database_url = url;
         }
         if let Some(format) = self.log_format {
-            config.log_format = LogFormat::parse(&format).ok_or_else(|| invalid("log_format", "json or pretty"))?;
+            config.log_format =
+                LogFormat::parse(&format).ok_or_else(|| invalid("log_format", "json or pretty"))?;
         }
         let t = self.timings;
         let secs = Duration::from_secs;
@@ -129,25 +134,36 @@ impl FileConfig {
             let secret_key = match (m.secret_key, m.secret_key_env) {
                 (Some(key), None) => key,
                 (None, Some(var)) => SecretString::new(
-                    lookup(&var).ok_or_else(|| invalid("merchants.secret_key_env", format!("{var} is not set")))?,
+                    lookup(&var)
+                        .ok_or_else(|| invalid("merchants.secret_key_env", format!("{var} is not set")))?,
                 ),
-                _ => return Err(invalid("merchants.secret_key", format!("{}: give secret_key or secret_key_env", m.id))),
+                _ => {
+                    return Err(invalid(
+                        "merchants.secret_key",
+                        format!("{}: give secret_key or secret_key_env", m.id),
+                    ));
+                }
             };
             crate::config::check_secret_key(&secret_key)?;
             let mut merchant =
                 MerchantConfig::new(&m.id, m.display_name.as_deref().unwrap_or(&m.id), secret_key);
             merchant.webhook_url = m.webhook_url;
-            merchant.webhook_secret = match (m.webhook_secret, m.webhook_secret_env) {
-                (Some(s), _) => Some(s),
-                (None, Some(var)) => Some(SecretString::new(
-                    lookup(&var).ok_or_else(|| invalid("merchants.webhook_secret_env", format!("{var} is not set")))?,
-                )),
-                (None, None) => None,
-            };
+            merchant.webhook_secret =
+                match (m.webhook_secret, m.webhook_secret_env) {
+                    (Some(s), _) => Some(s),
+                    (None, Some(var)) => Some(SecretString::new(lookup(&var).ok_or_else(|| {
+                        invalid("merchants.webhook_secret_env", format!("{var} is not set"))
+                    })?)),
+                    (None, None) => None,
+                };
             if merchant.webhook_url.is_some() != merchant.webhook_secret.is_some() {
-                return Err(invalid("merchants.webhook_url", format!("{}: webhook_url needs webhook_secret", m.id)));
+                return Err(invalid(
+                    "merchants.webhook_url",
+                    format!("{}: webhook_url needs webhook_secret", m.id),
+                ));
             }
-            merchant.allowed_origins = m.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
+            merchant.allowed_origins =
+                m.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
             if let Some(theme) = m.theme {
                 theme.check().map_err(|reason| invalid("merchants.theme", reason))?;
                 merchant.theme = theme;
@@ -171,9 +187,11 @@ mod tests {
 
     #[test]
     fn the_example_file_parses_and_applies() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kasir.example.toml")).unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kasir.example.toml")).unwrap();
         let mut config = Config::default();
-        let env = |n: &str| (n == "KASIR_DEMO_SECRET_KEY").then(|| "sk_test_from_the_environment_0123".to_owned());
+        let env =
+            |n: &str| (n == "KASIR_DEMO_SECRET_KEY").then(|| "sk_test_from_the_environment_0123".to_owned());
         FileConfig::parse(&text).unwrap().apply(&mut config, &env).unwrap();
         assert_eq!(config.merchants.len(), 1);
         let m = &config.merchants[0];

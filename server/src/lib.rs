@@ -9,6 +9,7 @@ pub mod config;
 pub mod config_file;
 pub mod error;
 pub mod extract;
+pub mod http;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
@@ -90,7 +91,9 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    api::router(&state).with_state(state)
+    api::router(&state)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), http::observe))
+        .with_state(state)
 }
 
 /// A server bound to its listener but not yet serving.
