@@ -32,7 +32,7 @@ impl LogFormat {
 
 /// The merchant's look in the widget, as CSS variables. Values are checked
 /// so that they cannot break out of the CSS they are put into.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Theme {
     /// `#rrggbb`.

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod payments;
 pub mod providers;
 pub mod signing;

@@ -20,7 +20,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events/{id}/redeliver", post(redeliver))
 }
 
-async fn retrieve(
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "events", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`evt_…`")),
+    responses((status = 200, body = crate::payments::EventObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
@@ -30,7 +33,10 @@ async fn retrieve(
 }
 
 /// Queues the event for delivery to the merchant's webhook URL again, now.
-async fn redeliver(
+#[utoipa::path(post, path = "/v1/events/{id}/redeliver", tag = "events", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`evt_…`")),
+    responses((status = 200, description = "Queued for delivery now", body = crate::payments::EventObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn redeliver(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
@@ -40,7 +46,11 @@ async fn redeliver(
     Ok(Json(EventObject::from_row(&row)?.with_delivery(&row)))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("merchant_key" = [])),
+    params(("limit" = Option<u32>, Query, description = "1-100, default 10"), ("starting_after" = Option<String>, Query, description = "An event id")),
+    responses((status = 200, body = crate::openapi::EventList),
+        (status = 400, description = "`pagination.limit`, or `resource.not_found` for `starting_after`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     AppQuery(query): AppQuery<ListQuery>,

@@ -1,11 +1,11 @@
 //! HTTP routes. Each resource module exposes `router()`.
 
-mod events;
-mod health;
-mod sandbox;
-mod sessions;
-mod webhooks;
-mod widget;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod sandbox;
+pub(crate) mod sessions;
+pub(crate) mod webhooks;
+pub(crate) mod widget;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -23,6 +23,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(events::router())
         .merge(widget::router(state))
         .merge(sandbox::router())
+        .merge(crate::openapi::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(webhooks::router())
 }

@@ -37,7 +37,14 @@ fn shell(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/sandbox/pay/{id}", tag = "sandbox",
+    params(("id" = String, Path, description = "The sandbox payment id")),
+    responses((status = 200, description = "The sandbox's 3DS challenge or wallet approval page", content_type = "text/html"),
+        (status = 404, description = "`resource.not_found`", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let payment = state.sandbox.payment(&id).await?.ok_or(ApiError::NotFound)?;
     let amount = Idr::from_i64(payment.amount).map_or_else(String::new, |a| a.to_string());
     let (title, what) = if payment.method == "card" {
@@ -59,11 +66,17 @@ async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
 }
 
 #[derive(Debug, Deserialize)]
-struct Decision {
+pub(crate) struct Decision {
     decision: String,
 }
 
-async fn decide(
+#[utoipa::path(post, path = "/sandbox/pay/{id}", tag = "sandbox",
+    params(("id" = String, Path, description = "The sandbox payment id")),
+    request_body(content = crate::openapi::DecisionDoc, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Decided; the sandbox's signed webhook has reached Kasir", content_type = "text/html"),
+        (status = 400, description = "Neither approve nor decline", content_type = "text/html"),
+        (status = 409, description = "Already decided", content_type = "text/html")))]
+pub(crate) async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Form(form): Form<Decision>,
@@ -91,7 +104,12 @@ async fn decide(
 /// Test mode only: the shopper pays the session's waiting sandbox payment
 /// (QR scanned, VA transferred, wallet approved, 3DS passed). Returns the
 /// session after Kasir has processed the sandbox's webhook.
-async fn pay(
+#[utoipa::path(post, path = "/v1/test_helpers/checkout_sessions/{id}/pay", tag = "sandbox", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    responses((status = 200, description = "The session after the sandbox's webhook was processed", body = crate::payments::SessionObject),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 403, description = "`test_mode.required`", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`test_helpers.nothing_to_pay`", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn pay(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,

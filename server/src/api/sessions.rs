@@ -48,7 +48,15 @@ fn json_response(stored: StoredResponse) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], stored.body).into_response()
 }
 
-async fn create(
+#[utoipa::path(post, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response for the same body; 409 `idempotency_key.reused` for another body. Kept at least 24 h.")),
+    request_body = crate::payments::CreateSessionRequest,
+    responses((status = 201, body = crate::payments::SessionObject),
+        (status = 400, description = "Malformed JSON or header (`request.malformed`, `idempotency_key.invalid`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`idempotency_key.reused`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A field is not acceptable; `field` names it", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     headers: HeaderMap,
@@ -104,7 +112,10 @@ async fn create(
     }
 }
 
-async fn retrieve(
+#[utoipa::path(get, path = "/v1/checkout_sessions/{id}", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    responses((status = 200, body = crate::payments::SessionObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
@@ -117,7 +128,12 @@ async fn retrieve(
 /// Cancels an open session (or one waiting for the shopper). Cancelling a
 /// cancelled session again returns it unchanged; a session that is paid,
 /// expired or has an attempt in flight is `409 session.not_cancellable`.
-async fn cancel(
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/cancel", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    responses((status = 200, body = crate::payments::SessionObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Paid, expired or with an attempt in flight (`session.not_cancellable`)", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider could not void the waiting payment (`provider.unavailable`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn cancel(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
@@ -159,7 +175,7 @@ async fn cancel(
 /// the rest of the payment when absent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefundRequest {
+pub(crate) struct RefundRequest {
     #[serde(default)]
     amount: Option<i64>,
 }
@@ -167,7 +183,14 @@ struct RefundRequest {
 /// Refunds all or part of a paid session through its provider. The amount
 /// is reserved with a compare-and-set first, so concurrent refunds never
 /// exceed the payment.
-async fn refund(
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/refunds", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    request_body = crate::openapi::RefundRequestDoc,
+    responses((status = 201, body = crate::openapi::RefundObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not paid (`refund.not_allowed`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "More than remains (`refund.amount`)", body = crate::openapi::ErrorBody),
+        (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn refund(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
@@ -240,7 +263,7 @@ async fn refund(
 
 /// `?limit=&starting_after=`.
 #[derive(Debug, Deserialize)]
-pub(super) struct ListQuery {
+pub(crate) struct ListQuery {
     pub(super) limit: Option<u32>,
     pub(super) starting_after: Option<String>,
 }
@@ -257,7 +280,11 @@ impl ListQuery {
     }
 }
 
-async fn list(
+#[utoipa::path(get, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("limit" = Option<u32>, Query, description = "1-100, default 10"), ("starting_after" = Option<String>, Query, description = "A session id: the page after it, newest first")),
+    responses((status = 200, body = crate::openapi::SessionList),
+        (status = 400, description = "`pagination.limit`, or `resource.not_found` for `starting_after`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     AppQuery(query): AppQuery<ListQuery>,

@@ -28,7 +28,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/webhooks/{provider}", post(receive)).layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
-async fn receive(
+#[utoipa::path(post, path = "/webhooks/{provider}", tag = "provider_webhooks",
+    params(("provider" = String, Path, description = "e.g. `sandbox`")),
+    request_body(content = String, description = "The provider's raw body; verified before it is parsed", content_type = "application/json"),
+    responses((status = 200, description = "Accepted (applied, duplicate, or authentic but ignored); body is the provider's expected acknowledgement", content_type = "text/plain"),
+        (status = 400, description = "`webhook.malformed`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`webhook.signature`, `webhook.stale`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`provider.unknown`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body over 64 KiB")))]
+pub(crate) async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,

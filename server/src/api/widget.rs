@@ -94,9 +94,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// What the widget may see: no secrets, no customer PII.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WidgetSession {
     id: String,
+    #[schema(value_type = String)]
     object: &'static str,
     merchant: WidgetMerchant,
     status: String,
@@ -110,7 +111,7 @@ pub struct WidgetSession {
     latest_attempt: Option<AttemptObject>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct WidgetMerchant {
     display_name: String,
     theme: crate::config::Theme,
@@ -137,7 +138,10 @@ async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSess
     })
 }
 
-async fn retrieve(
+#[utoipa::path(get, path = "/v1/widget/sessions/{id}", tag = "widget", security(("client_secret" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    responses((status = 200, body = WidgetSession), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -149,7 +153,16 @@ async fn retrieve(
 /// Starts a payment attempt. Limits: attempts per client IP per minute and
 /// attempts per session in all (`429`); a session already paid, expired,
 /// cancelled or with an attempt in flight refuses (`409 session.not_payable`).
-async fn create_attempt(
+#[utoipa::path(post, path = "/v1/widget/sessions/{id}/attempts", tag = "widget", security(("client_secret" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    request_body = crate::openapi::AttemptRequestDoc,
+    responses((status = 201, body = crate::payments::AttemptObject),
+        (status = 400, description = "`request.malformed`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`session.not_payable`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A field is not acceptable (e.g. `card_number.luhn` at `card.number`)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`attempts.too_many`, `rate_limit.exceeded`", body = crate::openapi::ErrorBody),
+        (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn create_attempt(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -189,14 +202,17 @@ async fn create_attempt(
 }
 
 #[derive(Debug, Deserialize)]
-struct SecretQuery {
+pub(crate) struct SecretQuery {
     client_secret: Option<String>,
 }
 
 /// Server-Sent Events: the session's widget view now and on every change,
 /// until a final status. EventSource cannot send headers, so the client
 /// secret comes as a query parameter here (and only here).
-async fn events(
+#[utoipa::path(get, path = "/v1/widget/sessions/{id}/events", tag = "widget",
+    params(("id" = String, Path, description = "`cs_…`"), ("client_secret" = String, Query, description = "EventSource cannot send headers")),
+    responses((status = 200, description = "`text/event-stream` of `session` events, each the widget view as JSON; ends at a final status", content_type = "text/event-stream"), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<SecretQuery>,
@@ -252,7 +268,11 @@ async fn events(
 /// The provider's 3DS HTML, once. The CSP sandbox (no `allow-same-origin`)
 /// gives it an opaque origin: it can post to the bank's ACS but can never
 /// read the widget's DOM, storage or cookies.
-async fn three_ds(
+#[utoipa::path(get, path = "/v1/widget/3ds/{attempt_id}", tag = "widget",
+    params(("attempt_id" = String, Path, description = "`pa_…`")),
+    responses((status = 200, description = "The provider's 3DS HTML, once, under `Content-Security-Policy: sandbox allow-forms allow-scripts`", content_type = "text/html"),
+        (status = 404, description = "Unknown or already served (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn three_ds(
     State(state): State<AppState>,
     Path(attempt_id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -23,7 +23,7 @@ use crate::providers::{
 use crate::store::{AttemptRow, AttemptSettle, AttemptStart, AttemptUpdate, SessionRow, StoreError, now_ms};
 
 /// The widget-facing next action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NextAction {
     /// Show `url` (Kasir's one-time sandboxed 3DS page) in an iframe.
@@ -59,11 +59,12 @@ pub enum NextAction {
 }
 
 /// An attempt as the API shows it. No card data beyond brand and last four.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttemptObject {
     /// `pa_…`.
     pub id: String,
     /// Always `payment_attempt`.
+    #[schema(value_type = String)]
     pub object: &'static str,
     /// Attempt status.
     pub status: String,
@@ -79,6 +80,7 @@ pub struct AttemptObject {
     pub failure_code: Option<String>,
     /// `{brand, last4}` for cards.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub card: Option<serde_json::Value>,
     /// Unix seconds.
     pub created_at: i64,

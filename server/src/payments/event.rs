@@ -6,9 +6,10 @@ use serde::Serialize;
 use crate::store::{EventRow, StoreError};
 
 /// `{"id":"evt_…","object":"event","type":…,"created_at":…,"data":{"object":{…}}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventObject {
     id: String,
+    #[schema(value_type = String)]
     object: &'static str,
     #[serde(rename = "type")]
     event_type: String,
@@ -18,13 +19,14 @@ pub struct EventObject {
     delivery: Option<DeliveryInfo>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct EventData {
+    #[schema(value_type = Object)]
     object: serde_json::Value,
 }
 
 /// Where the event's webhook delivery stands (API view only).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DeliveryInfo {
     state: String,
     attempts: i64,

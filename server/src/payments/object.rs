@@ -8,11 +8,12 @@ use super::attempt::AttemptObject;
 use crate::store::{AttemptRow, SessionRow, StoreError};
 
 /// `{"object":"checkout_session", ...}`. Times are Unix seconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionObject {
     /// `cs_…`.
     pub id: String,
     /// Always `checkout_session`.
+    #[schema(value_type = String)]
     pub object: &'static str,
     /// Session status.
     pub status: String,
@@ -27,6 +28,7 @@ pub struct SessionObject {
     /// Allowed methods.
     pub payment_methods: Vec<String>,
     /// Customer details given at creation.
+    #[schema(value_type = Object)]
     pub customer: serde_json::Value,
     /// Return URL.
     pub return_url: Option<String>,

@@ -16,10 +16,11 @@ pub const DEFAULT_EXPIRES_IN: i64 = 3_600;
 /// The request body as the merchant sent it. Values stay raw here so each
 /// rejection can name its field; serialised again (sorted maps) to hash it
 /// for `Idempotency-Key`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     /// Integer rupiah.
+    #[schema(value_type = i64, example = 150000)]
     pub amount: serde_json::Value,
     /// `IDR`.
     #[serde(default)]
@@ -50,7 +51,7 @@ pub struct CreateSessionRequest {
 }
 
 /// The shopper's details as sent.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
     /// Full name.
