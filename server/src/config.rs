@@ -209,6 +209,39 @@ pub struct Config {
     /// Method (`card`, `qris`, `virtual_account`, `ewallet`) → provider name;
     /// methods not listed go to `sandbox`.
     pub routing: BTreeMap<String, String>,
+    /// The real providers that are configured.
+    pub providers: ProviderSettings,
+}
+
+/// Settings of the real providers (`[providers.<name>]`, `KASIR_PROVIDERS_<NAME>_<KEY>`).
+#[derive(Debug, Default)]
+pub struct ProviderSettings {
+    /// Smilepayz, when configured.
+    pub smilepayz: Option<std::sync::Arc<crate::providers::smilepayz::Settings>>,
+    /// SingaPay, when configured.
+    pub singapay: Option<std::sync::Arc<crate::providers::singapay::Settings>>,
+}
+
+impl Clone for ProviderSettings {
+    fn clone(&self) -> Self {
+        ProviderSettings { smilepayz: self.smilepayz.clone(), singapay: self.singapay.clone() }
+    }
+}
+
+impl ProviderSettings {
+    /// Reads each provider from its table and the environment.
+    pub fn load(
+        tables: crate::config_file::ProviderTables,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<ProviderSettings, ConfigError> {
+        use crate::providers::{settings, singapay, smilepayz};
+        Ok(ProviderSettings {
+            smilepayz: settings::load::<smilepayz::Settings>("smilepayz", tables.smilepayz, smilepayz::Settings::KEYS, lookup)?
+                .map(std::sync::Arc::new),
+            singapay: settings::load::<singapay::Settings>("singapay", tables.singapay, singapay::Settings::KEYS, lookup)?
+                .map(std::sync::Arc::new),
+        })
+    }
 }
 
 /// A configuration value could not be used.
@@ -236,6 +269,7 @@ impl Default for Config {
             limits: Limits::default(),
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
             routing: BTreeMap::new(),
+            providers: ProviderSettings::default(),
         }
     }
 }
@@ -268,10 +302,14 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut config = Config { public_url: String::new(), ..Config::default() };
+        let mut tables = crate::config_file::ProviderTables::default();
         if let Some(text) = text {
-            crate::config_file::FileConfig::parse(text)?.apply(&mut config, &lookup)?;
+            let mut file = crate::config_file::FileConfig::parse(text)?;
+            tables = file.take_provider_tables();
+            file.apply(&mut config, &lookup)?;
         }
         config.apply_env(&lookup)?;
+        config.providers = ProviderSettings::load(tables, &lookup)?;
         if config.public_url.is_empty() {
             config.public_url = format!("http://{}", config.listen);
         }

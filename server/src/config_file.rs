@@ -69,6 +69,17 @@ struct FileMerchant {
 #[serde(deny_unknown_fields)]
 struct FileProviders {
     sandbox: Option<FileSandbox>,
+    smilepayz: Option<toml::Table>,
+    singapay: Option<toml::Table>,
+}
+
+/// The `[providers.<name>]` tables of real providers, read by their adapters.
+#[derive(Debug, Default)]
+pub struct ProviderTables {
+    /// `[providers.smilepayz]`.
+    pub smilepayz: Option<toml::Table>,
+    /// `[providers.singapay]`.
+    pub singapay: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +96,11 @@ impl FileConfig {
     /// Parses the file's text.
     pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         toml::from_str(text).map_err(|e| invalid("config file", e.to_string()))
+    }
+
+    /// Takes the real providers' tables out, for their adapters to read.
+    pub fn take_provider_tables(&mut self) -> ProviderTables {
+        ProviderTables { smilepayz: self.providers.smilepayz.take(), singapay: self.providers.singapay.take() }
     }
 
     /// Applies the file over `config`; `lookup` reads the environment for

@@ -32,6 +32,8 @@ use tokio::sync::{Notify, broadcast, watch};
 use crate::config::MerchantConfig;
 use crate::providers::Providers;
 use crate::providers::sandbox::Sandbox;
+use crate::providers::singapay::Singapay;
+use crate::providers::smilepayz::Smilepayz;
 
 pub use config::Config;
 
@@ -122,6 +124,15 @@ impl Server {
         ));
         let mut providers = Providers::default();
         providers.register(sandbox.clone());
+        let timeout = config.timings.provider_timeout;
+        let config_error = |e: config::ConfigError| StartError::Routing(e.to_string());
+        if let Some(settings) = &config.providers.smilepayz {
+            let smilepayz = Smilepayz::new(settings.clone(), &config.public_url, timeout).map_err(config_error)?;
+            providers.register(Arc::new(smilepayz));
+        }
+        if let Some(settings) = &config.providers.singapay {
+            providers.register(Arc::new(Singapay::new(settings.clone(), timeout).map_err(config_error)?));
+        }
         for method in PaymentMethodKind::ALL {
             let name = config.routing.get(method.as_str()).map_or("sandbox", String::as_str);
             providers.route(*method, name).map_err(StartError::Routing)?;

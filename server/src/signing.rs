@@ -2,7 +2,7 @@
 //! `Kasir-Signature` on webhooks Kasir sends to merchants, and the same
 //! scheme on the sandbox provider's webhooks to Kasir.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;

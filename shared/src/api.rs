@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::customer::BillingFields;
 use crate::error::ValidationError;
 use crate::payment::{Bank, Wallet};
 use crate::secret::SecretString;
@@ -73,6 +74,15 @@ pub enum AttemptRequest {
         /// Installment months (3, 6, 12) where offered.
         #[serde(default)]
         installment_months: Option<u8>,
+        /// The billing address, for providers that require it (SingaPay).
+        #[serde(default)]
+        billing: Option<BillingFields>,
+        /// The shopper's email, when the session has none and the provider needs one.
+        #[serde(default)]
+        email: Option<String>,
+        /// The shopper's phone, when the session has none and the provider needs one.
+        #[serde(default)]
+        phone: Option<String>,
     },
     /// Pay with QRIS.
     Qris,

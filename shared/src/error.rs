@@ -187,6 +187,19 @@ error_codes! {
     NameCharacters => "name.characters", "name",
         "The name contains characters that are not allowed.",
         "Nama mengandung karakter yang tidak diperbolehkan.";
+    AddressEmpty => "address.empty", "billing.address",
+        "Enter this part of the billing address.", "Isi bagian alamat penagihan ini.";
+    AddressTooLong => "address.too_long", "billing.address",
+        "This part of the billing address is too long or has characters that are not allowed.",
+        "Bagian alamat penagihan ini terlalu panjang atau mengandung karakter yang tidak diperbolehkan.";
+    CountryFormat => "country.format", "billing.country",
+        "Enter a two-letter country code, e.g. ID.", "Masukkan kode negara dua huruf, misalnya ID.";
+    FieldRequired => "field.required", "",
+        "The payment provider for this method needs this field.",
+        "Penyedia pembayaran untuk metode ini memerlukan kolom ini.";
+    InstallmentUnsupported => "installment.unsupported", "installment_months",
+        "Installments are offered for 3, 6 or 12 months only, and only where the card provider supports them.",
+        "Cicilan hanya tersedia 3, 6, atau 12 bulan, dan hanya bila penyedia kartu mendukungnya.";
     PostalCodeEmpty => "postal_code.empty", "postal_code",
         "Enter the postal code.", "Masukkan kode pos.";
     PostalCodeFormat => "postal_code.format", "postal_code",

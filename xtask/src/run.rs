@@ -86,10 +86,10 @@ pub fn serve(extra: &[String]) -> Result<()> {
     build.args(["build", "-p", "kasir-server"]);
     step("build the server", build)?;
     println!(
-        "\nStarting Kasir on SQLite (./data/kasir.db). Today: checkout sessions over the\n\
-         merchant API (create, retrieve, list, Idempotency-Key). Payments (attempts, the\n\
-         sandbox provider, webhooks) are still to come in the server issue (#3), the\n\
-         checkout widget in #5. Stop with Ctrl-C.\n"
+        "\nStarting Kasir on SQLite (./data/kasir.db) with the built-in sandbox provider.\n\
+         The merchant API, widget API, webhooks and /openapi.json are live; the README's\n\
+         curl walkthrough takes a payment end to end. The hosted checkout page comes with\n\
+         the widget issue (#5). Stop with Ctrl-C.\n"
     );
     let mut run = cargo();
     run.args(["run", "--quiet", "-p", "kasir-server", "--"]).args(extra);

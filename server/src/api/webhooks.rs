@@ -6,19 +6,21 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use kasir_shared::ErrorCode;
 use kasir_shared::money::Idr;
-use kasir_shared::payment::StatusSource;
+use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::payments::attempt::settle_with;
-use crate::providers::{AttemptRef, ProviderOutcome, WebhookError};
-use crate::store::now_ms;
+use crate::providers::{
+    AttemptRef, ProviderError, ProviderOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
+};
+use crate::store::{AttemptRow, now_ms};
 
 /// Webhook bodies larger than this are refused unread.
 const MAX_BODY: usize = 64 * 1024;
@@ -39,6 +41,7 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    uri: OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -47,7 +50,9 @@ pub(crate) async fn receive(
         .get(&name)
         .cloned()
         .ok_or(ApiError::Coded(StatusCode::NOT_FOUND, ErrorCode::ProviderUnknown))?;
-    let report = match provider.verify_webhook(&headers, &body, now_ms() / 1000) {
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let request = WebhookRequest { path_and_query, headers: &headers, body: &body };
+    let report = match provider.verify_webhook(&request, now_ms() / 1000) {
         Ok(report) => report,
         Err(e) => {
             state.metrics.webhook_in(provider.name(), "rejected");
@@ -66,10 +71,10 @@ pub(crate) async fn receive(
         }
     };
     let ack = provider.webhook_ack();
-    let Some(attempt) = state.store.attempt_by_provider_ref(provider.name(), &report.provider_ref).await?
-    else {
+    let Some(attempt) = find_attempt(&state, provider.name(), &report).await? else {
         state.metrics.webhook_in(provider.name(), "unknown_payment");
-        tracing::warn!(provider = provider.name(), provider_ref = %report.provider_ref, "webhook for no known attempt");
+        tracing::warn!(provider = provider.name(), provider_ref = ?report.provider_ref,
+            attempt = ?report.attempt_id, "webhook for no known attempt");
         return Ok((StatusCode::OK, ack).into_response());
     };
     if report.amount.is_some_and(|a| Some(a) != Idr::from_i64(attempt.amount)) {
@@ -77,22 +82,27 @@ pub(crate) async fn receive(
         tracing::error!(attempt = %attempt.id, "webhook amount does not match the attempt; ignored");
         return Ok((StatusCode::OK, ack).into_response());
     }
-    let outcome = if report.confirm_with_inquiry {
-        let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
-        let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
-        match tokio::time::timeout(state.config.timings.provider_timeout, provider.inquire(r)).await {
-            Ok(Ok(outcome)) => outcome,
-            // Not confirmed: let the provider retry, the reconciler will ask too.
-            _ => {
-                return Err(ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable));
+    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
+    let timeout = state.config.timings.provider_timeout;
+    let call = match report.kind {
+        WebhookKind::Outcome(outcome) => Ok(outcome),
+        WebhookKind::Inquire => with_timeout(timeout, provider.inquire(r)).await,
+        WebhookKind::ConfirmRequested => {
+            if still_wanted(&state, &attempt).await? {
+                with_timeout(timeout, provider.confirm(r)).await
+            } else {
+                tracing::info!(attempt = %attempt.id, "provider asks to confirm an attempt no longer wanted; cancelling");
+                with_timeout(timeout, provider.cancel(r)).await
             }
         }
-    } else {
-        ProviderOutcome {
-            provider_ref: Some(report.provider_ref.clone()),
-            status: report.status,
-            action: None,
-            failure_code: None,
+    };
+    let outcome = match call {
+        Ok(outcome) => outcome,
+        // Not settled: let the provider retry; the reconciler will ask too.
+        Err(e) => {
+            tracing::warn!(provider = provider.name(), attempt = %attempt.id, error = %e, "webhook follow-up call failed");
+            return Err(ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable));
         }
     };
     let before = attempt.status.clone();
@@ -101,4 +111,42 @@ pub(crate) async fn receive(
     state.metrics.webhook_in(provider.name(), result);
     tracing::info!(provider = provider.name(), attempt = %attempt.id, from = %before, to = %after.status, result, "webhook");
     Ok((StatusCode::OK, ack).into_response())
+}
+
+/// The attempt a webhook is about: by Kasir's own id when the provider
+/// echoes it (and it belongs to this provider), else by the provider's id.
+async fn find_attempt(
+    state: &AppState,
+    provider: &str,
+    report: &WebhookReport,
+) -> Result<Option<AttemptRow>, ApiError> {
+    if let Some(id) = &report.attempt_id
+        && let Some(attempt) = state.store.attempt(id).await?
+        && attempt.provider == provider
+    {
+        return Ok(Some(attempt));
+    }
+    match &report.provider_ref {
+        Some(reference) => Ok(state.store.attempt_by_provider_ref(provider, reference).await?),
+        None => Ok(None),
+    }
+}
+
+/// Whether the attempt may still be completed: not final, and its session
+/// neither cancelled nor expired in the meantime.
+async fn still_wanted(state: &AppState, attempt: &AttemptRow) -> Result<bool, ApiError> {
+    let open_attempt = PaymentStatus::from_wire(&attempt.status).is_some_and(|s| !s.is_final());
+    let session = state.store.session_by_id(&attempt.session_id).await?;
+    let open_session = session.is_some_and(|s| {
+        SessionStatus::from_wire(&s.status)
+            .is_some_and(|s| matches!(s, SessionStatus::Processing | SessionStatus::RequiresAction))
+    });
+    Ok(open_attempt && open_session)
+}
+
+async fn with_timeout(
+    timeout: std::time::Duration,
+    call: impl Future<Output = Result<ProviderOutcome, ProviderError>>,
+) -> Result<ProviderOutcome, ProviderError> {
+    tokio::time::timeout(timeout, call).await.unwrap_or(Err(ProviderError::Timeout))
 }

@@ -180,7 +180,8 @@ pub(crate) async fn create_attempt(
         return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::AttemptsTooMany));
     }
     let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
-    let details = attempt::parse_request(request, &allowed)?;
+    let parsed = attempt::parse_request(request, &allowed)?;
+    let plan = attempt::plan(&state, &session, parsed)?;
     if session.expires_at <= now_ms() {
         return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
     }
@@ -197,7 +198,7 @@ pub(crate) async fn create_attempt(
     if !accepts {
         return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
     }
-    let attempt = attempt::start(&state, &session, details).await?;
+    let attempt = attempt::start(&state, &session, plan).await?;
     Ok((StatusCode::CREATED, Json(AttemptObject::from_row(&attempt))).into_response())
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kasir_shared::api::AttemptRequest;
 use kasir_shared::card::{CardNumber, Cvv, Expiry};
-use kasir_shared::customer::{FullName, Nik, PhoneNumber};
+use kasir_shared::customer::{BillingAddress, Email, FullName, Nik, PhoneNumber};
 use kasir_shared::money::Idr;
 use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus, StatusSource};
 use kasir_shared::{ErrorCode, ValidationError};
@@ -17,8 +17,8 @@ use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::payments::object::snapshot_fn;
 use crate::providers::{
-    AttemptRef, CardDetails, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction, ProviderError,
-    ProviderOutcome,
+    AttemptRef, CardDetails, Customer, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction,
+    ProviderError, ProviderOutcome,
 };
 use crate::store::{AttemptRow, AttemptSettle, AttemptStart, AttemptUpdate, SessionRow, StoreError, now_ms};
 
@@ -110,24 +110,25 @@ impl AttemptObject {
 
 /// Today's year and month in Jakarta (UTC+7), for card expiry checks.
 fn jakarta_year_month() -> (u16, u8) {
-    let days = (now_ms() / 1000 + 7 * 3600).div_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, _) = crate::providers::clock::jakarta_date(now_ms() / 1000);
     (u16::try_from(year).unwrap_or(u16::MAX), u8::try_from(month).unwrap_or(1))
+}
+
+/// The shopper's choice, parsed, with the contact details they typed.
+#[derive(Debug)]
+pub struct ParsedAttempt {
+    /// The method and its details.
+    pub details: MethodDetails,
+    /// Email and phone typed in the widget (override the session's).
+    pub contact: Customer,
 }
 
 /// Parses the shopper's choice with the same `kasir-shared` parsers the
 /// widget runs, each rejection naming its field.
-pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<MethodDetails, ApiError> {
+pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<ParsedAttempt, ApiError> {
+    let mut contact = Customer::default();
     let details = match request {
-        AttemptRequest::Card { card, nik, installment_months } => {
+        AttemptRequest::Card { card, nik, installment_months, billing, email, phone } => {
             let number = CardNumber::parse(card.number.expose_secret()).map_err(|e| e.at("card.number"))?;
             let (year, month) = jakarta_year_month();
             let expiry = Expiry::parse_at(card.expiry.expose_secret(), year, month)
@@ -135,6 +136,13 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Meth
             let cvv = Cvv::parse(card.cvv.expose_secret(), number.brand()).map_err(|e| e.at("card.cvv"))?;
             let holder_name = FullName::parse(&card.holder_name).map_err(|e| e.at("card.holder_name"))?;
             let nik = nik.as_deref().map(Nik::parse).transpose().map_err(|e| e.at("nik"))?;
+            if installment_months.is_some_and(|m| ![3, 6, 12].contains(&m)) {
+                return Err(ValidationError::new(ErrorCode::InstallmentUnsupported).into());
+            }
+            let billing = billing.as_ref().map(BillingAddress::parse).transpose()?;
+            contact.email = email.as_deref().map(Email::parse).transpose().map_err(|e| e.at("email"))?;
+            contact.phone =
+                phone.as_deref().map(PhoneNumber::parse_mobile).transpose().map_err(|e| e.at("phone"))?;
             MethodDetails::Card(Box::new(CardDetails {
                 number,
                 expiry,
@@ -142,6 +150,7 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Meth
                 holder_name,
                 nik,
                 installment_months,
+                billing,
             }))
         }
         AttemptRequest::Qris => MethodDetails::Qris,
@@ -160,7 +169,7 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Meth
     if !allowed.iter().any(|m| m == details.kind().as_str()) {
         return Err(ValidationError::new(ErrorCode::PaymentMethodNotAllowed).at("method").into());
     }
-    Ok(details)
+    Ok(ParsedAttempt { details, contact })
 }
 
 /// Converts a provider's next action into the widget's, storing 3DS HTML
@@ -210,24 +219,71 @@ fn outcome_status(result: &Result<ProviderOutcome, ProviderError>) -> (PaymentSt
     }
 }
 
-/// Starts an attempt on `session` (read in a status that accepts attempts)
-/// and returns it after the provider's first answer.
-pub async fn start(
-    state: &AppState,
-    session: &SessionRow,
+/// An attempt ready to start: routed to its provider and checked against
+/// what that provider needs, with nothing written yet.
+#[derive(Debug)]
+pub struct Plan {
+    attempt_id: String,
+    provider: Arc<dyn PaymentProvider>,
     details: MethodDetails,
-) -> Result<AttemptRow, ApiError> {
-    let kind = details.kind();
-    let provider = state.providers.for_method(kind).cloned().ok_or(ApiError::Coded(
+    customer: Customer,
+}
+
+/// The session's customer, completed by what the shopper typed.
+fn customer_of(session: &SessionRow, contact: Customer) -> Customer {
+    let stored: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
+    let text = |k: &str| stored[k].as_str().map(str::to_owned);
+    Customer {
+        name: text("name").and_then(|n| FullName::parse(&n).ok()),
+        email: contact.email.or_else(|| text("email").and_then(|e| Email::parse(&e).ok())),
+        phone: contact.phone.or_else(|| text("phone").and_then(|p| PhoneNumber::parse(&p).ok())),
+    }
+}
+
+fn payment_request<'a>(state: &'a AppState, session: &'a SessionRow, plan: &'a Plan) -> PaymentRequest<'a> {
+    PaymentRequest {
+        attempt_id: &plan.attempt_id,
+        session_id: &session.id,
+        reference: &session.reference,
+        amount: Idr::from_i64(session.amount).unwrap_or(Idr::ZERO),
+        merchant_name: state.merchant(&session.merchant_id).map_or("Kasir", |m| m.display_name.as_str()),
+        method: &plan.details,
+        customer: &plan.customer,
+        description: session.description.as_deref(),
+        expires_at_ms: session.expires_at,
+        return_url: format!("{}/pay/{}", state.config.public_url, session.id),
+    }
+}
+
+/// Routes the parsed attempt and lets the provider check it (amount range,
+/// required fields) before anything is written or voided.
+pub fn plan(state: &AppState, session: &SessionRow, parsed: ParsedAttempt) -> Result<Plan, ApiError> {
+    let provider = state.providers.for_method(parsed.details.kind()).cloned().ok_or(ApiError::Coded(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::PaymentMethodUnavailable,
     ))?;
-    let amount = Idr::from_i64(session.amount)
-        .ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("amount of {}", session.id))))?;
+    let plan = Plan {
+        attempt_id: new_id("pa"),
+        provider,
+        details: parsed.details,
+        customer: customer_of(session, parsed.contact),
+    };
+    plan.provider.check_request(&payment_request(state, session, &plan))?;
+    Ok(plan)
+}
+
+/// Starts the planned attempt on `session` (read in a status that accepts
+/// attempts) and returns it after the provider's first answer.
+pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result<AttemptRow, ApiError> {
+    let kind = plan.details.kind();
+    let provider = plan.provider.clone();
+    if Idr::from_i64(session.amount).is_none() {
+        return Err(ApiError::Store(StoreError::Corrupt(format!("amount of {}", session.id))));
+    }
     let now = now_ms();
     let timings = &state.config.timings;
     let reconcile_after = now + ms(timings.provider_timeout) + ms(timings.reconcile_after);
-    let (card_brand, card_bin, card_last4) = match &details {
+    let (card_brand, card_bin, card_last4) = match &plan.details {
         MethodDetails::Card(c) => (
             Some(c.number.brand().as_str().to_owned()),
             Some(c.number.bin().to_owned()),
@@ -235,7 +291,7 @@ pub async fn start(
         ),
         _ => (None, None, None),
     };
-    let detail = match &details {
+    let detail = match &plan.details {
         MethodDetails::VirtualAccount(bank) => Some(serde_json::json!({ "bank": bank.as_str() }).to_string()),
         MethodDetails::Ewallet { wallet, .. } => {
             Some(serde_json::json!({ "wallet": wallet.as_str() }).to_string())
@@ -243,7 +299,7 @@ pub async fn start(
         MethodDetails::Card(_) | MethodDetails::Qris => None,
     };
     let attempt = AttemptRow {
-        id: new_id("pa"),
+        id: plan.attempt_id.clone(),
         session_id: session.id.clone(),
         merchant_id: session.merchant_id.clone(),
         provider: provider.name().to_owned(),
@@ -266,28 +322,16 @@ pub async fn start(
         AttemptStart::Started(_) => state.notify_session(&session.id),
         AttemptStart::SessionChanged => return Err(ApiError::Conflict(ErrorCode::SessionNotPayable)),
     }
-    let merchant_name = state.merchant(&session.merchant_id).map_or("Kasir", |m| m.display_name.as_str());
-    let customer: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
-    let request = PaymentRequest {
-        attempt_id: &attempt.id,
-        session_id: &session.id,
-        reference: &session.reference,
-        amount,
-        merchant_name,
-        method: &details,
-        customer_email: customer["email"].as_str(),
-        expires_at_ms: session.expires_at,
-        return_url: format!("{}/pay/{}", state.config.public_url, session.id),
-    };
     let started = std::time::Instant::now();
-    let result = match tokio::time::timeout(timings.provider_timeout, provider.create_payment(&request)).await
-    {
-        Ok(result) => result,
-        Err(_) => Err(ProviderError::Timeout),
+    let result = {
+        let request = payment_request(state, session, &plan);
+        match tokio::time::timeout(timings.provider_timeout, provider.create_payment(&request)).await {
+            Ok(result) => result,
+            Err(_) => Err(ProviderError::Timeout),
+        }
     };
     // The card data goes now, before anything else can hold on to it.
-    drop(request);
-    drop(details);
+    drop(plan);
     state.metrics.provider_call(provider.name(), "create", started.elapsed(), result.is_ok());
     if let Err(e) = &result {
         tracing::warn!(attempt = %attempt.id, provider = provider.name(), error = %e, "provider call failed");
@@ -321,16 +365,25 @@ pub async fn settle_with(
             update.next_action = next_action;
             update.failure_code = outcome.failure_code;
             if status == PaymentStatus::RequiresAction {
-                // Ask the provider again when the QR/VA would have expired,
-                // or after the reconcile delay for 3DS and wallets.
-                update.reconcile_after =
-                    Some(now_ms() + ms(state.config.timings.reconcile_after).max(15 * 60_000));
+                let provider = state.store.attempt(attempt_id).await?.map(|a| a.provider);
+                update.reconcile_after = Some(now_ms() + waiting_delay_ms(state, provider.as_deref()));
             }
         }
         Err(ProviderError::Refused { code }) => update.failure_code = Some(code),
         Err(_) => {}
     }
     settle(state, attempt_id, status, source, &update, None).await
+}
+
+/// When to ask again about an attempt waiting for the shopper: soon and
+/// often for providers that send no webhook for it (SingaPay's 3DS), else
+/// when a QR/VA would have expired or after the reconcile delay.
+pub fn waiting_delay_ms(state: &AppState, provider: Option<&str>) -> i64 {
+    let poll = provider.and_then(|p| state.providers.get(p)).and_then(|p| p.poll_while_waiting());
+    match poll {
+        Some(every) => ms(every),
+        None => ms(state.config.timings.reconcile_after).max(15 * 60_000),
+    }
 }
 
 /// Moves the attempt (and its session) and tells SSE listeners.

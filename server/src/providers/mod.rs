@@ -2,7 +2,13 @@
 //! request into the provider's wire format and the provider's answers back
 //! into Kasir's one status enum; the server only ever sees this module's types.
 
+pub mod clock;
+pub mod crypto;
+pub mod http;
 pub mod sandbox;
+pub mod settings;
+pub mod singapay;
+pub mod smilepayz;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,8 +16,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
+use kasir_shared::ValidationError;
 use kasir_shared::card::{CardNumber, Cvv, Expiry};
-use kasir_shared::customer::{FullName, Nik, PhoneNumber};
+use kasir_shared::customer::{BillingAddress, Email, FullName, Nik, PhoneNumber};
 use kasir_shared::money::Idr;
 use kasir_shared::payment::{Bank, PaymentMethodKind, PaymentStatus, Wallet};
 
@@ -31,6 +38,8 @@ pub struct CardDetails {
     pub nik: Option<Nik>,
     /// Installment months, where offered.
     pub installment_months: Option<u8>,
+    /// The billing address, for providers that require it (SingaPay).
+    pub billing: Option<BillingAddress>,
 }
 
 /// What the shopper chose, parsed.
@@ -78,12 +87,31 @@ pub struct PaymentRequest<'a> {
     pub merchant_name: &'a str,
     /// The method and its details.
     pub method: &'a MethodDetails,
-    /// The shopper's email, if known.
-    pub customer_email: Option<&'a str>,
+    /// What Kasir knows of the shopper: the session's customer, completed
+    /// by what the shopper typed in the widget.
+    pub customer: &'a Customer,
+    /// The merchant's description of the purchase, if any.
+    pub description: Option<&'a str>,
     /// When the session expires (Unix ms).
     pub expires_at_ms: i64,
     /// Where the provider sends the shopper back (Kasir's payment page).
     pub return_url: String,
+}
+
+/// The shopper, as far as Kasir knows them. Each field is already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Customer {
+    /// Full name.
+    pub name: Option<FullName>,
+    /// Email.
+    pub email: Option<Email>,
+    /// Mobile phone.
+    pub phone: Option<PhoneNumber>,
+}
+
+/// `Some(v)`, or the `field.required` rejection at `field`.
+pub fn required<T: Clone>(value: Option<&T>, field: &'static str) -> Result<T, ValidationError> {
+    value.cloned().ok_or_else(|| ValidationError::new(kasir_shared::ErrorCode::FieldRequired).at(field))
 }
 
 /// What the shopper must do next, as the provider said it.
@@ -167,17 +195,49 @@ pub struct RefundOutcome {
     pub provider_ref: String,
 }
 
+/// An inbound webhook as received: what verifiers may look at.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// The path and query it was sent to (SingaPay signs it).
+    pub path_and_query: &'a str,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The raw body, exactly as received.
+    pub body: &'a [u8],
+}
+
+impl WebhookRequest<'_> {
+    /// A header as text, if present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 /// What an authentic webhook reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookReport {
-    /// The provider's payment id.
-    pub provider_ref: String,
-    /// The reported status.
-    pub status: PaymentStatus,
+    /// The provider's payment id, when it sends one.
+    pub provider_ref: Option<String>,
+    /// Kasir's attempt id, when the provider echoes our order number (this
+    /// finds the attempt even when the provider's first answer was lost).
+    pub attempt_id: Option<String>,
     /// The amount the provider says was paid, to compare with the attempt.
     pub amount: Option<Idr>,
-    /// The signature does not cover the outcome: confirm with an inquiry.
-    pub confirm_with_inquiry: bool,
+    /// What Kasir should do about it.
+    pub kind: WebhookKind,
+}
+
+/// What an authentic webhook asks of Kasir.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookKind {
+    /// The signature covers this outcome: apply it.
+    Outcome(ProviderOutcome),
+    /// The signature does not cover the outcome (Smilepayz): confirm it
+    /// with the provider's status inquiry before anything changes.
+    Inquire,
+    /// The provider waits for Kasir to confirm the payment (Smart Glocal's
+    /// `ready_to_confirm`): confirm if the attempt is still wanted, else cancel.
+    ConfirmRequested,
 }
 
 /// Why an inbound webhook was not accepted.
@@ -203,6 +263,13 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
     /// Whether the provider can take this method.
     fn supports(&self, method: PaymentMethodKind) -> bool;
 
+    /// Checks, before anything is written, that the request carries what
+    /// this provider needs (its amount range, NIK, billing address…).
+    fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), ValidationError> {
+        let _ = request;
+        Ok(())
+    }
+
     /// Starts a payment. `Err(Timeout | Unavailable)` leaves it `unknown`.
     async fn create_payment(&self, request: &PaymentRequest<'_>) -> Result<ProviderOutcome, ProviderError>;
 
@@ -223,13 +290,22 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         amount: Idr,
     ) -> Result<RefundOutcome, ProviderError>;
 
+    /// Confirms a payment the provider holds for confirmation (Smart
+    /// Glocal); providers without that step refuse.
+    async fn confirm(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError> {
+        let _ = attempt;
+        Err(ProviderError::Refused { code: "confirm_unsupported".into() })
+    }
+
+    /// How often to ask about an attempt waiting for the shopper (3DS) when
+    /// the provider sends no webhook for its outcome; `None`: the usual
+    /// reconcile delay.
+    fn poll_while_waiting(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Verifies a webhook on its raw bytes, then parses it.
-    fn verify_webhook(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now_secs: i64,
-    ) -> Result<WebhookReport, WebhookError>;
+    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError>;
 
     /// The body the provider expects when a webhook is accepted.
     fn webhook_ack(&self) -> &'static str {

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use kasir_shared::money::Idr;
 use kasir_shared::payment::{PaymentMethodKind, PaymentStatus};
 use kasir_shared::qris::{MerchantCriteria, QrisMerchant};
@@ -34,7 +33,7 @@ use sqlx::Row;
 
 use super::{
     AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction, ProviderError,
-    ProviderOutcome, RefundOutcome, WebhookError, WebhookReport,
+    ProviderOutcome, RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
 };
 use crate::ids::{new_id, random_digits};
 use crate::signing::{self, SignatureError};
@@ -336,14 +335,9 @@ impl PaymentProvider for Sandbox {
         Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}") })
     }
 
-    fn verify_webhook(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now_secs: i64,
-    ) -> Result<WebhookReport, WebhookError> {
-        let header =
-            headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or(WebhookError::Signature)?;
+    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError> {
+        let header = request.header(SIGNATURE_HEADER).ok_or(WebhookError::Signature)?;
+        let body = request.body;
         signing::verify(
             self.webhook.secret.expose_secret().as_bytes(),
             header,
@@ -365,7 +359,14 @@ impl PaymentProvider for Sandbox {
             other => return Err(WebhookError::Malformed(format!("status {other:?}"))),
         };
         let amount = u64::try_from(body.amount).ok().and_then(Idr::new);
-        Ok(WebhookReport { provider_ref: body.payment_id, status, amount, confirm_with_inquiry: false })
+        let outcome =
+            ProviderOutcome { provider_ref: Some(body.payment_id.clone()), status, action: None, failure_code: None };
+        Ok(WebhookReport {
+            provider_ref: Some(body.payment_id),
+            attempt_id: None,
+            amount,
+            kind: WebhookKind::Outcome(outcome),
+        })
     }
 }
 

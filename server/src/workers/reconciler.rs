@@ -9,7 +9,7 @@ use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::payments::attempt::{ms, settle, settle_with, void_waiting_attempt};
+use crate::payments::attempt::{ms, settle, settle_with, void_waiting_attempt, waiting_delay_ms};
 use crate::payments::snapshot_fn;
 use crate::providers::{AttemptRef, ProviderError};
 use crate::store::{AttemptRow, AttemptUpdate, SessionRow, SessionTransition, now_ms};
@@ -48,6 +48,11 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
     match result {
         Ok(outcome) if outcome.status.as_str() == attempt.status => {
             state.metrics.reconciled("unchanged");
+            let later = if outcome.status == PaymentStatus::RequiresAction {
+                now_ms() + waiting_delay_ms(state, Some(&attempt.provider))
+            } else {
+                later
+            };
             state.store.postpone_reconcile(&attempt.id, later).await?;
         }
         Ok(outcome) => {

@@ -1,12 +1,14 @@
 //! Shopper details: email, phone, NIK, full name, postal code. Personal data,
 //! so `Debug` masks it; the full value is available through `as_str()`.
 
+mod address;
 mod email;
 mod name;
 mod nik;
 mod phone;
 mod postal;
 
+pub use address::{BillingAddress, BillingFields};
 pub use email::Email;
 pub use name::FullName;
 pub use nik::{Nik, Province, Sex};

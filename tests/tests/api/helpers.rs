@@ -135,7 +135,7 @@ impl Receiver {
 /// Checks `t=<unix>,v1=<hex hmac-sha256(secret, "<t>.<body>")>` with the
 /// `hmac` crate directly.
 pub fn assert_signature(secret: &str, header: &str, body: &str) {
-    use hmac::Mac;
+    use hmac::{KeyInit, Mac};
     let mut parts = header.split(',');
     let t = parts.next().and_then(|p| p.strip_prefix("t=")).expect("t=");
     let v1 = parts.next().and_then(|p| p.strip_prefix("v1=")).expect("v1=");
@@ -149,7 +149,7 @@ pub fn assert_signature(secret: &str, header: &str, body: &str) {
 
 /// Signs `body` as the sandbox provider would (for forged/replayed webhook tests).
 pub fn sandbox_signature(secret: &str, t: i64, body: &str) -> String {
-    use hmac::Mac;
+    use hmac::{KeyInit, Mac};
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{body}").as_bytes());
     let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
