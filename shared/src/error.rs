@@ -300,6 +300,9 @@ error_codes! {
     RefundAmount => "refund.amount", "amount",
         "The refund exceeds what remains to be refunded.",
         "Jumlah pengembalian melebihi sisa yang dapat dikembalikan.";
+    RefundUnsupported => "refund.unsupported", "amount",
+        "This payment's provider cannot make this refund (it offers no refunds, or only whole ones).",
+        "Penyedia pembayaran ini tidak dapat melakukan pengembalian dana ini (tidak mendukung pengembalian, atau hanya pengembalian penuh).";
     TestModeOnly => "test_mode.required", "",
         "Test helpers work only with a test-mode (sk_test_) key.",
         "Fitur uji hanya dapat dipakai dengan kunci mode uji (sk_test_).";

@@ -224,8 +224,9 @@ pub(crate) async fn refund(
     }
     let provider = state.providers.get(&attempt.provider).cloned();
     let idr = Idr::from_i64(amount).unwrap_or(Idr::ZERO);
+    let paid = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
     let r =
-        AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount: idr };
+        AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount: paid };
     let result = match &provider {
         Some(p) => tokio::time::timeout(state.config.timings.provider_timeout, p.refund(r, &refund.id, idr))
             .await
@@ -238,6 +239,9 @@ pub(crate) async fn refund(
             tracing::warn!(refund = %refund.id, error = %e, "refund failed at the provider");
             state.store.finish_refund(&refund, false, None).await?;
             return Err(match e {
+                ProviderError::Refused { code } if code.ends_with("unsupported") => {
+                    ApiError::Coded(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundUnsupported)
+                }
                 ProviderError::Refused { .. } => bad_amount(),
                 _ => ApiError::Coded(StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable),
             });

@@ -79,6 +79,8 @@ struct Ledger {
     rejections: Vec<String>,
     /// Serve QR codes as image URLs instead of payloads.
     qr_as_image: bool,
+    /// Send callbacks here instead of the order's `callbackUrl`.
+    callback_override: Option<String>,
 }
 
 /// A running simulator.
@@ -137,6 +139,12 @@ impl SmilepayzSim {
         self.ledger.lock().expect("ledger").qr_as_image = on;
     }
 
+    /// Sends callbacks to `url` whatever `callbackUrl` said (tests run Kasir
+    /// under a public URL that does not resolve).
+    pub fn deliver_callbacks_to(&self, url: &str) {
+        self.ledger.lock().expect("ledger").callback_override = Some(url.to_owned());
+    }
+
     /// Every error code answered so far.
     pub fn rejections(&self) -> Vec<String> {
         self.ledger.lock().expect("ledger").rejections.clone()
@@ -161,7 +169,12 @@ impl SmilepayzSim {
 
     /// Sends the order's callback; returns Kasir's HTTP status and body.
     pub async fn send_callback(&self, order_no: &str, mode: CallbackMode) -> (u16, String) {
-        let order = self.ledger.lock().expect("ledger").orders.get(order_no).cloned().expect("known order");
+        let (order, target) = {
+            let l = self.ledger.lock().expect("ledger");
+            let order = l.orders.get(order_no).cloned().expect("known order");
+            let target = l.callback_override.clone().unwrap_or_else(|| order.callback_url.clone());
+            (order, target)
+        };
         let at = if mode == CallbackMode::Stale { common::now_secs() - 3600 } else { common::now_secs() };
         let timestamp = common::jakarta_timestamp(at);
         let message = format!("{}|{timestamp}", order.trade_no);
@@ -186,7 +199,7 @@ impl SmilepayzSim {
         });
         let res = self
             .http
-            .post(&order.callback_url)
+            .post(&target)
             .header("Content-Type", "application/json")
             .header("X-TIMESTAMP", &timestamp)
             .header("X-SIGNATURE", signature)

@@ -42,7 +42,7 @@ pub async fn backends() -> Vec<Backend> {
 }
 
 /// A fresh, empty database for one test.
-async fn fresh_database(backend: Backend) -> String {
+pub async fn fresh_database_url(backend: Backend) -> String {
     let name = format!("kasir_test_{}", kasir_server::ids::random_token(12).to_lowercase());
     match backend {
         Backend::Sqlite => format!("sqlite://{}/{name}.db?mode=rwc", std::env::temp_dir().display()),
@@ -197,7 +197,7 @@ impl TestApp {
 /// `backend`, two merchants (A, with a webhook receiver, and B), the
 /// sandbox provider, and short worker timings.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let database_url = fresh_database(backend).await;
+    let database_url = fresh_database_url(backend).await;
     spawn_with(database_url, Receiver::start().await, |_| {}).await
 }
 

@@ -7,4 +7,5 @@ mod health;
 mod helpers;
 mod payments;
 mod sessions;
+mod smilepayz;
 mod webhooks_out;

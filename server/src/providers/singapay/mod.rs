@@ -168,12 +168,22 @@ impl Singapay {
             .header("X-Signature", signature)
             .header("Accept", "application/json")
             .json(&wire::TokenRequest { grant_type: "client_credentials" });
-        let answer: wire::TokenAnswer = http::send("singapay", request).await?.json("singapay")?;
+        let answer = http::send("singapay", request).await?;
+        let answer: wire::TokenAnswer = if answer.status.is_client_error() {
+            serde_json::from_slice(&answer.body).unwrap_or(wire::TokenAnswer {
+                success: false,
+                data: None,
+                response_code: Some(answer.status.to_string()),
+            })
+        } else {
+            answer.json("singapay")?
+        };
         let data = match answer.data {
             Some(data) if answer.success => data,
             _ => {
+                // A refused token request means no payment call was made.
                 tracing::error!(code = ?answer.response_code, "singapay refused the access-token request");
-                return Err(ProviderError::Unavailable("singapay: no access token".into()));
+                return Err(ProviderError::Refused { code: "provider_authentication".into() });
             }
         };
         let lifetime: i64 = data.expires_in.trim().parse().unwrap_or(0);
