@@ -7,5 +7,6 @@ mod health;
 mod helpers;
 mod payments;
 mod sessions;
+mod singapay;
 mod smilepayz;
 mod webhooks_out;
