@@ -236,10 +236,20 @@ impl ProviderSettings {
     ) -> Result<ProviderSettings, ConfigError> {
         use crate::providers::{settings, singapay, smilepayz};
         Ok(ProviderSettings {
-            smilepayz: settings::load::<smilepayz::Settings>("smilepayz", tables.smilepayz, smilepayz::Settings::KEYS, lookup)?
-                .map(std::sync::Arc::new),
-            singapay: settings::load::<singapay::Settings>("singapay", tables.singapay, singapay::Settings::KEYS, lookup)?
-                .map(std::sync::Arc::new),
+            smilepayz: settings::load::<smilepayz::Settings>(
+                "smilepayz",
+                tables.smilepayz,
+                smilepayz::Settings::KEYS,
+                lookup,
+            )?
+            .map(std::sync::Arc::new),
+            singapay: settings::load::<singapay::Settings>(
+                "singapay",
+                tables.singapay,
+                singapay::Settings::KEYS,
+                lookup,
+            )?
+            .map(std::sync::Arc::new),
         })
     }
 }

@@ -100,7 +100,10 @@ impl FileConfig {
 
     /// Takes the real providers' tables out, for their adapters to read.
     pub fn take_provider_tables(&mut self) -> ProviderTables {
-        ProviderTables { smilepayz: self.providers.smilepayz.take(), singapay: self.providers.singapay.take() }
+        ProviderTables {
+            smilepayz: self.providers.smilepayz.take(),
+            singapay: self.providers.singapay.take(),
+        }
     }
 
     /// Applies the file over `config`; `lookup` reads the environment for

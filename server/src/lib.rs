@@ -127,7 +127,8 @@ impl Server {
         let timeout = config.timings.provider_timeout;
         let config_error = |e: config::ConfigError| StartError::Routing(e.to_string());
         if let Some(settings) = &config.providers.smilepayz {
-            let smilepayz = Smilepayz::new(settings.clone(), &config.public_url, timeout).map_err(config_error)?;
+            let smilepayz =
+                Smilepayz::new(settings.clone(), &config.public_url, timeout).map_err(config_error)?;
             providers.register(Arc::new(smilepayz));
         }
         if let Some(settings) = &config.providers.singapay {

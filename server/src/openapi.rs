@@ -46,6 +46,22 @@ pub struct CardFieldsDoc {
     holder_name: String,
 }
 
+/// A card's billing address.
+#[allow(dead_code)] // Described in the document, never read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BillingDoc {
+    /// Street address (≤ 200).
+    address: String,
+    /// City (≤ 100).
+    city: String,
+    /// Province (≤ 100).
+    state: String,
+    /// Five-digit postal code.
+    postal_code: String,
+    /// ISO 3166-1 alpha-2; `ID` when absent.
+    country: Option<String>,
+}
+
 /// What the shopper chose, tagged by `method`.
 #[allow(dead_code)] // Described in the document, never read.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,6 +75,12 @@ pub enum AttemptRequestDoc {
         nik: Option<String>,
         /// 3, 6 or 12 where offered.
         installment_months: Option<u8>,
+        /// Billing address, where the provider requires it (SingaPay).
+        billing: Option<BillingDoc>,
+        /// The shopper's email, when the session has none and the provider needs one.
+        email: Option<String>,
+        /// The shopper's mobile phone, when the session has none and the provider needs one.
+        phone: Option<String>,
     },
     /// QRIS.
     Qris,

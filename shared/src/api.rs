@@ -76,7 +76,7 @@ pub enum AttemptRequest {
         installment_months: Option<u8>,
         /// The billing address, for providers that require it (SingaPay).
         #[serde(default)]
-        billing: Option<BillingFields>,
+        billing: Option<Box<BillingFields>>,
         /// The shopper's email, when the session has none and the provider needs one.
         #[serde(default)]
         email: Option<String>,

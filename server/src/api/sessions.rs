@@ -97,7 +97,8 @@ pub(crate) async fn create(
         Some(key) => {
             // Sorted keys make the hash independent of the order fields were sent in.
             let canonical = serde_json::to_value(&request).map_err(|e| ApiError::Store(e.into()))?;
-            let request_hash = crate::providers::crypto::hex(&Sha256::digest(to_json(&canonical)?.as_bytes()));
+            let request_hash =
+                crate::providers::crypto::hex(&Sha256::digest(to_json(&canonical)?.as_bytes()));
             let idem = IdempotentRequest { key, request_hash: &request_hash, response: &response };
             state.store.create_session(&row, Some(idem)).await?
         }

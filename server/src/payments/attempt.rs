@@ -139,7 +139,7 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Pars
             if installment_months.is_some_and(|m| ![3, 6, 12].contains(&m)) {
                 return Err(ValidationError::new(ErrorCode::InstallmentUnsupported).into());
             }
-            let billing = billing.as_ref().map(BillingAddress::parse).transpose()?;
+            let billing = billing.as_deref().map(BillingAddress::parse).transpose()?;
             contact.email = email.as_deref().map(Email::parse).transpose().map_err(|e| e.at("email"))?;
             contact.phone =
                 phone.as_deref().map(PhoneNumber::parse_mobile).transpose().map_err(|e| e.at("phone"))?;

@@ -218,7 +218,9 @@ mod tests {
     #[test]
     fn garbage_keys_are_refused() {
         assert!(RsaSigner::from_text("not a key").is_err());
-        assert!(RsaVerifier::from_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(
+            RsaVerifier::from_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err()
+        );
         assert!(!format!("{:?}", RsaSigner::from_text("x").err()).is_empty());
     }
 }

@@ -305,7 +305,11 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
     }
 
     /// Verifies a webhook on its raw bytes, then parses it.
-    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError>;
+    fn verify_webhook(
+        &self,
+        request: &WebhookRequest<'_>,
+        now_secs: i64,
+    ) -> Result<WebhookReport, WebhookError>;
 
     /// The body the provider expects when a webhook is accepted.
     fn webhook_ack(&self) -> &'static str {

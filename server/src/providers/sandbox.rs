@@ -335,7 +335,11 @@ impl PaymentProvider for Sandbox {
         Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}") })
     }
 
-    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError> {
+    fn verify_webhook(
+        &self,
+        request: &WebhookRequest<'_>,
+        now_secs: i64,
+    ) -> Result<WebhookReport, WebhookError> {
         let header = request.header(SIGNATURE_HEADER).ok_or(WebhookError::Signature)?;
         let body = request.body;
         signing::verify(
@@ -359,8 +363,12 @@ impl PaymentProvider for Sandbox {
             other => return Err(WebhookError::Malformed(format!("status {other:?}"))),
         };
         let amount = u64::try_from(body.amount).ok().and_then(Idr::new);
-        let outcome =
-            ProviderOutcome { provider_ref: Some(body.payment_id.clone()), status, action: None, failure_code: None };
+        let outcome = ProviderOutcome {
+            provider_ref: Some(body.payment_id.clone()),
+            status,
+            action: None,
+            failure_code: None,
+        };
         Ok(WebhookReport {
             provider_ref: Some(body.payment_id),
             attempt_id: None,

@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn file_then_environment_then_indirection() {
-        let file: toml::Table = toml::from_str("base_url = \"http://a\"\nsecret_env = \"MY_SECRET\"").unwrap();
+        let file: toml::Table =
+            toml::from_str("base_url = \"http://a\"\nsecret_env = \"MY_SECRET\"").unwrap();
         let env = |n: &str| match n {
             "MY_SECRET" => Some("s3cret".to_owned()),
             "KASIR_PROVIDERS_DEMO_FLAG" => Some("true".to_owned()),
@@ -75,7 +76,10 @@ mod tests {
             _ => None,
         };
         let d: Demo = load("demo", Some(file), KEYS, &env).unwrap().unwrap();
-        assert_eq!((d.base_url.as_str(), d.secret.expose_secret(), d.flag, d.count), ("http://a", "s3cret", true, 7));
+        assert_eq!(
+            (d.base_url.as_str(), d.secret.expose_secret(), d.flag, d.count),
+            ("http://a", "s3cret", true, 7)
+        );
         assert!(load::<Demo>("demo", None, KEYS, &|_| None).unwrap().is_none());
         let typo: toml::Table = toml::from_str("base_url = \"x\"\nsecret = \"y\"\nsecrt = 1").unwrap();
         assert!(load::<Demo>("demo", Some(typo), KEYS, &|_| None).is_err());

@@ -121,10 +121,18 @@ pub fn jakarta_timestamp(secs: i64) -> String {
 /// Unix seconds of `yyyy-MM-ddTHH:mm:ss` + `Z` or `±HH:mm`, strictly.
 pub fn parse_timestamp(t: &str) -> Option<i64> {
     let b = t.as_bytes();
-    if !(b.len() == 20 || b.len() == 25) || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if !(b.len() == 20 || b.len() == 25)
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
-    let n = |a: usize, z: usize| t.get(a..z).filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?.parse::<i64>().ok();
+    let n = |a: usize, z: usize| {
+        t.get(a..z).filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?.parse::<i64>().ok()
+    };
     let (y, mo, d, h, mi, s) = (n(0, 4)?, n(5, 7)?, n(8, 10)?, n(11, 13)?, n(14, 16)?, n(17, 19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 59 {
         return None;
@@ -164,7 +172,10 @@ mod tests {
 
     #[test]
     fn minify_keeps_strings() {
-        assert_eq!(minify(b"{ \"a b\" : [1, 2],\n\"c\":\"x \\\" y\" }"), b"{\"a b\":[1,2],\"c\":\"x \\\" y\"}".to_vec());
+        assert_eq!(
+            minify(b"{ \"a b\" : [1, 2],\n\"c\":\"x \\\" y\" }"),
+            b"{\"a b\":[1,2],\"c\":\"x \\\" y\"}".to_vec()
+        );
     }
 
     #[test]

@@ -179,7 +179,9 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let c = &shared.credentials;
     let ledger = &shared.ledger;
-    if header("x-partner-id") != Some(c.partner_id.as_str()) || header("x-client-id") != Some(c.client_id.as_str()) {
+    if header("x-partner-id") != Some(c.partner_id.as_str())
+        || header("x-client-id") != Some(c.client_id.as_str())
+    {
         return error(ledger, StatusCode::UNAUTHORIZED, "SP015", "Forbidden");
     }
     let message = format!("{}_{}_{}", c.client_id, c.client_secret, jakarta_yyyymmdd(common::now_secs()));
@@ -252,10 +254,10 @@ fn check_payment(v: &Value) -> Result<(), &'static str> {
         return Err("card_cvv");
     }
     text("card_holder_name", 45)?;
-    if v["installment"].as_bool() == Some(true) {
-        if !matches!(v["installment_month"].as_str(), Some("3" | "6" | "12")) {
-            return Err("installment_month");
-        }
+    if v["installment"].as_bool() == Some(true)
+        && !matches!(v["installment_month"].as_str(), Some("3" | "6" | "12"))
+    {
+        return Err("installment_month");
     }
     Ok(())
 }
@@ -284,7 +286,12 @@ async fn payment(
         return error(ledger, StatusCode::BAD_REQUEST, "SP012", "Bad request");
     };
     if let Err(field) = check_payment(&v) {
-        return error(ledger, StatusCode::UNPROCESSABLE_ENTITY, "SP018", &format!("The {field} field is invalid."));
+        return error(
+            ledger,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "SP018",
+            &format!("The {field} field is invalid."),
+        );
     }
     let expiry = v["card_expiry"].as_str().unwrap_or_default().to_owned();
     if !expiry_ok(&expiry) {
@@ -292,7 +299,9 @@ async fn payment(
     }
     let scenario = ledger.lock().expect("ledger").scenarios.pop_front().unwrap_or(Scenario::Normal);
     match scenario {
-        Scenario::ServerError => return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response(),
+        Scenario::ServerError => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
+        }
         Scenario::Malformed => return (StatusCode::OK, "<html>").into_response(),
         Scenario::Normal | Scenario::NoAnswer(_) => {}
     }
@@ -359,7 +368,11 @@ fn envelope(t: &Transaction) -> Response {
     .into_response()
 }
 
-async fn inquiry(State(shared): State<Arc<Shared>>, Path((account, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn inquiry(
+    State(shared): State<Arc<Shared>>,
+    Path((account, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = authorize(&shared, &headers, &account) {
         return r;
     }
@@ -384,7 +397,9 @@ async fn cancel(
         return r;
     }
     let ledger = &shared.ledger;
-    let kind = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["cancel_type"].as_str().map(str::to_owned));
+    let kind = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["cancel_type"].as_str().map(str::to_owned));
     let Some(mut t) = find(ledger, &id) else {
         return error(ledger, StatusCode::NOT_FOUND, "SP009", "Transaction not found");
     };
@@ -396,7 +411,14 @@ async fn cancel(
                 "data": {"transaction_id": t.transaction_id, "reference_no": t.reference_no, "status": t.status}}))
             .into_response();
         }
-        _ => return error(ledger, StatusCode::UNPROCESSABLE_ENTITY, "SP018", "The cancel_type field is invalid."),
+        _ => {
+            return error(
+                ledger,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "SP018",
+                "The cancel_type field is invalid.",
+            );
+        }
     };
     t.status = next.into();
     ledger.lock().expect("ledger").transactions.insert(t.transaction_id.clone(), t.clone());

@@ -185,7 +185,9 @@ impl SmilepayzSim {
                 let other = common::private_key(FORGER_KEY);
                 common::rsa_sign_base64(&other, message.as_bytes())
             }
-            CallbackMode::Valid | CallbackMode::Stale => common::rsa_sign_base64(&self.platform, message.as_bytes()),
+            CallbackMode::Valid | CallbackMode::Stale => {
+                common::rsa_sign_base64(&self.platform, message.as_bytes())
+            }
         };
         let body = json!({
             "orderNo": order.order_no,
@@ -231,7 +233,12 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let ledger = &shared.ledger;
     if header("content-type").is_none_or(|c| !c.starts_with("application/json")) {
-        return Err(error(ledger, StatusCode::BAD_REQUEST, FIELD_INVALID, "Content-Type must be application/json"));
+        return Err(error(
+            ledger,
+            StatusCode::BAD_REQUEST,
+            FIELD_INVALID,
+            "Content-Type must be application/json",
+        ));
     }
     if header("x-partner-id") != Some(shared.keys.merchant_id.as_str()) {
         return Err(error(ledger, StatusCode::UNAUTHORIZED, PARTNER_INVALID, "X-PARTNER-ID invalid"));
@@ -245,7 +252,8 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
     }
     let mut signed = format!("{timestamp}|{}|", shared.keys.merchant_secret).into_bytes();
     signed.extend_from_slice(&common::minify(body));
-    let valid = header("x-signature").is_some_and(|s| common::rsa_verify_base64(&shared.merchant, &signed, s));
+    let valid =
+        header("x-signature").is_some_and(|s| common::rsa_verify_base64(&shared.merchant, &signed, s));
     if !valid {
         return Err(error(ledger, StatusCode::UNAUTHORIZED, SIGNATURE_INVALID, "X-SIGNATURE invalid"));
     }
@@ -253,8 +261,21 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
 }
 
 const METHODS: &[&str] = &[
-    "QRIS", "W_DANA", "W_OVO", "W_GOPAY", "W_SHOPEEPAY", "W_LINKAJA", "BCA", "CIMB", "BNI", "BRI", "MANDIRI",
-    "PERMATA", "DANAMON", "BJB", "MAYBANK",
+    "QRIS",
+    "W_DANA",
+    "W_OVO",
+    "W_GOPAY",
+    "W_SHOPEEPAY",
+    "W_LINKAJA",
+    "BCA",
+    "CIMB",
+    "BNI",
+    "BRI",
+    "MANDIRI",
+    "PERMATA",
+    "DANAMON",
+    "BJB",
+    "MAYBANK",
 ];
 
 /// The document's body rules; `Err` names the field.
@@ -284,7 +305,10 @@ fn check_pay_in(v: &Value, merchant_id: &str) -> Result<(), &'static str> {
     if method == "W_OVO" {
         let phone = v["payer"]["phone"].as_str().ok_or("payer.phone")?;
         let digits = phone.strip_prefix('+').unwrap_or("");
-        if !digits.starts_with("62") || !(10..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !digits.starts_with("62")
+            || !(10..=15).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err("payer.phone");
         }
     }
@@ -318,7 +342,9 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     }
     let scenario = ledger.lock().expect("ledger").scenarios.pop_front().unwrap_or(Scenario::Normal);
     match scenario {
-        Scenario::ServerError => return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response(),
+        Scenario::ServerError => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
+        }
         Scenario::Malformed => return (StatusCode::OK, "<html>gateway</html>").into_response(),
         Scenario::Normal | Scenario::NoAnswer(_) => {}
     }
@@ -360,9 +386,13 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             json!(qris(amount, &trade_no))
         };
     } else if method.starts_with("W_") {
-        channel["additionalInfo"] = json!({"paymentUrl": format!("https://link.dana.example/pay?bizNo={trade_no}")});
+        channel["additionalInfo"] =
+            json!({"paymentUrl": format!("https://link.dana.example/pay?bizNo={trade_no}")});
     } else {
-        channel["vaNumber"] = json!(format!("1419{}", &trade_no[4..16].bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()));
+        channel["vaNumber"] = json!(format!(
+            "1419{}",
+            &trade_no[4..16].bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()
+        ));
     }
     Json(json!({
         "code": "00",

@@ -94,7 +94,10 @@ async fn cards_are_paid_through_singapay_with_one_cached_token() {
         let mut body = card("4242424242424242");
         body["installment_months"] = json!(6);
         let a: Value = attempt(&app, &id, &secret, &body).await.json().await.unwrap();
-        assert_eq!(sim.transaction_for(a["id"].as_str().unwrap()).unwrap().installment_month.as_deref(), Some("6"));
+        assert_eq!(
+            sim.transaction_for(a["id"].as_str().unwrap()).unwrap().installment_month.as_deref(),
+            Some("6")
+        );
         assert!(sim.rejections().iter().all(|c| c == "SP013"), "{:?}", sim.rejections());
         app.stop().await;
     }
@@ -130,7 +133,10 @@ async fn three_ds_declines_and_missing_details() {
         let path = url.strip_prefix(PUBLIC_URL).unwrap();
         let page = app.client.get(app.url(path)).send().await.unwrap();
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
-        assert!(csp.contains("sandbox allow-forms allow-scripts") && !csp.contains("allow-same-origin"), "{csp}");
+        assert!(
+            csp.contains("sandbox allow-forms allow-scripts") && !csp.contains("allow-same-origin"),
+            "{csp}"
+        );
         assert!(page.text().await.unwrap().contains("acs.singapay.example"));
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
         sim.complete_3ds(&t.transaction_id, true);
@@ -143,8 +149,13 @@ async fn three_ds_declines_and_missing_details() {
         wait_status(&app, &id, "open").await;
 
         // Issuer decline.
-        let a: Value = attempt(&app, &id, &secret, &card(singapay::CARD_DECLINED)).await.json().await.unwrap();
-        assert_eq!((a["status"].as_str(), a["failure_code"].as_str()), (Some("failed"), Some("card_declined")), "{a}");
+        let a: Value =
+            attempt(&app, &id, &secret, &card(singapay::CARD_DECLINED)).await.json().await.unwrap();
+        assert_eq!(
+            (a["status"].as_str(), a["failure_code"].as_str()),
+            (Some("failed"), Some("card_declined")),
+            "{a}"
+        );
 
         // What SingaPay requires is asked for before anything is sent.
         let mut no_billing = card("4242424242424242");
@@ -157,11 +168,24 @@ async fn three_ds_declines_and_missing_details() {
         assert_eq!(e["error"]["field"], "billing.city");
         let res = app.post_a("/v1/checkout_sessions", &json!({"amount": 4_000, "reference": "small"})).await;
         let s: Value = res.json().await.unwrap();
-        let res = attempt(&app, s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap(), &card("4242424242424242")).await;
+        let res = attempt(
+            &app,
+            s["id"].as_str().unwrap(),
+            s["client_secret"].as_str().unwrap(),
+            &card("4242424242424242"),
+        )
+        .await;
         assert_error(res, 422, "amount.too_small").await;
-        let res = app.post_a("/v1/checkout_sessions", &json!({"amount": 40_000, "reference": "noemail"})).await;
+        let res =
+            app.post_a("/v1/checkout_sessions", &json!({"amount": 40_000, "reference": "noemail"})).await;
         let s: Value = res.json().await.unwrap();
-        let res = attempt(&app, s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap(), &card("4242424242424242")).await;
+        let res = attempt(
+            &app,
+            s["id"].as_str().unwrap(),
+            s["client_secret"].as_str().unwrap(),
+            &card("4242424242424242"),
+        )
+        .await;
         let e = assert_error(res, 422, "field.required").await;
         assert_eq!(e["error"]["field"], "email");
         app.stop().await;
@@ -205,7 +229,11 @@ async fn a_wrong_client_secret_is_caught_by_the_simulator() {
     let app = kasir(Backend::Sqlite, &sim, "not-the-client-secret").await;
     let (id, secret) = new_session(&app, 50_000).await;
     let a: Value = attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
-    assert_eq!((a["status"].as_str(), a["failure_code"].as_str()), (Some("failed"), Some("provider_authentication")), "{a}");
+    assert_eq!(
+        (a["status"].as_str(), a["failure_code"].as_str()),
+        (Some("failed"), Some("provider_authentication")),
+        "{a}"
+    );
     assert_eq!(sim.rejections(), vec!["SP016".to_owned()]);
     app.stop().await;
 }
@@ -218,7 +246,10 @@ async fn the_simulator_rejects_what_singapay_rejects() {
     let now = kasir_tests::sim::common::now_secs();
     let (y, m, d) = kasir_tests::sim::common::civil((now + 7 * 3600).div_euclid(86_400));
     let sign = |date: String| {
-        kasir_tests::sim::common::hmac_sha512_hex(SECRET.as_bytes(), format!("client-1_{SECRET}_{date}").as_bytes())
+        kasir_tests::sim::common::hmac_sha512_hex(
+            SECRET.as_bytes(),
+            format!("client-1_{SECRET}_{date}").as_bytes(),
+        )
     };
     let token_with = |signature: String| {
         client
@@ -232,7 +263,8 @@ async fn the_simulator_rejects_what_singapay_rejects() {
     // The UTC date instead of Jakarta's is wrong for 7 hours a day; a
     // signature over yesterday is always wrong.
     let yesterday = kasir_tests::sim::common::civil((now + 7 * 3600).div_euclid(86_400) - 1);
-    let res = token_with(sign(format!("{:04}{:02}{:02}", yesterday.0, yesterday.1, yesterday.2))).await.unwrap();
+    let res =
+        token_with(sign(format!("{:04}{:02}{:02}", yesterday.0, yesterday.1, yesterday.2))).await.unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["response_code"], "SP016");
     let res: Value = token_with(sign(format!("{y:04}{m:02}{d:02}"))).await.unwrap().json().await.unwrap();
     let token = res["data"]["access_token"].as_str().unwrap().to_owned();
@@ -249,7 +281,9 @@ async fn the_simulator_rejects_what_singapay_rejects() {
         "customer_city": "Jakarta", "customer_state": "DKI Jakarta", "customer_postal_code": "10210",
         "customer_country": "ID", "card_number": "4111111111111111", "card_expiry": "3012", "card_cvv": "123",
         "card_holder_name": "John Doe", "card_holder_email": "john@example.com", "reference_no": "ref-1"});
-    let code = |res: reqwest::Response| async move { res.json::<Value>().await.unwrap()["response_code"].as_str().unwrap().to_owned() };
+    let code = |res: reqwest::Response| async move {
+        res.json::<Value>().await.unwrap()["response_code"].as_str().unwrap().to_owned()
+    };
     assert_eq!(code(pay(good.clone(), "expired-or-made-up").await.unwrap()).await, "SP013");
     assert_eq!(code(pay(good.clone(), &token).await.unwrap()).await, "SP000");
     assert_eq!(code(pay(good.clone(), &token).await.unwrap()).await, "SP004", "reference reused");
@@ -259,7 +293,11 @@ async fn the_simulator_rejects_what_singapay_rejects() {
         b["reference_no"] = json!(kasir_tests::sim::common::random_id(10));
         b
     };
-    assert_eq!(code(pay(with("card_expiry", json!("1230")), &token).await.unwrap()).await, "SP001", "MMYY is refused");
+    assert_eq!(
+        code(pay(with("card_expiry", json!("1230")), &token).await.unwrap()).await,
+        "SP001",
+        "MMYY is refused"
+    );
     for (field, value) in [
         ("amount", json!(4_999)),
         ("customer_address", json!("")),
@@ -267,6 +305,10 @@ async fn the_simulator_rejects_what_singapay_rejects() {
         ("card_holder_name", json!("x".repeat(46))),
         ("card_number", json!("4111 1111 1111 1111")),
     ] {
-        assert_eq!(code(pay(with(field, value.clone()), &token).await.unwrap()).await, "SP018", "{field} = {value}");
+        assert_eq!(
+            code(pay(with(field, value.clone()), &token).await.unwrap()).await,
+            "SP018",
+            "{field} = {value}"
+        );
     }
 }

@@ -97,13 +97,18 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         let (status, body) = sim.pay(&order.order_no).await;
         assert_eq!((status, body.as_str()), (200, "SUCCESS"));
         wait_status(&app, &id, "succeeded").await;
-        eventually("merchant webhook", || async { !app.receiver.events_of("checkout_session.succeeded").is_empty() })
-            .await;
+        eventually("merchant webhook", || async {
+            !app.receiver.events_of("checkout_session.succeeded").is_empty()
+        })
+        .await;
 
         // Virtual account at BCA.
         let (id, secret) = new_session(&app, 75_000).await;
-        let a: Value =
-            attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"})).await.json().await.unwrap();
+        let a: Value = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["next_action"]["type"], "show_virtual_account", "{a}");
         assert!(a["next_action"]["number"].as_str().unwrap().starts_with("1419"));
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
@@ -127,9 +132,18 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         assert_eq!(e["error"]["field"], "bank");
         // Below Smilepayz's minimum: refused before anything is written.
         let (id, secret) = new_session(&app, 9_999).await;
-        let e = assert_error(attempt(&app, &id, &secret, &json!({"method": "qris"})).await, 422, "amount.too_small").await;
+        let e = assert_error(
+            attempt(&app, &id, &secret, &json!({"method": "qris"})).await,
+            422,
+            "amount.too_small",
+        )
+        .await;
         assert_eq!(e["error"]["field"], "amount");
-        assert!(sim.rejections().is_empty(), "Kasir sent nothing the simulator refused: {:?}", sim.rejections());
+        assert!(
+            sim.rejections().is_empty(),
+            "Kasir sent nothing the simulator refused: {:?}",
+            sim.rejections()
+        );
         app.stop().await;
     }
 }
@@ -154,12 +168,19 @@ async fn callbacks_are_verified_confirmed_by_inquiry_and_idempotent() {
         assert_eq!(session_status(&app, &id).await, "requires_action");
         // The real one settles it; duplicates are answered SUCCESS and change nothing.
         for _ in 0..3 {
-            assert_eq!(sim.send_callback(&order.order_no, CallbackMode::Valid).await, (200, "SUCCESS".into()));
+            assert_eq!(
+                sim.send_callback(&order.order_no, CallbackMode::Valid).await,
+                (200, "SUCCESS".into())
+            );
         }
         assert_eq!(session_status(&app, &id).await, "succeeded");
         let events: Value = app.get_as(KEY_A, "/v1/events?limit=100").await.json().await.unwrap();
-        let succeeded =
-            events["data"].as_array().unwrap().iter().filter(|e| e["type"] == "checkout_session.succeeded").count();
+        let succeeded = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "checkout_session.succeeded")
+            .count();
         assert_eq!(succeeded, 1);
         app.stop().await;
     }
@@ -187,7 +208,8 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
         for scenario in [Scenario::ServerError, Scenario::Malformed] {
             sim.push_scenario(scenario);
             let (id, secret) = new_session(&app, 60_000).await;
-            let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+            let a: Value =
+                attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
             assert_eq!(a["status"], "unknown", "{a}");
         }
         app.stop().await;
@@ -215,7 +237,11 @@ async fn the_simulator_rejects_what_smilepayz_rejects() {
     let client = reqwest::Client::new();
     let send = |body: Value, timestamp: String, sign_other: bool| {
         let raw = body.to_string();
-        let signed = if sign_other { format!("{timestamp}|{SECRET}|{{}}") } else { format!("{timestamp}|{SECRET}|{raw}") };
+        let signed = if sign_other {
+            format!("{timestamp}|{SECRET}|{{}}")
+        } else {
+            format!("{timestamp}|{SECRET}|{raw}")
+        };
         let signature = kasir_tests::sim::common::rsa_sign_base64(&key, signed.as_bytes());
         client
             .post(format!("{}/v2.0/transaction/pay-in", sim.url))
@@ -230,14 +256,20 @@ async fn the_simulator_rejects_what_smilepayz_rejects() {
     let good = json!({"orderNo": "pa0123456789abcdef", "purpose": "Order 1", "merchant": {"merchantId": MERCHANT_ID},
         "money": {"currency": "IDR", "amount": 10_000}, "paymentMethod": "QRIS", "expiryPeriod": 900,
         "callbackUrl": "http://127.0.0.1:1/webhooks/smilepayz"});
-    let code = |res: reqwest::Response| async move { res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned() };
+    let code = |res: reqwest::Response| async move {
+        res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned()
+    };
     assert_eq!(code(send(good.clone(), now(), false).await.unwrap()).await, "00");
     assert_eq!(code(send(good.clone(), now(), false).await.unwrap()).await, smilepayz::DUPLICATE_ORDER);
     let with = |k: &str, v: Value| {
         let mut b = good.clone();
         b["orderNo"] = json!(format!("pa{}", kasir_tests::sim::common::random_id(12)));
         let (outer, inner) = k.split_once('.').unwrap_or((k, ""));
-        if inner.is_empty() { b[outer] = v } else { b[outer][inner] = v }
+        if inner.is_empty() {
+            b[outer] = v
+        } else {
+            b[outer][inner] = v
+        }
         b
     };
     for (field, value) in [
@@ -255,7 +287,10 @@ async fn the_simulator_rejects_what_smilepayz_rejects() {
         assert_eq!(code(res).await, smilepayz::FIELD_INVALID, "{field} = {value}");
     }
     let stale = kasir_tests::sim::common::jakarta_timestamp(kasir_tests::sim::common::now_secs() - 600);
-    assert_eq!(code(send(with("purpose", json!("ok")), stale, false).await.unwrap()).await, smilepayz::TIMESTAMP_INVALID);
+    assert_eq!(
+        code(send(with("purpose", json!("ok")), stale, false).await.unwrap()).await,
+        smilepayz::TIMESTAMP_INVALID
+    );
     assert_eq!(
         code(send(with("purpose", json!("ok")), now(), true).await.unwrap()).await,
         smilepayz::SIGNATURE_INVALID,

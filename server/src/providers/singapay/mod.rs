@@ -41,8 +41,8 @@ use self::transformers as wire;
 use super::clock::jakarta_yyyymmdd;
 use super::crypto::{hmac_sha512_hex, same, sha256_hex};
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome, RefundOutcome,
-    WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
+    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
+    RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
 };
 use crate::config::ConfigError;
 use crate::store::now_ms;
@@ -294,7 +294,8 @@ impl PaymentProvider for Singapay {
                 installment_month: card.installment_months.map(|m| m.to_string()),
             };
             zeroize::Zeroizing::new(
-                serde_json::to_vec(&body).map_err(|e| ProviderError::Unavailable(format!("singapay: {e}")))?,
+                serde_json::to_vec(&body)
+                    .map_err(|e| ProviderError::Unavailable(format!("singapay: {e}")))?,
             )
         };
         let envelope = self.call(reqwest::Method::POST, &self.card_path("payment"), Some(&bytes)).await?;
@@ -325,7 +326,12 @@ impl PaymentProvider for Singapay {
         }
     }
 
-    async fn refund(&self, attempt: AttemptRef<'_>, _refund_id: &str, amount: Idr) -> Result<RefundOutcome, ProviderError> {
+    async fn refund(
+        &self,
+        attempt: AttemptRef<'_>,
+        _refund_id: &str,
+        amount: Idr,
+    ) -> Result<RefundOutcome, ProviderError> {
         if amount != attempt.amount {
             return Err(ProviderError::Refused { code: "partial_refund_unsupported".into() });
         }
@@ -336,7 +342,9 @@ impl PaymentProvider for Singapay {
             self.call(reqwest::Method::PATCH, &self.card_path(&format!("cancel/{id}")), Some(&body)).await?;
         let outcome = wire::outcome(envelope)?;
         match outcome.status {
-            kasir_shared::payment::PaymentStatus::Succeeded => Ok(RefundOutcome { provider_ref: id.to_owned() }),
+            kasir_shared::payment::PaymentStatus::Succeeded => {
+                Ok(RefundOutcome { provider_ref: id.to_owned() })
+            }
             other => Err(ProviderError::Refused { code: format!("refund_{other}") }),
         }
     }
@@ -345,7 +353,11 @@ impl PaymentProvider for Singapay {
         Some(Duration::from_secs(self.settings.poll_secs.max(1)))
     }
 
-    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError> {
+    fn verify_webhook(
+        &self,
+        request: &WebhookRequest<'_>,
+        now_secs: i64,
+    ) -> Result<WebhookReport, WebhookError> {
         let signature = request.header("x-signature").ok_or(WebhookError::Signature)?;
         let timestamp = request.header("x-timestamp").ok_or(WebhookError::Signature)?;
         let token = request
@@ -404,8 +416,14 @@ mod tests {
     fn token_signature_matches_openssl_on_jakartas_date() {
         // 2026-11-23T17:30:00Z is already the 24th in Jakarta (the vector's date).
         let t = super::super::clock::parse_iso8601("2026-11-23T17:30:00Z").unwrap();
-        assert_eq!(Singapay::token_signature("client-123", "secret-456", t), fixture("singapay_token.sig").trim());
-        assert_ne!(Singapay::token_signature("client-123", "secret-456", t - 3600), fixture("singapay_token.sig").trim());
+        assert_eq!(
+            Singapay::token_signature("client-123", "secret-456", t),
+            fixture("singapay_token.sig").trim()
+        );
+        assert_ne!(
+            Singapay::token_signature("client-123", "secret-456", t - 3600),
+            fixture("singapay_token.sig").trim()
+        );
     }
 
     #[test]
@@ -415,7 +433,8 @@ mod tests {
         headers.insert("x-signature", fixture("singapay_webhook.sig").trim().parse().unwrap());
         headers.insert("x-timestamp", "1764000000".parse().unwrap());
         headers.insert("authorization", "Bearer random-token-abc".parse().unwrap());
-        let request = WebhookRequest { path_and_query: "/webhooks/singapay", headers: &headers, body: body.as_bytes() };
+        let request =
+            WebhookRequest { path_and_query: "/webhooks/singapay", headers: &headers, body: body.as_bytes() };
         let report = adapter().verify_webhook(&request, 1_764_000_010).unwrap();
         assert_eq!(report.provider_ref.as_deref(), Some("9901JAB3CD4E5F6G7H8J9K0M1N2"));
         assert_eq!(adapter().verify_webhook(&request, 1_764_001_000), Err(WebhookError::Stale));

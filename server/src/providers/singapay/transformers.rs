@@ -214,11 +214,7 @@ impl ResponseCode {
 /// 3DS page for a `payment_url` that is a URL: the sandboxed frame goes
 /// there itself (a GET form would drop the URL's query string).
 pub fn redirect_page(url: &str) -> String {
-    let escaped = url
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = url.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
     format!(
         "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={escaped}\">\
          <p><a href=\"{escaped}\">Continue to your bank / Lanjut ke bank Anda</a></p>"
@@ -308,10 +304,22 @@ mod tests {
             r#"{"response_code":"SP001","response_message":"Payment declined by issuer","data":{"transaction_id":"9901J","status":"failed"}}"#,
         );
         assert_eq!(outcome(declined).unwrap().status, PaymentStatus::Failed);
-        assert!(matches!(outcome(envelope(r#"{"response_code":"SP005"}"#)), Err(ProviderError::Unavailable(_))));
-        assert!(matches!(outcome(envelope(r#"{"response_code":"SP001"}"#)), Err(ProviderError::Unavailable(_))));
+        assert!(matches!(
+            outcome(envelope(r#"{"response_code":"SP005"}"#)),
+            Err(ProviderError::Unavailable(_))
+        ));
+        assert!(matches!(
+            outcome(envelope(r#"{"response_code":"SP001"}"#)),
+            Err(ProviderError::Unavailable(_))
+        ));
         assert!(matches!(outcome(envelope(r#"{"response_code":"SP009"}"#)), Err(ProviderError::NotFound)));
-        assert!(matches!(outcome(envelope(r#"{"response_code":"SP003"}"#)), Err(ProviderError::Refused { .. })));
-        assert!(serde_json::from_str::<Envelope>(r#"{"response_code":"SP000","data":{"status":"weird"}}"#).is_err());
+        assert!(matches!(
+            outcome(envelope(r#"{"response_code":"SP003"}"#)),
+            Err(ProviderError::Refused { .. })
+        ));
+        assert!(
+            serde_json::from_str::<Envelope>(r#"{"response_code":"SP000","data":{"status":"weird"}}"#)
+                .is_err()
+        );
     }
 }

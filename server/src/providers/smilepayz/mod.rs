@@ -38,8 +38,8 @@ use self::transformers as wire;
 use super::clock::{JAKARTA_OFFSET_SECS, iso8601, parse_iso8601};
 use super::crypto::{RsaHash, RsaSigner, RsaVerifier, SignatureEncoding};
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome, RefundOutcome,
-    WebhookError, WebhookKind, WebhookReport, WebhookRequest, http,
+    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
+    RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http,
 };
 use crate::config::ConfigError;
 use crate::store::now_ms;
@@ -111,7 +111,11 @@ pub struct Smilepayz {
 
 impl Smilepayz {
     /// Reads the keys once; `public_url` gives the default callback URL.
-    pub fn new(settings: std::sync::Arc<Settings>, public_url: &str, timeout: std::time::Duration) -> Result<Smilepayz, ConfigError> {
+    pub fn new(
+        settings: std::sync::Arc<Settings>,
+        public_url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Smilepayz, ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid { name: "providers.smilepayz", reason };
         let signer = RsaSigner::from_text(settings.private_key.expose_secret())
             .map_err(|e| invalid(format!("private_key: {e}")))?;
@@ -125,12 +129,17 @@ impl Smilepayz {
 
     fn timestamp(&self) -> String {
         let now = now_ms() / 1000;
-        if self.settings.timestamp_utc { iso8601(now, 0, true) } else { iso8601(now, JAKARTA_OFFSET_SECS, false) }
+        if self.settings.timestamp_utc {
+            iso8601(now, 0, true)
+        } else {
+            iso8601(now, JAKARTA_OFFSET_SECS, false)
+        }
     }
 
     /// Serialises `body` once, signs those bytes and POSTs them.
     async fn call<B: serde::Serialize>(&self, path: &str, body: &B) -> Result<wire::Answer, ProviderError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ProviderError::Unavailable(format!("smilepayz: {e}")))?;
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| ProviderError::Unavailable(format!("smilepayz: {e}")))?;
         let timestamp = self.timestamp();
         let mut to_sign = Vec::with_capacity(bytes.len() + 96);
         to_sign.extend_from_slice(timestamp.as_bytes());
@@ -169,8 +178,11 @@ impl PaymentProvider for Smilepayz {
 
     fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), ValidationError> {
         if !wire::in_range(request.amount) {
-            let code =
-                if request.amount.rupiah() < 10_000 { ErrorCode::AmountTooSmall } else { ErrorCode::AmountTooLarge };
+            let code = if request.amount.rupiah() < 10_000 {
+                ErrorCode::AmountTooSmall
+            } else {
+                ErrorCode::AmountTooLarge
+            };
             return Err(ValidationError::new(code).at("amount"));
         }
         match wire::method_code(request.method) {
@@ -221,7 +233,8 @@ impl PaymentProvider for Smilepayz {
 
     async fn inquire(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError> {
         let order_no = wire::order_no(attempt.attempt_id);
-        let body = wire::InquiryRequest { trade_type: 1, order_no: &order_no, trade_no: attempt.provider_ref };
+        let body =
+            wire::InquiryRequest { trade_type: 1, order_no: &order_no, trade_no: attempt.provider_ref };
         let answer = self.call("/v2.0/inquiry-status", &body).await?;
         if answer.code != "00" {
             tracing::warn!(code = %answer.code, message = %answer.message, "smilepayz inquiry refused");
@@ -252,7 +265,11 @@ impl PaymentProvider for Smilepayz {
         Err(ProviderError::Refused { code: "refund_unsupported".into() })
     }
 
-    fn verify_webhook(&self, request: &WebhookRequest<'_>, now_secs: i64) -> Result<WebhookReport, WebhookError> {
+    fn verify_webhook(
+        &self,
+        request: &WebhookRequest<'_>,
+        now_secs: i64,
+    ) -> Result<WebhookReport, WebhookError> {
         let timestamp = request.header("x-timestamp").ok_or(WebhookError::Signature)?;
         let signature = request.header("x-signature").ok_or(WebhookError::Signature)?;
         // The signed string names a body field, so the body is read first,
@@ -260,7 +277,12 @@ impl PaymentProvider for Smilepayz {
         let callback: wire::Callback =
             serde_json::from_slice(request.body).map_err(|_| WebhookError::Signature)?;
         let message = format!("{}|{timestamp}", callback.trade_no);
-        if !self.platform.verify_encoded(RsaHash::Sha256, SignatureEncoding::Base64, message.as_bytes(), signature) {
+        if !self.platform.verify_encoded(
+            RsaHash::Sha256,
+            SignatureEncoding::Base64,
+            message.as_bytes(),
+            signature,
+        ) {
             return Err(WebhookError::Signature);
         }
         let sent = parse_iso8601(timestamp).ok_or(WebhookError::Stale)?;
@@ -298,12 +320,18 @@ mod tests {
     fn signatures_match_openssl() {
         let signer = RsaSigner::from_text(&fixture("merchant.key.pem")).unwrap();
         let message = fixture("smilepayz_payin.msg");
-        let ours = signer.sign_encoded(RsaHash::Sha256, SignatureEncoding::Base64, message.as_bytes()).unwrap();
+        let ours =
+            signer.sign_encoded(RsaHash::Sha256, SignatureEncoding::Base64, message.as_bytes()).unwrap();
         assert_eq!(ours, fixture("smilepayz_payin.sig").trim());
         let platform = RsaVerifier::from_text(&fixture("platform.pub.pem")).unwrap();
         let callback = fixture("smilepayz_callback.msg");
         let sig = fixture("smilepayz_callback.sig");
-        assert!(platform.verify_encoded(RsaHash::Sha256, SignatureEncoding::Base64, callback.as_bytes(), &sig));
+        assert!(platform.verify_encoded(
+            RsaHash::Sha256,
+            SignatureEncoding::Base64,
+            callback.as_bytes(),
+            &sig
+        ));
         assert!(!platform.verify_encoded(RsaHash::Sha256, SignatureEncoding::Base64, b"other|bytes", &sig));
         // Base64 DER without armour is accepted too.
         let bare: String = fixture("platform.pub.pem").lines().filter(|l| !l.starts_with("-----")).collect();

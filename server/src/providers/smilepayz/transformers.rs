@@ -214,7 +214,11 @@ pub fn attempt_id(order_no: &str) -> Option<String> {
 
 /// The outcome an `"00"` answer describes, with the next action for the
 /// method that was asked for.
-pub fn outcome(answer: &Answer, method: Option<&MethodDetails>, expires_at_ms: i64) -> Option<ProviderOutcome> {
+pub fn outcome(
+    answer: &Answer,
+    method: Option<&MethodDetails>,
+    expires_at_ms: i64,
+) -> Option<ProviderOutcome> {
     let status = answer.status?.kasir();
     let channel = answer.channel.as_ref();
     let action = match (status, method) {
@@ -278,8 +282,13 @@ mod tests {
         let o = outcome(&answer, Some(&MethodDetails::Qris), 1).unwrap();
         assert_eq!(o.status, PaymentStatus::RequiresAction);
         assert_eq!(o.provider_ref.as_deref(), Some("101200012410241325417215"));
-        let Some(ProviderAction::ShowQr { payload: Some(p), image_url: None, .. }) = o.action else { panic!() };
+        let Some(ProviderAction::ShowQr { payload: Some(p), image_url: None, .. }) = o.action else {
+            panic!()
+        };
         assert!(p.ends_with("630451D5"));
-        assert!(serde_json::from_str::<Answer>(r#"{"code":"00","status":"PAID"}"#).is_err(), "unknown status");
+        assert!(
+            serde_json::from_str::<Answer>(r#"{"code":"00","status":"PAID"}"#).is_err(),
+            "unknown status"
+        );
     }
 }
