@@ -76,7 +76,7 @@ pub enum AttemptRequestDoc {
         /// 3, 6 or 12 where offered.
         installment_months: Option<u8>,
         /// Billing address, where the provider requires it (SingaPay).
-        billing: Option<BillingDoc>,
+        billing: Option<Box<BillingDoc>>,
         /// The shopper's email, when the session has none and the provider needs one.
         email: Option<String>,
         /// The shopper's mobile phone, when the session has none and the provider needs one.

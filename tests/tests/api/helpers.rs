@@ -272,3 +272,26 @@ pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> se
     assert!(body["error"]["message_id"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     body
 }
+
+/// `POST /v1/widget/sessions/{id}/attempts` with the client secret.
+pub async fn widget_attempt(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let path = format!("/v1/widget/sessions/{id}/attempts");
+    app.client.post(app.url(&path)).bearer_auth(secret).json(body).send().await.unwrap()
+}
+
+/// The session's status as merchant A sees it.
+pub async fn session_status(app: &TestApp, id: &str) -> String {
+    let s: serde_json::Value =
+        app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    s["status"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the session has `status`.
+pub async fn wait_session_status(app: &TestApp, id: &str, status: &str) {
+    eventually(status, || async { session_status(app, id).await == status }).await;
+}

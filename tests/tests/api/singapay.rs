@@ -49,43 +49,32 @@ fn card(number: &str) -> Value {
         "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}})
 }
 
-async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> reqwest::Response {
-    let path = format!("/v1/widget/sessions/{id}/attempts");
-    app.client.post(app.url(&path)).bearer_auth(secret).json(body).send().await.unwrap()
-}
-
-async fn session_status(app: &TestApp, id: &str) -> String {
-    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
-    s["status"].as_str().unwrap().to_owned()
-}
-
-async fn wait_status(app: &TestApp, id: &str, status: &str) {
-    eventually(status, || async { session_status(app, id).await == status }).await;
-}
-
 #[tokio::test]
 async fn cards_are_paid_through_singapay_with_one_cached_token() {
     for backend in backends().await {
         let sim = simulator().await;
         let app = kasir(backend, &sim, SECRET).await;
         let (id, secret) = new_session(&app, 150_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card("4242 4242 4242 4242")).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card("4242 4242 4242 4242")).await.json().await.unwrap();
         assert_eq!(a["provider"], "singapay", "{a}");
         assert_eq!(a["status"], "processing", "SP000 only means accepted: {a}");
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(t.card_expiry, "3012", "YYMM, not the OpenAPI page's MMYY");
         // The inquiry settles it.
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
 
         // A second payment reuses the token; a revoked token (SP013) is
         // refreshed once and the call goes through.
         let (id, secret) = new_session(&app, 80_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card("4111111111111111")).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card("4111111111111111")).await.json().await.unwrap();
         assert_eq!(a["status"], "processing", "{a}");
         assert_eq!(sim.token_requests(), 1);
         sim.revoke_tokens();
         let (id, secret) = new_session(&app, 80_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card("5555555555554444")).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card("5555555555554444")).await.json().await.unwrap();
         assert_eq!(a["status"], "processing", "{a}");
         assert_eq!(sim.token_requests(), 2);
 
@@ -93,7 +82,7 @@ async fn cards_are_paid_through_singapay_with_one_cached_token() {
         let (id, secret) = new_session(&app, 80_000).await;
         let mut body = card("4242424242424242");
         body["installment_months"] = json!(6);
-        let a: Value = attempt(&app, &id, &secret, &body).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &body).await.json().await.unwrap();
         assert_eq!(
             sim.transaction_for(a["id"].as_str().unwrap()).unwrap().installment_month.as_deref(),
             Some("6")
@@ -112,7 +101,7 @@ async fn concurrent_first_payments_fetch_one_token() {
         sessions.push(new_session(&app, 50_000).await);
     }
     let body = card("4242424242424242");
-    let calls = sessions.iter().map(|(id, secret)| attempt(&app, id, secret, &body));
+    let calls = sessions.iter().map(|(id, secret)| widget_attempt(&app, id, secret, &body));
     let results = futures_util::future::join_all(calls).await;
     assert!(results.iter().all(|r| r.status() == 201));
     assert_eq!(sim.token_requests(), 1, "single flight");
@@ -127,7 +116,8 @@ async fn three_ds_declines_and_missing_details() {
         // 3DS: Kasir's one-time sandboxed page holds SingaPay's form; no
         // webhook is documented, so Kasir polls the inquiry.
         let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
         let url = a["next_action"]["url"].as_str().unwrap();
         let path = url.strip_prefix(PUBLIC_URL).unwrap();
@@ -140,17 +130,18 @@ async fn three_ds_declines_and_missing_details() {
         assert!(page.text().await.unwrap().contains("acs.singapay.example"));
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
         sim.complete_3ds(&t.transaction_id, true);
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
 
         // 3DS declined: the attempt fails and the session is open again.
         let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
         sim.complete_3ds(&sim.transaction_for(a["id"].as_str().unwrap()).unwrap().transaction_id, false);
-        wait_status(&app, &id, "open").await;
+        wait_session_status(&app, &id, "open").await;
 
         // Issuer decline.
         let a: Value =
-            attempt(&app, &id, &secret, &card(singapay::CARD_DECLINED)).await.json().await.unwrap();
+            widget_attempt(&app, &id, &secret, &card(singapay::CARD_DECLINED)).await.json().await.unwrap();
         assert_eq!(
             (a["status"].as_str(), a["failure_code"].as_str()),
             (Some("failed"), Some("card_declined")),
@@ -160,15 +151,16 @@ async fn three_ds_declines_and_missing_details() {
         // What SingaPay requires is asked for before anything is sent.
         let mut no_billing = card("4242424242424242");
         no_billing.as_object_mut().unwrap().remove("billing");
-        let e = assert_error(attempt(&app, &id, &secret, &no_billing).await, 422, "field.required").await;
+        let e =
+            assert_error(widget_attempt(&app, &id, &secret, &no_billing).await, 422, "field.required").await;
         assert_eq!(e["error"]["field"], "billing");
         let mut bad_city = card("4242424242424242");
         bad_city["billing"]["city"] = json!(" ");
-        let e = assert_error(attempt(&app, &id, &secret, &bad_city).await, 422, "address.empty").await;
+        let e = assert_error(widget_attempt(&app, &id, &secret, &bad_city).await, 422, "address.empty").await;
         assert_eq!(e["error"]["field"], "billing.city");
         let res = app.post_a("/v1/checkout_sessions", &json!({"amount": 4_000, "reference": "small"})).await;
         let s: Value = res.json().await.unwrap();
-        let res = attempt(
+        let res = widget_attempt(
             &app,
             s["id"].as_str().unwrap(),
             s["client_secret"].as_str().unwrap(),
@@ -179,7 +171,7 @@ async fn three_ds_declines_and_missing_details() {
         let res =
             app.post_a("/v1/checkout_sessions", &json!({"amount": 40_000, "reference": "noemail"})).await;
         let s: Value = res.json().await.unwrap();
-        let res = attempt(
+        let res = widget_attempt(
             &app,
             s["id"].as_str().unwrap(),
             s["client_secret"].as_str().unwrap(),
@@ -200,13 +192,15 @@ async fn a_lost_answer_is_settled_by_inquiry_and_webhooks_are_verified() {
         // Charged, but the answer comes after Kasir's 2 s: unknown, then the
         // reconciler finds it by our reference and settles it.
         let (id, secret) = new_session(&app, 90_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(singapay::CARD_SLOW)).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card(singapay::CARD_SLOW)).await.json().await.unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
 
         // Webhooks: a forged one is refused; an authentic one triggers an inquiry.
         let (id, secret) = new_session(&app, 90_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
         sim.complete_3ds(&t.transaction_id, true);
         let hook = app.url("/webhooks/singapay");
@@ -228,7 +222,7 @@ async fn a_wrong_client_secret_is_caught_by_the_simulator() {
     let sim = simulator().await;
     let app = kasir(Backend::Sqlite, &sim, "not-the-client-secret").await;
     let (id, secret) = new_session(&app, 50_000).await;
-    let a: Value = attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+    let a: Value = widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
     assert_eq!(
         (a["status"].as_str(), a["failure_code"].as_str()),
         (Some("failed"), Some("provider_authentication")),

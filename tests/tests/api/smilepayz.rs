@@ -61,20 +61,6 @@ async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
     (s["id"].as_str().unwrap().into(), s["client_secret"].as_str().unwrap().into())
 }
 
-async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> reqwest::Response {
-    let path = format!("/v1/widget/sessions/{id}/attempts");
-    app.client.post(app.url(&path)).bearer_auth(secret).json(body).send().await.unwrap()
-}
-
-async fn session_status(app: &TestApp, id: &str) -> String {
-    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
-    s["status"].as_str().unwrap().to_owned()
-}
-
-async fn wait_status(app: &TestApp, id: &str, status: &str) {
-    eventually(status, || async { session_status(app, id).await == status }).await;
-}
-
 #[tokio::test]
 async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
     for backend in backends().await {
@@ -84,7 +70,7 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         // QRIS: a payload that parses, then the shopper pays and the signed
         // callback (confirmed by inquiry) settles the session.
         let (id, secret) = new_session(&app, 150_000).await;
-        let res = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
         assert_eq!(res.status(), 201);
         let a: Value = res.json().await.unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
@@ -96,7 +82,7 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         assert_eq!((order.method.as_str(), order.amount), ("QRIS", 150_000));
         let (status, body) = sim.pay(&order.order_no).await;
         assert_eq!((status, body.as_str()), (200, "SUCCESS"));
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
         eventually("merchant webhook", || async {
             !app.receiver.events_of("checkout_session.succeeded").is_empty()
         })
@@ -104,36 +90,39 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
 
         // Virtual account at BCA.
         let (id, secret) = new_session(&app, 75_000).await;
-        let a: Value = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
+                .await
+                .json()
+                .await
+                .unwrap();
         assert_eq!(a["next_action"]["type"], "show_virtual_account", "{a}");
         assert!(a["next_action"]["number"].as_str().unwrap().starts_with("1419"));
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(order.method, "BCA");
         sim.pay(&order.order_no).await;
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
 
         // OVO needs the phone; it reaches Smilepayz as +62….
         let (id, secret) = new_session(&app, 20_000).await;
-        let res = attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "ovo"})).await;
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "ovo"})).await;
         assert_error(res, 422, "phone.empty").await;
         let body = json!({"method": "ewallet", "wallet": "ovo", "phone": "0812-3456-7890"});
-        let a: Value = attempt(&app, &id, &secret, &body).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &body).await.json().await.unwrap();
         assert_eq!(a["next_action"]["type"], "redirect", "{a}");
         assert_eq!(sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap().method, "W_OVO");
 
         // A Mandiri VA code is not confirmed by Smilepayz: refused unless enabled.
         let (id, secret) = new_session(&app, 20_000).await;
-        let res = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"})).await;
+        let res =
+            widget_attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"}))
+                .await;
         let e = assert_error(res, 422, "payment_method.unavailable").await;
         assert_eq!(e["error"]["field"], "bank");
         // Below Smilepayz's minimum: refused before anything is written.
         let (id, secret) = new_session(&app, 9_999).await;
         let e = assert_error(
-            attempt(&app, &id, &secret, &json!({"method": "qris"})).await,
+            widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await,
             422,
             "amount.too_small",
         )
@@ -154,7 +143,8 @@ async fn callbacks_are_verified_confirmed_by_inquiry_and_idempotent() {
         let sim = simulator().await;
         let app = kasir(backend, &sim, SECRET, "").await;
         let (id, secret) = new_session(&app, 50_000).await;
-        let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
 
         // A callback for an unpaid order: authentic, but the inquiry says
@@ -195,13 +185,14 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
         // refuses a second charge; the reconciler's inquiry settles it.
         sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(3)));
         let (id, secret) = new_session(&app, 60_000).await;
-        let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
-        let res = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
         assert_error(res, 409, "session.not_payable").await;
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
         sim.set_status(&order.order_no, "SUCCESS");
-        wait_status(&app, &id, "succeeded").await;
+        wait_session_status(&app, &id, "succeeded").await;
         assert_eq!(sim.orders().len(), 1, "one order at the provider");
 
         // A 5xx and an unreadable body are unknown too, not failed.
@@ -209,7 +200,7 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
             sim.push_scenario(scenario);
             let (id, secret) = new_session(&app, 60_000).await;
             let a: Value =
-                attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+                widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
             assert_eq!(a["status"], "unknown", "{a}");
         }
         app.stop().await;
@@ -221,7 +212,7 @@ async fn a_wrong_secret_is_caught_by_the_simulator() {
     let sim = simulator().await;
     let app = kasir(Backend::Sqlite, &sim, "not-the-merchant-secret", "").await;
     let (id, secret) = new_session(&app, 50_000).await;
-    let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+    let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
     assert_eq!(a["status"], "failed", "{a}");
     assert_eq!(a["failure_code"], format!("smilepayz_{}", smilepayz::SIGNATURE_INVALID));
     assert_eq!(sim.rejections(), vec![smilepayz::SIGNATURE_INVALID.to_owned()]);
