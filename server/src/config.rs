@@ -220,11 +220,17 @@ pub struct ProviderSettings {
     pub smilepayz: Option<std::sync::Arc<crate::providers::smilepayz::Settings>>,
     /// SingaPay, when configured.
     pub singapay: Option<std::sync::Arc<crate::providers::singapay::Settings>>,
+    /// Smart Glocal, when configured.
+    pub smartglocal: Option<std::sync::Arc<crate::providers::smartglocal::Settings>>,
 }
 
 impl Clone for ProviderSettings {
     fn clone(&self) -> Self {
-        ProviderSettings { smilepayz: self.smilepayz.clone(), singapay: self.singapay.clone() }
+        ProviderSettings {
+            smilepayz: self.smilepayz.clone(),
+            singapay: self.singapay.clone(),
+            smartglocal: self.smartglocal.clone(),
+        }
     }
 }
 
@@ -234,7 +240,7 @@ impl ProviderSettings {
         tables: crate::config_file::ProviderTables,
         lookup: &impl Fn(&str) -> Option<String>,
     ) -> Result<ProviderSettings, ConfigError> {
-        use crate::providers::{settings, singapay, smilepayz};
+        use crate::providers::{settings, singapay, smartglocal, smilepayz};
         Ok(ProviderSettings {
             smilepayz: settings::load::<smilepayz::Settings>(
                 "smilepayz",
@@ -247,6 +253,13 @@ impl ProviderSettings {
                 "singapay",
                 tables.singapay,
                 singapay::Settings::KEYS,
+                lookup,
+            )?
+            .map(std::sync::Arc::new),
+            smartglocal: settings::load::<smartglocal::Settings>(
+                "smartglocal",
+                tables.smartglocal,
+                smartglocal::Settings::KEYS,
                 lookup,
             )?
             .map(std::sync::Arc::new),

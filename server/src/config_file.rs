@@ -71,6 +71,7 @@ struct FileProviders {
     sandbox: Option<FileSandbox>,
     smilepayz: Option<toml::Table>,
     singapay: Option<toml::Table>,
+    smartglocal: Option<toml::Table>,
 }
 
 /// The `[providers.<name>]` tables of real providers, read by their adapters.
@@ -80,6 +81,8 @@ pub struct ProviderTables {
     pub smilepayz: Option<toml::Table>,
     /// `[providers.singapay]`.
     pub singapay: Option<toml::Table>,
+    /// `[providers.smartglocal]`.
+    pub smartglocal: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +106,7 @@ impl FileConfig {
         ProviderTables {
             smilepayz: self.providers.smilepayz.take(),
             singapay: self.providers.singapay.take(),
+            smartglocal: self.providers.smartglocal.take(),
         }
     }
 

@@ -33,6 +33,7 @@ use crate::config::MerchantConfig;
 use crate::providers::Providers;
 use crate::providers::sandbox::Sandbox;
 use crate::providers::singapay::Singapay;
+use crate::providers::smartglocal::SmartGlocal;
 use crate::providers::smilepayz::Smilepayz;
 
 pub use config::Config;
@@ -133,6 +134,9 @@ impl Server {
         }
         if let Some(settings) = &config.providers.singapay {
             providers.register(Arc::new(Singapay::new(settings.clone(), timeout).map_err(config_error)?));
+        }
+        if let Some(settings) = &config.providers.smartglocal {
+            providers.register(Arc::new(SmartGlocal::new(settings.clone(), timeout).map_err(config_error)?));
         }
         for method in PaymentMethodKind::ALL {
             let name = config.routing.get(method.as_str()).map_or("sandbox", String::as_str);

@@ -18,7 +18,7 @@ use crate::ids::new_id;
 use crate::payments::object::snapshot_fn;
 use crate::providers::{
     AttemptRef, CardDetails, Customer, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction,
-    ProviderError, ProviderOutcome,
+    ProviderError, ProviderOutcome, ProviderRefSlot,
 };
 use crate::store::{AttemptRow, AttemptSettle, AttemptStart, AttemptUpdate, SessionRow, StoreError, now_ms};
 
@@ -240,7 +240,12 @@ fn customer_of(session: &SessionRow, contact: Customer) -> Customer {
     }
 }
 
-fn payment_request<'a>(state: &'a AppState, session: &'a SessionRow, plan: &'a Plan) -> PaymentRequest<'a> {
+fn payment_request<'a>(
+    state: &'a AppState,
+    session: &'a SessionRow,
+    plan: &'a Plan,
+    provider_ref: &'a ProviderRefSlot,
+) -> PaymentRequest<'a> {
     PaymentRequest {
         attempt_id: &plan.attempt_id,
         session_id: &session.id,
@@ -252,6 +257,7 @@ fn payment_request<'a>(state: &'a AppState, session: &'a SessionRow, plan: &'a P
         description: session.description.as_deref(),
         expires_at_ms: session.expires_at,
         return_url: format!("{}/pay/{}", state.config.public_url, session.id),
+        provider_ref,
     }
 }
 
@@ -268,7 +274,7 @@ pub fn plan(state: &AppState, session: &SessionRow, parsed: ParsedAttempt) -> Re
         details: parsed.details,
         customer: customer_of(session, parsed.contact),
     };
-    plan.provider.check_request(&payment_request(state, session, &plan))?;
+    plan.provider.check_request(&payment_request(state, session, &plan, &ProviderRefSlot::default()))?;
     Ok(plan)
 }
 
@@ -323,8 +329,9 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
         AttemptStart::SessionChanged => return Err(ApiError::Conflict(ErrorCode::SessionNotPayable)),
     }
     let started = std::time::Instant::now();
+    let slot = ProviderRefSlot::default();
     let result = {
-        let request = payment_request(state, session, &plan);
+        let request = payment_request(state, session, &plan, &slot);
         match tokio::time::timeout(timings.provider_timeout, provider.create_payment(&request)).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Timeout),
@@ -336,7 +343,21 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
     if let Err(e) = &result {
         tracing::warn!(attempt = %attempt.id, provider = provider.name(), error = %e, "provider call failed");
     }
-    let settled = settle_with(state, &attempt.id, result, None).await?;
+    // No answer, but the provider had already given its id: keep it, so the
+    // reconciler can ask about this very payment.
+    let (result, source) = match (result, slot.take()) {
+        (Err(ProviderError::Timeout | ProviderError::Unavailable(_)), Some(provider_ref)) => {
+            let unknown = ProviderOutcome {
+                provider_ref: Some(provider_ref),
+                status: PaymentStatus::Unknown,
+                action: None,
+                failure_code: None,
+            };
+            (Ok(unknown), Some(StatusSource::Timeout))
+        }
+        (result, _) => (result, None),
+    };
+    let settled = settle_with(state, &attempt.id, result, source).await?;
     state.metrics.attempt(provider.name(), &settled.status);
     Ok(settled)
 }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod sandbox;
 pub mod settings;
 pub mod singapay;
+pub mod smartglocal;
 pub mod smilepayz;
 
 use std::collections::HashMap;
@@ -96,6 +97,28 @@ pub struct PaymentRequest<'a> {
     pub expires_at_ms: i64,
     /// Where the provider sends the shopper back (Kasir's payment page).
     pub return_url: String,
+    /// Where an adapter that makes several calls records the provider's id
+    /// as soon as it has one, so that a later timeout still leaves Kasir
+    /// something to inquire about.
+    pub provider_ref: &'a ProviderRefSlot,
+}
+
+/// The provider's id for a payment, learned in the middle of creating it.
+#[derive(Debug, Default)]
+pub struct ProviderRefSlot(std::sync::Mutex<Option<String>>);
+
+impl ProviderRefSlot {
+    /// Records the id.
+    pub fn set(&self, id: &str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(id.to_owned());
+        }
+    }
+
+    /// The id, if one was recorded.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
 }
 
 /// The shopper, as far as Kasir knows them. Each field is already parsed.

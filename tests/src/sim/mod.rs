@@ -7,6 +7,7 @@
 
 pub mod common;
 pub mod singapay;
+pub mod smartglocal;
 pub mod smilepayz;
 
 pub use common::Scenario;

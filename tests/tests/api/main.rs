@@ -8,5 +8,6 @@ mod helpers;
 mod payments;
 mod sessions;
 mod singapay;
+mod smartglocal;
 mod smilepayz;
 mod webhooks_out;

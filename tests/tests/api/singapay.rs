@@ -28,7 +28,8 @@ async fn kasir(backend: Backend, sim: &SingapaySim, secret: &str) -> TestApp {
     let database_url = fresh_database_url(backend).await;
     spawn_with(database_url, Receiver::start().await, move |config| {
         let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables { smilepayz: None, singapay: Some(table) };
+        let tables =
+            kasir_server::config_file::ProviderTables { singapay: Some(table), ..Default::default() };
         config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
         config.routing.insert("card".into(), "singapay".into());
     })

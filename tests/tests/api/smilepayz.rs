@@ -42,7 +42,7 @@ async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) 
             fixture("platform.pub.pem"),
         );
         let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables { smilepayz: Some(table), singapay: None };
+        let tables = kasir_server::config_file::ProviderTables { smilepayz: Some(table), ..Default::default() };
         config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
         for method in ["qris", "virtual_account", "ewallet"] {
             config.routing.insert(method.into(), "smilepayz".into());
