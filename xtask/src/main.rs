@@ -11,6 +11,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <serve|test>
 
   serve   build and run the Kasir server on http://127.0.0.1:8080
+          (--simulate: against provider simulators instead of the sandbox)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks";
 
 fn main() -> ExitCode {

@@ -80,8 +80,21 @@ fn postgres_reachable() -> bool {
     })
 }
 
-/// `cargo xtask serve`.
+/// `cargo xtask serve [--simulate [--card singapay|smartglocal]]`.
 pub fn serve(extra: &[String]) -> Result<()> {
+    if extra.first().map(String::as_str) == Some("--simulate") {
+        let mut build = cargo();
+        build.args(["build", "-p", "kasir-tests", "--bin", "kasir-simulate"]);
+        step("build the server and the provider simulators", build)?;
+        println!(
+            "\nStarting Kasir on SQLite (./data/kasir.db) with QRIS, virtual accounts and e-wallets\n\
+             routed to a Smilepayz simulator and cards to a SingaPay (or Smart Glocal) simulator.\n\
+             Stop with Ctrl-C.\n"
+        );
+        let mut run = cargo();
+        run.args(["run", "--quiet", "-p", "kasir-tests", "--bin", "kasir-simulate", "--"]).args(&extra[1..]);
+        return step("kasir-simulate", run);
+    }
     let mut build = cargo();
     build.args(["build", "-p", "kasir-server"]);
     step("build the server", build)?;

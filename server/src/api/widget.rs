@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use kasir_shared::ErrorCode;
 use kasir_shared::api::AttemptRequest;
-use kasir_shared::payment::{PaymentStatus, SessionStatus};
+use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -109,6 +109,11 @@ pub struct WidgetSession {
     return_url: Option<String>,
     expires_at: i64,
     latest_attempt: Option<AttemptObject>,
+    /// Per method, the fields the routed provider needs that the session
+    /// does not already have (`nik`, `email`, `phone`, `billing`).
+    required_fields: std::collections::BTreeMap<String, Vec<&'static str>>,
+    /// Installment plans (months) offered on cards; empty when none.
+    installment_months: Vec<u8>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -119,7 +124,29 @@ struct WidgetMerchant {
 
 async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSession, ApiError> {
     let latest = state.store.latest_attempt(&session.id).await?;
+    let customer: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
+    let methods = crate::payments::attempt::allowed_methods(&session);
+    let required_fields = methods
+        .iter()
+        .filter_map(|m| {
+            let provider = state.providers.for_method(*m)?;
+            let missing: Vec<&'static str> = provider
+                .required_fields(*m)
+                .iter()
+                .copied()
+                .filter(|f| customer[*f].as_str().is_none())
+                .collect();
+            (!missing.is_empty()).then(|| (m.as_str().to_owned(), missing))
+        })
+        .collect();
+    let installment_months = methods
+        .contains(&PaymentMethodKind::Card)
+        .then(|| state.providers.for_method(PaymentMethodKind::Card).map(|p| p.installment_months().to_vec()))
+        .flatten()
+        .unwrap_or_default();
     Ok(WidgetSession {
+        required_fields,
+        installment_months,
         merchant: state.merchant(&session.merchant_id).map_or_else(
             || WidgetMerchant { display_name: String::new(), theme: crate::config::Theme::default() },
             |m| WidgetMerchant { display_name: m.display_name.clone(), theme: m.theme.clone() },
@@ -181,10 +208,13 @@ pub(crate) async fn create_attempt(
     }
     let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
     let parsed = attempt::parse_request(request, &allowed)?;
-    let plan = attempt::plan(&state, &session, parsed)?;
-    if session.expires_at <= now_ms() {
+    let status = SessionStatus::from_wire(&session.status);
+    let payable = status.is_some_and(|s| s.accepts_attempts() || s == SessionStatus::RequiresAction);
+    if session.expires_at <= now_ms() || !payable {
         return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
     }
+    // The provider's own requirements are checked before a waiting QR/VA is voided.
+    let plan = attempt::plan(&state, &session, parsed)?;
     if session.status == SessionStatus::RequiresAction.as_str() {
         // The shopper switches method: void the QR/VA/3DS they leave behind
         // first, so it can never be paid as well.

@@ -274,6 +274,11 @@ pub fn plan(state: &AppState, session: &SessionRow, parsed: ParsedAttempt) -> Re
         details: parsed.details,
         customer: customer_of(session, parsed.contact),
     };
+    if let MethodDetails::Card(card) = &plan.details
+        && card.installment_months.is_some_and(|m| !plan.provider.installment_months().contains(&m))
+    {
+        return Err(ValidationError::new(ErrorCode::InstallmentUnsupported).into());
+    }
     plan.provider.check_request(&payment_request(state, session, &plan, &ProviderRefSlot::default()))?;
     Ok(plan)
 }

@@ -286,6 +286,18 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
     /// Whether the provider can take this method.
     fn supports(&self, method: PaymentMethodKind) -> bool;
 
+    /// Fields of an attempt this provider needs beyond the method's own
+    /// (`nik`, `email`, `phone`, `billing`), for the widget to ask for.
+    fn required_fields(&self, method: PaymentMethodKind) -> &'static [&'static str] {
+        let _ = method;
+        &[]
+    }
+
+    /// Installment plans (months) offered on cards.
+    fn installment_months(&self) -> &'static [u8] {
+        &[]
+    }
+
     /// Checks, before anything is written, that the request carries what
     /// this provider needs (its amount range, NIK, billing address…).
     fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), ValidationError> {

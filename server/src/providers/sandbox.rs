@@ -335,6 +335,10 @@ impl PaymentProvider for Sandbox {
         Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}") })
     }
 
+    fn installment_months(&self) -> &'static [u8] {
+        &[3, 6, 12]
+    }
+
     fn verify_webhook(
         &self,
         request: &WebhookRequest<'_>,

@@ -295,3 +295,16 @@ pub async fn session_status(app: &TestApp, id: &str) -> String {
 pub async fn wait_session_status(app: &TestApp, id: &str, status: &str) {
     eventually(status, || async { session_status(app, id).await == status }).await;
 }
+
+/// The widget's view of a session.
+pub async fn widget_view(app: &TestApp, id: &str, secret: &str) -> serde_json::Value {
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/widget/sessions/{id}")))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}

@@ -56,6 +56,10 @@ async fn cards_are_paid_through_singapay_with_one_cached_token() {
         let sim = simulator().await;
         let app = kasir(backend, &sim, SECRET).await;
         let (id, secret) = new_session(&app, 150_000).await;
+        // The widget learns what SingaPay needs beyond what the session has.
+        let view = widget_view(&app, &id, &secret).await;
+        assert_eq!(view["required_fields"], json!({"card": ["billing"]}), "{view}");
+        assert_eq!(view["installment_months"], json!([3, 6, 12]));
         let a: Value =
             widget_attempt(&app, &id, &secret, &card("4242 4242 4242 4242")).await.json().await.unwrap();
         assert_eq!(a["provider"], "singapay", "{a}");

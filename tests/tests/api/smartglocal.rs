@@ -178,6 +178,13 @@ async fn required_fields_and_amount_units() {
     let sim = simulator(false).await;
     let app = kasir(Backend::Sqlite, &sim, "").await;
     let (id, secret) = new_session(&app, 150_000).await;
+    let view = widget_view(&app, &id, &secret).await;
+    assert_eq!(view["required_fields"], json!({"card": ["nik"]}), "{view}");
+    assert_eq!(view["installment_months"], json!([]));
+    let mut installments = card("4242424242424242");
+    installments["installment_months"] = json!(3);
+    assert_error(widget_attempt(&app, &id, &secret, &installments).await, 422, "installment.unsupported")
+        .await;
     let mut no_nik = card("4242424242424242");
     no_nik.as_object_mut().unwrap().remove("nik");
     let e = assert_error(widget_attempt(&app, &id, &secret, &no_nik).await, 422, "field.required").await;

@@ -238,6 +238,17 @@ impl PaymentProvider for Singapay {
         }
     }
 
+    fn required_fields(&self, method: PaymentMethodKind) -> &'static [&'static str] {
+        match method {
+            PaymentMethodKind::Card => &["email", "phone", "billing"],
+            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => &[],
+        }
+    }
+
+    fn installment_months(&self) -> &'static [u8] {
+        &[3, 6, 12]
+    }
+
     fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), ValidationError> {
         let amount = request.amount.rupiah();
         if amount < self.settings.min_amount {

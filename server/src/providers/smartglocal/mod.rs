@@ -231,6 +231,13 @@ impl PaymentProvider for SmartGlocal {
         }
     }
 
+    fn required_fields(&self, method: PaymentMethodKind) -> &'static [&'static str] {
+        match method {
+            PaymentMethodKind::Card => &["nik", "email"],
+            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => &[],
+        }
+    }
+
     fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), ValidationError> {
         if request.amount.rupiah() < self.settings.min_amount {
             return Err(ValidationError::new(ErrorCode::AmountTooSmall).at("amount"));
