@@ -236,4 +236,44 @@ theme = { primary_color = "red;}</style>" }"##;
         let no_key = "[[merchants]]\nid = \"a\"";
         assert!(FileConfig::parse(no_key).unwrap().apply(&mut Config::default(), &none).is_err());
     }
+
+    /// The commented provider examples in kasir.example.toml are real
+    /// configuration: uncommented, they load (keys from the environment).
+    #[test]
+    fn the_example_provider_blocks_load() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kasir.example.toml")).unwrap();
+        let start = text.find("# [providers.smilepayz]").unwrap();
+        let end = text.find("# Which provider takes each method").unwrap();
+        let block: String = text[start..end]
+            .lines()
+            .map(|l| l.strip_prefix("# ").or_else(|| l.strip_prefix('#')).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let fixture = |name: &str| {
+            std::fs::read_to_string(format!(
+                "{}/../tests/fixtures/providers/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let env = |n: &str| match n {
+            "SMILEPAYZ_PRIVATE_KEY" => Some(fixture("merchant.key.pem")),
+            "SMILEPAYZ_PLATFORM_KEY" => Some(fixture("platform.pub.pem")),
+            "SMARTGLOCAL_PRIVATE_KEY" => Some(fixture("smartglocal_partner.key.pem")),
+            "SMARTGLOCAL_PUBLIC_KEY" => Some(fixture("smartglocal_sg.pub.pem")),
+            "SMILEPAYZ_MERCHANT_SECRET" | "SINGAPAY_CLIENT_SECRET" => Some("s3cret".to_owned()),
+            _ => None,
+        };
+        let mut file = FileConfig::parse(&block).unwrap();
+        let settings = crate::config::ProviderSettings::load(file.take_provider_tables(), &env).unwrap();
+        assert!(
+            settings.smilepayz.is_some() && settings.singapay.is_some() && settings.smartglocal.is_some()
+        );
+        let timeout = std::time::Duration::from_secs(1);
+        let smartglocal = settings.smartglocal.unwrap();
+        assert!(crate::providers::smartglocal::SmartGlocal::new(smartglocal, timeout).is_ok());
+        let smilepayz = settings.smilepayz.unwrap();
+        assert!(crate::providers::smilepayz::Smilepayz::new(smilepayz, "http://x", timeout).is_ok());
+    }
 }
