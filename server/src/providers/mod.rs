@@ -386,3 +386,11 @@ impl Providers {
         self.by_name.get(name)
     }
 }
+
+/// A file of `tests/fixtures/providers/` (test keys and OpenSSL vectors).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn fixture(name: &str) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
+    std::fs::read_to_string(format!("{dir}{name}")).unwrap()
+}

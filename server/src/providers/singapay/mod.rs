@@ -409,11 +409,7 @@ impl PaymentProvider for Singapay {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
-
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
-    }
+    use crate::providers::fixture;
 
     fn adapter() -> Singapay {
         let settings: Settings = toml::from_str(

@@ -389,11 +389,7 @@ impl PaymentProvider for SmartGlocal {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
-
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
-    }
+    use crate::providers::fixture;
 
     #[test]
     fn signatures_match_openssl() {

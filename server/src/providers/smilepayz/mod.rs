@@ -308,11 +308,7 @@ impl PaymentProvider for Smilepayz {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
-
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
-    }
+    use crate::providers::fixture;
 
     /// PKCS#1 v1.5 is deterministic: the Rust signer must produce OpenSSL's
     /// bytes exactly, and the verifier must accept OpenSSL's signatures.
