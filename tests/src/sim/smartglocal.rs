@@ -88,6 +88,8 @@ struct Ledger {
     scenarios: VecDeque<Scenario>,
     rejections: Vec<String>,
     webhook_url: Option<String>,
+    /// Every method called, in order.
+    calls: Vec<String>,
 }
 
 struct Shared {
@@ -142,6 +144,10 @@ impl SmartGlocalSim {
     /// Every error code answered.
     pub fn rejections(&self) -> Vec<String> {
         self.ledger().rejections.clone()
+    }
+    /// Every method called (`create`, `start/payment`, `confirm`, …), in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.ledger().calls.clone()
     }
     /// The session for Kasir's attempt.
     pub fn session_for(&self, attempt_id: &str) -> Option<SgSession> {
@@ -340,6 +346,7 @@ async fn call(
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(&shared, StatusCode::BAD_REQUEST, VALIDATION, "body is not JSON");
     };
+    shared.ledger.lock().expect("ledger").calls.push(method.clone());
     match method.as_str() {
         "create" => create(&shared, &v),
         "start/payment" | "init/payment" => start(&shared, &v, method == "init/payment").await,

@@ -3,6 +3,7 @@
 //! refunds, and the simulator catching wrong wire formats.
 
 use kasir_server::config::ProviderSettings;
+use kasir_tests::sim::Scenario;
 use kasir_tests::sim::singapay::{self, Credentials, SingapaySim};
 use serde_json::{Value, json};
 
@@ -218,6 +219,15 @@ async fn a_lost_answer_is_settled_by_inquiry_and_webhooks_are_verified() {
         assert_error(app.post_a(&path, &json!({"amount": 1_000})).await, 422, "refund.unsupported").await;
         assert_eq!(app.post_a(&path, &json!({"amount": 90_000})).await.status(), 201);
         assert_eq!(sim.transaction_for(a["id"].as_str().unwrap()).unwrap().status, "refunded");
+
+        // A 5xx or an unreadable answer: unknown, not failed.
+        for scenario in [Scenario::ServerError, Scenario::Malformed] {
+            sim.push_scenario(scenario);
+            let (id, secret) = new_session(&app, 90_000).await;
+            let a: Value =
+                widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+            assert_eq!(a["status"], "unknown", "{a}");
+        }
         app.stop().await;
     }
 }

@@ -128,6 +128,9 @@ async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart
         // The bank approves; ready_to_confirm; Kasir confirms; finished.
         assert_eq!(sim.complete_3ds(&sg.id, true).await, 200);
         wait_session_status(&app, &id, "succeeded").await;
+        // Out of order: an old action_required after the outcome changes nothing.
+        assert_eq!(sim.send("action_required", &sg.id, false).await, 200);
+        assert_eq!(session_status(&app, &id).await, "succeeded");
 
         // Waiting on 3DS, the merchant cancels: Kasir cancels at Smart Glocal first.
         let (id, secret) = new_session(&app, 200_000).await;
@@ -139,6 +142,13 @@ async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart
         let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
         assert_eq!(res.status(), 200);
         assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().status, "cancelled");
+        // A late ready_to_confirm for the cancelled attempt is answered by a
+        // cancel, never a confirm.
+        let before = sim.calls().len();
+        assert_eq!(sim.send("ready_to_confirm", &sg.id, false).await, 200);
+        let after: Vec<String> = sim.calls()[before..].to_vec();
+        assert!(after.contains(&"cancel".to_owned()) && !after.contains(&"confirm".to_owned()), "{after:?}");
+        assert_eq!(session_status(&app, &id).await, "cancelled");
         app.stop().await;
     }
 }
@@ -169,6 +179,17 @@ async fn webhooks_are_verified_and_a_lost_answer_is_settled_by_status() {
         assert_eq!(session_status(&app, &id).await, "processing");
         assert_eq!(sim.send("payment_finished", &sg.id, false).await, 200);
         assert_eq!(session_status(&app, &id).await, "succeeded");
+
+        // A 5xx or an unreadable answer to start/payment: unknown, with the
+        // session id kept for the inquiry.
+        for scenario in [Scenario::ServerError, Scenario::Malformed] {
+            sim.push_scenario(scenario);
+            let (id, secret) = new_session(&app, 120_000).await;
+            let a: Value =
+                widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+            assert_eq!(a["status"], "unknown", "{a}");
+            assert!(sim.session_for(a["id"].as_str().unwrap()).is_some());
+        }
         app.stop().await;
     }
 }
