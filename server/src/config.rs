@@ -211,6 +211,8 @@ pub struct Config {
     pub routing: BTreeMap<String, String>,
     /// The real providers that are configured.
     pub providers: ProviderSettings,
+    /// Where the built widget is (Trunk's `dist/`).
+    pub widget_dir: std::path::PathBuf,
 }
 
 /// Settings of the real providers (`[providers.<name>]`, `KASIR_PROVIDERS_<NAME>_<KEY>`).
@@ -293,6 +295,7 @@ impl Default for Config {
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),
+            widget_dir: "dist".into(),
         }
     }
 }
@@ -362,6 +365,9 @@ impl Config {
         }
         if let Some(url) = lookup("KASIR_DATABASE_URL") {
             config.database_url = url;
+        }
+        if let Some(dir) = lookup("KASIR_WIDGET_DIR") {
+            config.widget_dir = dir.into();
         }
         if let (Some(id), Some(key)) = (lookup("KASIR_MERCHANT_ID"), lookup("KASIR_MERCHANT_SECRET_KEY")) {
             let key = SecretString::new(key);

@@ -18,6 +18,7 @@ pub struct FileConfig {
     listen: Option<String>,
     public_url: Option<String>,
     database_url: Option<String>,
+    widget_dir: Option<String>,
     log_format: Option<String>,
     #[serde(default)]
     timings: FileTimings,
@@ -125,6 +126,9 @@ impl FileConfig {
         }
         if let Some(url) = self.database_url {
             config.database_url = url;
+        }
+        if let Some(dir) = self.widget_dir {
+            config.widget_dir = dir.into();
         }
         if let Some(format) = self.log_format {
             config.log_format =

@@ -73,6 +73,8 @@ pub struct AppState {
     pub ip_limiter: Arc<limits::IpLimiter>,
     /// The client for merchant webhooks.
     pub http: reqwest::Client,
+    /// The built checkout widget (hosted page and assets).
+    pub widget: api::pages::Widget,
 }
 
 impl AppState {
@@ -150,7 +152,9 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| StartError::Routing(format!("http client: {e}")))?;
+        let widget = api::pages::Widget::load(&config.widget_dir);
         let state = AppState {
+            widget,
             config: Arc::new(config),
             store,
             providers: Arc::new(providers),

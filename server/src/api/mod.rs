@@ -2,6 +2,7 @@
 
 pub(crate) mod events;
 pub(crate) mod health;
+pub mod pages;
 pub(crate) mod sandbox;
 pub(crate) mod sessions;
 pub(crate) mod webhooks;
@@ -23,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(events::router())
         .merge(widget::router(state))
         .merge(sandbox::router())
+        .merge(pages::router())
         .merge(crate::openapi::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(webhooks::router())

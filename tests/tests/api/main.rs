@@ -5,6 +5,7 @@
 
 mod health;
 mod helpers;
+mod pages;
 mod payments;
 mod sessions;
 mod singapay;

@@ -1,0 +1,108 @@
+//! The hosted payment page and the widget's assets: the session and client
+//! secret reach the page, the page's CSP allows no inline script but the
+//! ones Trunk wrote (by hash) and only the merchant's origins may frame it,
+//! and hashed assets are cached for a year and served precompressed.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::helpers::*;
+
+const BOOT: &str =
+    "import init from '/assets/kasir-frontend-abc.js'; init('/assets/kasir-frontend-abc_bg.wasm');";
+
+fn fake_dist() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kasir_dist_{}", kasir_server::ids::random_token(8)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = format!(
+        "<!DOCTYPE html><html><head><script type=\"module\">{BOOT}</script><link rel=\"stylesheet\" href=\"/assets/style-1.css\"></head><body></body></html>"
+    );
+    std::fs::write(dir.join("index.html"), index).unwrap();
+    std::fs::write(dir.join("kasir-frontend-abc.js"), "export default function init() {}").unwrap();
+    std::fs::write(dir.join("kasir-frontend-abc.js.gz"), b"\x1f\x8bfake-gzip").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
+    let dist = fake_dist();
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let dir = dist.clone();
+    let app = spawn_with(database_url, Receiver::start().await, move |c| c.widget_dir = dir).await;
+    let s: Value = app
+        .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-P"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = s["id"].as_str().unwrap();
+    assert_eq!(s["url"], format!("{PUBLIC_URL}/pay/{id}"));
+
+    let res = app.client.get(app.url(&format!("/pay/{id}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let header = |n: &str| res.headers().get(n).unwrap().to_str().unwrap().to_owned();
+    let csp = header("content-security-policy");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(BOOT.as_bytes()));
+    assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}'")), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors https://toko-a.example"), "{csp}");
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("<meta name=\"kasir-session\" content=\"{id}\">")), "{html}");
+    assert!(html.contains(&format!("content=\"{}\"", s["client_secret"].as_str().unwrap())));
+
+    // Merchant B allows no origin: nobody may frame its page.
+    let res = app
+        .client
+        .post(app.url("/v1/checkout_sessions"))
+        .bearer_auth(KEY_B)
+        .json(&json!({"amount": 1000, "reference": "B"}))
+        .send()
+        .await
+        .unwrap();
+    let b: Value = res.json().await.unwrap();
+    let res = app.client.get(app.url(&format!("/pay/{}", b["id"].as_str().unwrap()))).send().await.unwrap();
+    assert!(res.headers()["content-security-policy"].to_str().unwrap().ends_with("frame-ancestors 'none'"));
+    assert_eq!(app.client.get(app.url("/pay/cs_nope")).send().await.unwrap().status(), 404);
+
+    // Assets: a year, immutable, precompressed when accepted.
+    let res = app
+        .client
+        .get(app.url("/assets/kasir-frontend-abc.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert_eq!(res.headers()["content-type"], "text/javascript; charset=utf-8");
+    let res = app.client.get(app.url("/assets/kasir-frontend-abc.js")).send().await.unwrap();
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.text().await.unwrap(), "export default function init() {}");
+    for bad in ["/assets/..%2Findex.html", "/assets/index.html", "/assets/.hidden", "/assets/missing.js"] {
+        assert_eq!(app.client.get(app.url(bad)).send().await.unwrap().status(), 404, "{bad}");
+    }
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(dist);
+}
+
+#[tokio::test]
+async fn without_a_built_widget_the_page_says_so() {
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, |c| {
+        c.widget_dir = "/nonexistent/kasir-dist".into()
+    })
+    .await;
+    let s: Value = app
+        .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-P"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app.client.get(app.url(&format!("/pay/{}", s["id"].as_str().unwrap()))).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    app.stop().await;
+}
