@@ -20,6 +20,20 @@ pub struct Texts {
     pub holder_name: &'static str,
     /// Label of the language switch.
     pub language: &'static str,
+    /// The pay button, before the amount.
+    pub pay: &'static str,
+    /// Shown when the payment succeeded.
+    pub succeeded: &'static str,
+    /// Shown when the payment failed.
+    pub failed: &'static str,
+    /// Heading of the 3DS frame.
+    pub three_ds: &'static str,
+    /// Shown while the page loads the checkout.
+    pub loading: &'static str,
+    /// No answer from Kasir.
+    pub network: &'static str,
+    /// The session cannot be paid any more.
+    pub closed: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -30,6 +44,13 @@ const ID: Texts = Texts {
     cvv: "CVV",
     holder_name: "Nama pada kartu",
     language: "Bahasa",
+    pay: "Bayar",
+    succeeded: "Pembayaran berhasil. Terima kasih!",
+    failed: "Pembayaran gagal. Periksa data kartu atau gunakan kartu lain.",
+    three_ds: "Verifikasi dengan bank Anda",
+    loading: "Memuat pembayaran…",
+    network: "Tidak dapat terhubung. Periksa koneksi Anda lalu coba lagi.",
+    closed: "Pembayaran ini sudah tidak dapat dibayar.",
 };
 
 const EN: Texts = Texts {
@@ -40,6 +61,13 @@ const EN: Texts = Texts {
     cvv: "Security code",
     holder_name: "Name on card",
     language: "Language",
+    pay: "Pay",
+    succeeded: "Payment successful. Thank you!",
+    failed: "The payment failed. Check the card details or use another card.",
+    three_ds: "Verify with your bank",
+    loading: "Loading the checkout…",
+    network: "Cannot connect. Check your connection and try again.",
+    closed: "This checkout can no longer be paid.",
 };
 
 /// The texts for a language.

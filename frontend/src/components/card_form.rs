@@ -11,7 +11,18 @@ use crate::i18n::texts;
 /// the same parsers the server runs. Errors appear once a field is left,
 /// or at once when the input can no longer become valid.
 #[component]
-pub fn CardForm(locale: ReadSignal<Locale>) -> impl IntoView {
+pub fn CardForm(
+    /// The current language.
+    locale: ReadSignal<Locale>,
+    /// The pay button's text (with the amount).
+    #[prop(into)]
+    pay_label: Signal<String>,
+    /// A payment is being sent: the button is disabled (no double submit).
+    #[prop(into)]
+    busy: Signal<bool>,
+    /// Called with the attempt's JSON when every field is valid.
+    on_pay: Callback<String>,
+) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
     let cvv = RwSignal::new(String::new());
@@ -36,7 +47,22 @@ pub fn CardForm(locale: ReadSignal<Locale>) -> impl IntoView {
     let t = move || texts(locale.get());
 
     view! {
-        <form class="kasir-card" novalidate=true on:submit=|ev| ev.prevent_default()>
+        <form class="kasir-card" novalidate=true on:submit=move |ev| {
+            ev.prevent_default();
+            for t in touched {
+                t.set(true);
+            }
+            let valid = matches!(assessed.get_untracked().state, CardNumberState::Complete)
+                && expiry_error.get_untracked().is_none()
+                && cvv_error.get_untracked().is_none()
+                && name_error.get_untracked().is_none();
+            if valid && !busy.get_untracked() {
+                let body = serde_json::json!({"method": "card", "card": {
+                    "number": number.get_untracked(), "expiry": expiry.get_untracked(),
+                    "cvv": cvv.get_untracked(), "holder_name": name.get_untracked()}});
+                on_pay.run(body.to_string());
+            }
+        }>
             <Field id="card-number" label=Signal::derive(move || t().card_number) value=number
                 format=format_card_number error=number_error touched=touched[0] locale=locale
                 autocomplete="cc-number" inputmode="numeric" />
@@ -53,6 +79,8 @@ pub fn CardForm(locale: ReadSignal<Locale>) -> impl IntoView {
             <Field id="card-name" label=Signal::derive(move || t().holder_name) value=name
                 format=keep error=name_error touched=touched[3] locale=locale
                 autocomplete="cc-name" />
+            <button type="submit" class="kasir-pay" data-testid="pay" disabled=move || busy.get()
+                aria-busy=move || busy.get().to_string()>{move || pay_label.get()}</button>
         </form>
     }
 }

@@ -1,0 +1,203 @@
+//! All HTTP the widget does: the widget API with the session's client
+//! secret (never a merchant key), read from the hosted page's `<meta>` tags.
+
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// What the hosted page tells the widget.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// Kasir's base URL.
+    pub api: String,
+    /// `cs_…`.
+    pub session_id: String,
+    /// The session's client secret.
+    pub client_secret: String,
+}
+
+impl PageContext {
+    /// Reads `kasir-api`, `kasir-session` and `kasir-client-secret`.
+    pub fn from_page() -> Option<PageContext> {
+        let document = web_sys::window()?.document()?;
+        let meta = |name: &str| {
+            document
+                .query_selector(&format!("meta[name=\"{name}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|e| e.get_attribute("content"))
+                .filter(|v| !v.is_empty())
+        };
+        Some(PageContext {
+            api: meta("kasir-api")?,
+            session_id: meta("kasir-session")?,
+            client_secret: meta("kasir-client-secret")?,
+        })
+    }
+}
+
+/// The merchant, as the widget shows it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Merchant {
+    /// Shown at the top.
+    pub display_name: String,
+}
+
+/// The next step an attempt asks of the shopper.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NextAction {
+    /// Kasir's one-time sandboxed 3DS page.
+    ThreeDs {
+        /// Its URL.
+        url: String,
+    },
+    /// A QRIS code.
+    ShowQr {
+        /// The payload.
+        #[serde(default)]
+        qr_payload: Option<String>,
+        /// Or an image.
+        #[serde(default)]
+        image_url: Option<String>,
+        /// Unix seconds.
+        expires_at: i64,
+    },
+    /// A virtual account.
+    ShowVirtualAccount {
+        /// Bank code.
+        bank: String,
+        /// The number.
+        number: String,
+        /// Unix seconds.
+        expires_at: i64,
+    },
+    /// Go to the wallet.
+    Redirect {
+        /// Where.
+        url: String,
+    },
+}
+
+/// An attempt.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Attempt {
+    /// `pa_…`.
+    pub id: String,
+    /// Attempt status.
+    pub status: String,
+    /// What to do next.
+    #[serde(default)]
+    pub next_action: Option<NextAction>,
+    /// Why it failed.
+    #[serde(default)]
+    pub failure_code: Option<String>,
+}
+
+/// The session as the widget API shows it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Session {
+    /// `cs_…`.
+    pub id: String,
+    /// Session status.
+    pub status: String,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// The merchant.
+    pub merchant: Merchant,
+    /// Allowed methods.
+    pub payment_methods: Vec<String>,
+    /// `id` or `en`.
+    pub locale: String,
+    /// Where to go back to.
+    #[serde(default)]
+    pub return_url: Option<String>,
+    /// The latest attempt.
+    #[serde(default)]
+    pub latest_attempt: Option<Attempt>,
+}
+
+/// A failed call: Kasir's error body, or no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallError {
+    /// Kasir's stable code (`network` when there was no answer).
+    pub code: String,
+    /// The message in the page's language.
+    pub message: String,
+    /// The field concerned.
+    pub field: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    message_id: String,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+fn network(_: wasm_bindgen::JsValue) -> CallError {
+    CallError { code: "network".into(), message: String::new(), field: None }
+}
+
+async fn call<T: serde::de::DeserializeOwned>(
+    ctx: &PageContext,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    indonesian: bool,
+) -> Result<T, CallError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = &body {
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(&format!("{}{path}", ctx.api), &init).map_err(network)?;
+    let headers = request.headers();
+    headers.set("Authorization", &format!("Bearer {}", ctx.client_secret)).map_err(network)?;
+    headers.set("Content-Type", "application/json").map_err(network)?;
+    let window = web_sys::window().ok_or_else(|| network(wasm_bindgen::JsValue::NULL))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(network)?
+        .dyn_into()
+        .map_err(network)?;
+    let text = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&text).map_err(|_| CallError {
+            code: "network".into(),
+            message: String::new(),
+            field: None,
+        })
+    } else {
+        let e =
+            serde_json::from_str::<ErrorBody>(&text).map_err(|_| network(wasm_bindgen::JsValue::NULL))?.error;
+        Err(CallError {
+            code: e.code,
+            message: if indonesian { e.message_id } else { e.message },
+            field: e.field,
+        })
+    }
+}
+
+/// `GET /v1/widget/sessions/{id}`.
+pub async fn session(ctx: &PageContext, indonesian: bool) -> Result<Session, CallError> {
+    call(ctx, "GET", &format!("/v1/widget/sessions/{}", ctx.session_id), None, indonesian).await
+}
+
+/// `POST /v1/widget/sessions/{id}/attempts`; `body` is the attempt's JSON.
+pub async fn attempt(ctx: &PageContext, body: String, indonesian: bool) -> Result<Attempt, CallError> {
+    call(ctx, "POST", &format!("/v1/widget/sessions/{}/attempts", ctx.session_id), Some(body), indonesian)
+        .await
+}
