@@ -5,6 +5,7 @@
 //!   wasm32 build of the shared crate and the widget.
 
 mod run;
+mod widget;
 
 use std::process::ExitCode;
 
@@ -12,13 +13,15 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
 
   serve   build and run the Kasir server on http://127.0.0.1:8080
           (--simulate: against provider simulators instead of the sandbox)
-  test    fmt check, clippy -D warnings, all tests, wasm32 checks";
+  test    fmt check, clippy -D warnings, all tests, wasm32 checks
+  widget  build the checkout widget into dist/ with the pinned Trunk toolchain";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => run::test(),
         Some("serve") => run::serve(&args[1..]),
+        Some("widget") => widget::build(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -8,19 +8,19 @@ use std::time::Instant;
 pub type Result<T> = std::result::Result<T, String>;
 
 /// The workspace root (the parent of `xtask/`).
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
     cmd
 }
 
 /// Runs one step, timing it, and fails with the command line if it fails.
-fn step(name: &str, mut cmd: Command) -> Result<()> {
+pub fn step(name: &str, mut cmd: Command) -> Result<()> {
     println!("\n==> {name}");
     let started = Instant::now();
     let status = cmd.status().map_err(|e| format!("{name}: cannot start {cmd:?}: {e}"))?;
@@ -44,6 +44,8 @@ pub fn test() -> Result<()> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     step("lint (cargo clippy -D warnings)", clippy)?;
 
+    crate::widget::build()?;
+
     let postgres = postgres_reachable();
     if !postgres {
         println!("\n!!! PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL half of the");
@@ -51,7 +53,7 @@ pub fn test() -> Result<()> {
     }
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-targets"]);
-    step("tests (unit, property, integration; SQLite and PostgreSQL)", tests)?;
+    step("tests (unit, property, integration, browser; SQLite and PostgreSQL)", tests)?;
 
     let mut wasm = cargo();
     wasm.args(["check", "--target", "wasm32-unknown-unknown", "-p", "kasir-shared", "-p", "kasir-frontend"]);
@@ -83,6 +85,7 @@ fn postgres_reachable() -> bool {
 /// `cargo xtask serve [--simulate [--card singapay|smartglocal]]`.
 pub fn serve(extra: &[String]) -> Result<()> {
     if extra.first().map(String::as_str) == Some("--simulate") {
+        crate::widget::build()?;
         let mut build = cargo();
         build.args(["build", "-p", "kasir-tests", "--bin", "kasir-simulate"]);
         step("build the server and the provider simulators", build)?;
@@ -95,14 +98,15 @@ pub fn serve(extra: &[String]) -> Result<()> {
         run.args(["run", "--quiet", "-p", "kasir-tests", "--bin", "kasir-simulate", "--"]).args(&extra[1..]);
         return step("kasir-simulate", run);
     }
+    crate::widget::build()?;
     let mut build = cargo();
     build.args(["build", "-p", "kasir-server"]);
     step("build the server", build)?;
     println!(
         "\nStarting Kasir on SQLite (./data/kasir.db) with the built-in sandbox provider.\n\
-         The merchant API, widget API, webhooks and /openapi.json are live; the README's\n\
-         curl walkthrough takes a payment end to end. The hosted checkout page comes with\n\
-         the widget issue (#5). Stop with Ctrl-C.\n"
+         The merchant API, widget API, webhooks, /openapi.json and the hosted checkout\n\
+         page (/pay/{{id}}, card payments) are live; the README's curl walkthrough takes\n\
+         a payment end to end. Stop with Ctrl-C.\n"
     );
     let mut run = cargo();
     run.args(["run", "--quiet", "-p", "kasir-server", "--"]).args(extra);

@@ -3,6 +3,7 @@
 //! Black-box tests of the real server over HTTP: one binary, `spawn_app()`
 //! starts the server on port 0.
 
+mod browser;
 mod health;
 mod helpers;
 mod pages;

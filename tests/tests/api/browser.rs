@@ -1,0 +1,238 @@
+//! The widget in a real headless Chromium, driven over WebDriver
+//! (chromedriver's W3C HTTP API, spoken here with reqwest), against the real
+//! server and the sandbox provider. Needs the widget built into `dist/`
+//! (`cargo xtask widget`, which `cargo xtask test` runs) and Chromium with
+//! ChromeDriver (`.ci/run` installs Debian's); without them the test says so
+//! loudly and, when `CI` is set, fails.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    child: std::process::Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Driver {
+    async fn start() -> Option<Driver> {
+        let driver = std::env::var("KASIR_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        if !std::path::Path::new(&driver).exists() {
+            return None;
+        }
+        let port = free_port();
+        let child = std::process::Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let http = reqwest::Client::new();
+        let status = format!("http://127.0.0.1:{port}/status");
+        for _ in 0..100 {
+            if http.get(&status).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let browser = std::env::var("KASIR_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": browser,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+                "--window-size=390,844"]}}}});
+        let res: Value = http
+            .post(format!("http://127.0.0.1:{port}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let session = res["value"]["sessionId"].as_str()?.to_owned();
+        Some(Driver { http, base: format!("http://127.0.0.1:{port}/session/{session}"), child })
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", json!({"url": url})).await;
+    }
+
+    async fn find(&self, css: &str) -> Option<String> {
+        let v = self.cmd("POST", "/element", json!({"using": "css selector", "value": css})).await;
+        v[ELEMENT].as_str().map(str::to_owned)
+    }
+
+    /// Waits up to 15 s for `css` to exist.
+    async fn wait(&self, css: &str) -> String {
+        for _ in 0..150 {
+            if let Some(e) = self.find(css).await {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let html = self.script("return document.body.innerHTML").await;
+        panic!("{css} never appeared; page: {html}");
+    }
+
+    async fn text(&self, element: &str) -> String {
+        self.cmd("GET", &format!("/element/{element}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait(css).await;
+        self.cmd("POST", &format!("/element/{e}/value"), json!({"text": text})).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.wait(css).await;
+        self.cmd("POST", &format!("/element/{e}/click"), json!({})).await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.cmd("POST", "/execute/sync", json!({"script": script, "args": []})).await
+    }
+
+    async fn frame(&self, css: Option<&str>) {
+        let id = match css {
+            Some(css) => json!({ELEMENT: self.wait(css).await}),
+            None => Value::Null,
+        };
+        self.cmd("POST", "/frame", json!({"id": id})).await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let png = self.cmd("GET", "/screenshot", Value::Null).await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screens");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Some(bytes) =
+            png.as_str().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
+        }
+    }
+}
+
+/// The built widget, or `None` (loudly) when it is not there.
+fn widget_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var("KASIR_TEST_WIDGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    dir.join("index.html").exists().then_some(dir)
+}
+
+#[tokio::test]
+async fn a_shopper_pays_by_card_in_a_real_browser() {
+    let (Some(dist), Some(driver)) = (widget_dir(), Driver::start().await) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("the browser test needs dist/ (cargo xtask widget) and chromedriver in CI");
+        }
+        eprintln!(
+            "\n!!! SKIPPING the browser test: build the widget (cargo xtask widget) and install chromium-driver !!!\n"
+        );
+        return;
+    };
+    let port = free_port();
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, move |c| {
+        c.widget_dir = dist;
+        c.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        c.public_url = format!("http://127.0.0.1:{port}");
+    })
+    .await;
+    let new_session = || async {
+        let s: Value = app
+            .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-B", "locale": "id"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        s["id"].as_str().unwrap().to_owned()
+    };
+
+    // Frictionless: the page shows the merchant and the amount in Rupiah;
+    // a wrong number is refused inline and nothing is sent; a good card pays.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let amount = driver.wait("[data-testid=amount]").await;
+    for _ in 0..50 {
+        if driver.text(&amount).await == "Rp150.000" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(driver.text(&amount).await, "Rp150.000");
+    assert_eq!(driver.text(&driver.wait("[data-testid=merchant]").await).await, "Toko A");
+    driver.screenshot("01-card-form").await;
+    driver.type_into("#card-number", "4242 4242 4242 4241").await;
+    driver.type_into("#card-expiry", "1230").await;
+    driver.type_into("#card-cvv", "123").await;
+    driver.type_into("#card-name", "Budi Santoso").await;
+    driver.click("[data-testid=pay]").await;
+    let error = driver.wait("[data-testid=card-number-error]").await;
+    assert_eq!(driver.text(&error).await, "Nomor kartu tidak valid; periksa kembali.");
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert!(s["latest_attempt"].is_null(), "an invalid card sends nothing: {s}");
+    driver.screenshot("02-invalid-card").await;
+    driver.script("document.querySelector('#card-number').value=''").await;
+    let number = driver.wait("#card-number").await;
+    driver.cmd("POST", &format!("/element/{number}/clear"), json!({})).await;
+    driver.type_into("#card-number", "4242424242424242").await;
+    assert_eq!(
+        driver.script("return document.querySelector('#card-number').value").await,
+        "4242 4242 4242 4242"
+    );
+    driver.click("[data-testid=pay]").await;
+    driver.wait("[data-testid=succeeded]").await;
+    driver.screenshot("03-succeeded").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(s["status"], "succeeded");
+
+    // 3DS: the challenge runs in Kasir's sandboxed frame; approving it
+    // brings the success screen (by polling).
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.type_into("#card-number", "4000000000003220").await;
+    driver.type_into("#card-expiry", "1230").await;
+    driver.type_into("#card-cvv", "123").await;
+    driver.type_into("#card-name", "Budi Santoso").await;
+    driver.click("[data-testid=pay]").await;
+    driver.frame(Some("[data-testid=three-ds]")).await;
+    driver.screenshot("04-three-ds").await;
+    driver.click("button.ok").await;
+    driver.frame(None).await;
+    driver.wait("[data-testid=succeeded]").await;
+    driver.screenshot("05-three-ds-succeeded").await;
+    app.stop().await;
+}
