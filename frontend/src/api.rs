@@ -116,6 +116,19 @@ pub struct Session {
     /// The latest attempt.
     #[serde(default)]
     pub latest_attempt: Option<Attempt>,
+    /// Per method, the fields the routed provider needs (`nik`, `email`, …).
+    #[serde(default)]
+    pub required_fields: std::collections::BTreeMap<String, Vec<String>>,
+    /// Installment plans (months) offered on cards.
+    #[serde(default)]
+    pub installment_months: Vec<u8>,
+}
+
+impl Session {
+    /// Whether the routed provider for `method` needs `field`.
+    pub fn needs(&self, method: &str, field: &str) -> bool {
+        self.required_fields.get(method).is_some_and(|f| f.iter().any(|x| x == field))
+    }
 }
 
 /// A failed call: Kasir's error body, or no answer.

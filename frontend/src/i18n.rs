@@ -34,6 +34,46 @@ pub struct Texts {
     pub network: &'static str,
     /// The session cannot be paid any more.
     pub closed: &'static str,
+    /// The method picker's label.
+    pub choose_method: &'static str,
+    /// Button that creates a QR code.
+    pub show_qr: &'static str,
+    /// Under the QR code.
+    pub scan_qr: &'static str,
+    /// Before the countdown.
+    pub expires_in: &'static str,
+    /// Download link of the QR code.
+    pub save_qr: &'static str,
+    /// Bank picker label.
+    pub bank: &'static str,
+    /// Button that creates a virtual account.
+    pub get_va: &'static str,
+    /// Above the virtual account number.
+    pub va_number: &'static str,
+    /// How to pay a virtual account.
+    pub va_howto: &'static str,
+    /// Copy button.
+    pub copy: &'static str,
+    /// After copying.
+    pub copied: &'static str,
+    /// Wallet picker label.
+    pub wallet: &'static str,
+    /// Phone label (OVO).
+    pub phone: &'static str,
+    /// Button that starts the wallet payment.
+    pub pay_wallet: &'static str,
+    /// Link to the wallet.
+    pub open_wallet: &'static str,
+    /// The NIK field.
+    pub nik: &'static str,
+    /// Installment picker.
+    pub installments: &'static str,
+    /// No installments.
+    pub pay_in_full: &'static str,
+    /// "months".
+    pub months: &'static str,
+    /// The QR or VA expired.
+    pub expired: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -51,6 +91,26 @@ const ID: Texts = Texts {
     loading: "Memuat pembayaran…",
     network: "Tidak dapat terhubung. Periksa koneksi Anda lalu coba lagi.",
     closed: "Pembayaran ini sudah tidak dapat dibayar.",
+    choose_method: "Metode pembayaran",
+    show_qr: "Tampilkan kode QRIS",
+    scan_qr: "Pindai dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS.",
+    expires_in: "Berlaku",
+    save_qr: "Simpan kode QR",
+    bank: "Bank",
+    get_va: "Buat nomor Virtual Account",
+    va_number: "Nomor Virtual Account",
+    va_howto: "Transfer jumlah yang tepat ke nomor ini melalui m-banking, internet banking, atau ATM. Status akan diperbarui otomatis.",
+    copy: "Salin",
+    copied: "Tersalin",
+    wallet: "E-Wallet",
+    phone: "Nomor ponsel",
+    pay_wallet: "Bayar dengan e-wallet",
+    open_wallet: "Buka e-wallet untuk membayar",
+    nik: "NIK (16 digit)",
+    installments: "Cicilan",
+    pay_in_full: "Bayar penuh",
+    months: "bulan",
+    expired: "Waktu pembayaran habis.",
 };
 
 const EN: Texts = Texts {
@@ -68,6 +128,26 @@ const EN: Texts = Texts {
     loading: "Loading the checkout…",
     network: "Cannot connect. Check your connection and try again.",
     closed: "This checkout can no longer be paid.",
+    choose_method: "Payment method",
+    show_qr: "Show the QRIS code",
+    scan_qr: "Scan with any bank or e-wallet app that supports QRIS.",
+    expires_in: "Valid for",
+    save_qr: "Save the QR code",
+    bank: "Bank",
+    get_va: "Get a virtual account number",
+    va_number: "Virtual account number",
+    va_howto: "Transfer the exact amount to this number with mobile banking, internet banking or an ATM. The status updates by itself.",
+    copy: "Copy",
+    copied: "Copied",
+    wallet: "E-wallet",
+    phone: "Mobile number",
+    pay_wallet: "Pay with the e-wallet",
+    open_wallet: "Open the e-wallet to pay",
+    nik: "NIK (16 digits)",
+    installments: "Installments",
+    pay_in_full: "Pay in full",
+    months: "months",
+    expired: "The payment time ran out.",
 };
 
 /// The texts for a language.

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use api::{Attempt, CallError, NextAction, PageContext, Session};
-use components::{CardForm, LanguageSwitch};
+use components::{CardForm, LanguageSwitch, QrisView, VirtualAccountView};
 
 /// The whole widget.
 #[component]
@@ -79,12 +79,27 @@ pub fn App() -> impl IntoView {
     };
     let pay_label = Signal::derive(move || format!("{} {}", t().pay, amount()).trim().to_owned());
     let status = move || attempt.get().map(|a| a.status).unwrap_or_default();
-    let three_ds = move || match attempt.get().and_then(|a| a.next_action) {
-        Some(NextAction::ThreeDs { url }) => Some(url),
-        _ => None,
-    };
+    let next_action =
+        move || attempt.get().filter(|a| a.status == "requires_action").and_then(|a| a.next_action);
     let error_text =
         move || error.get().map(|e| if e.code == "network" { t().network.to_owned() } else { e.message });
+    let methods = move || session.get().map(|s| s.payment_methods).unwrap_or_default();
+    let method = RwSignal::new(String::new());
+    let chosen = move || {
+        let m = method.get();
+        if m.is_empty() { methods().first().cloned().unwrap_or_default() } else { m }
+    };
+    let needs_nik = Signal::derive(move || session.get().is_some_and(|s| s.needs("card", "nik")));
+    let installments =
+        Signal::derive(move || session.get().map(|s| s.installment_months).unwrap_or_default());
+    let now = RwSignal::new(components::now_secs());
+    let _ =
+        set_interval_with_handle(move || now.set(components::now_secs()), std::time::Duration::from_secs(1));
+    let bank = RwSignal::new("bca".to_owned());
+    let wallet = RwSignal::new("dana".to_owned());
+    let phone = RwSignal::new(String::new());
+    let submit = move |body: serde_json::Value| on_pay.run(body.to_string());
+    let merchant_name = move || session.get().map(|s| s.merchant.display_name).unwrap_or_default();
     view! {
         <main class="kasir" lang=move || locale.get().as_str()>
             <header class="kasir-header">
@@ -97,19 +112,92 @@ pub fn App() -> impl IntoView {
                 <LanguageSwitch locale=locale />
             </header>
             <p class="kasir-alert" role="alert" aria-live="assertive" data-testid="alert">{error_text}</p>
-            {move || match (status().as_str(), three_ds()) {
+            {move || match (status().as_str(), next_action()) {
                 ("succeeded", _) => view! { <p class="kasir-done" role="status" data-testid="succeeded">{t().succeeded}</p> }.into_any(),
-                (_, Some(url)) => view! {
+                ("expired", _) => view! { <p class="kasir-failed" role="status" data-testid="expired">{t().expired}</p> }.into_any(),
+                (_, Some(NextAction::ThreeDs { url })) => view! {
                     <section class="kasir-3ds" aria-label=t().three_ds>
                         <h2>{t().three_ds}</h2>
                         <iframe src=url title=t().three_ds data-testid="three-ds"
                             sandbox="allow-forms allow-scripts"></iframe>
                     </section>
                 }.into_any(),
+                (_, Some(NextAction::ShowQr { qr_payload, image_url, expires_at })) => view! {
+                    <QrisView locale=locale.read_only() payload=qr_payload image_url=image_url expires_at=expires_at
+                        merchant=merchant_name() amount=amount() now=now.read_only() />
+                }.into_any(),
+                (_, Some(NextAction::ShowVirtualAccount { bank, number, expires_at })) => view! {
+                    <VirtualAccountView locale=locale.read_only() bank=bank number=number expires_at=expires_at now=now.read_only() />
+                }.into_any(),
+                (_, Some(NextAction::Redirect { url })) => view! {
+                    <a class="kasir-pay kasir-link-button" data-testid="wallet-link" href=url target="_blank" rel="noopener">{t().open_wallet}</a>
+                }.into_any(),
                 (s, None) => view! {
                     <div>
                         {(s == "failed").then(|| view! { <p class="kasir-failed" role="status" data-testid="failed">{t().failed}</p> })}
-                        <CardForm locale=locale.read_only() pay_label=pay_label busy=busy on_pay=on_pay />
+                        <fieldset class="kasir-methods">
+                            <legend>{move || t().choose_method}</legend>
+                            {move || methods().into_iter().map(|m| {
+                                let label = kasir_shared::payment::PaymentMethodKind::parse(&m).map(|k| k.display_name()).unwrap_or("");
+                                let value = m.clone();
+                                let id = format!("method-{m}");
+                                let (for_id, test_id) = (id.clone(), id.clone());
+                                view! {
+                                    <label class="kasir-method" for=for_id>
+                                        <input type="radio" name="method" id=id data-testid=test_id value=m.clone()
+                                            prop:checked=move || chosen() == value
+                                            on:change=move |_| method.set(m.clone()) />
+                                        {label}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        {move || match chosen().as_str() {
+                            "card" => view! {
+                                <CardForm locale=locale.read_only() pay_label=pay_label busy=busy on_pay=on_pay
+                                    needs_nik=needs_nik installments=installments />
+                            }.into_any(),
+                            "qris" => view! {
+                                <button type="button" class="kasir-pay" data-testid="pay-qris" disabled=move || busy.get()
+                                    on:click=move |_| submit(serde_json::json!({"method": "qris"}))>{move || t().show_qr}</button>
+                            }.into_any(),
+                            "virtual_account" => view! {
+                                <div class="kasir-field">
+                                    <label for="bank">{move || t().bank}</label>
+                                    <select id="bank" data-testid="bank" on:change=move |ev| bank.set(event_target_value(&ev))>
+                                        {kasir_shared::payment::Bank::ALL.iter().map(|b| view! {
+                                            <option value=b.as_str()>{b.display_name()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <button type="button" class="kasir-pay" data-testid="pay-va" disabled=move || busy.get()
+                                    on:click=move |_| submit(serde_json::json!({"method": "virtual_account", "bank": bank.get_untracked()}))>
+                                    {move || t().get_va}</button>
+                            }.into_any(),
+                            "ewallet" => view! {
+                                <div class="kasir-field">
+                                    <label for="wallet">{move || t().wallet}</label>
+                                    <select id="wallet" data-testid="wallet" on:change=move |ev| wallet.set(event_target_value(&ev))>
+                                        {kasir_shared::payment::Wallet::ALL.iter().map(|w| view! {
+                                            <option value=w.as_str()>{w.display_name()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="kasir-field">
+                                    <label for="phone">{move || t().phone}</label>
+                                    <input id="phone" data-testid="phone" inputmode="tel" autocomplete="tel"
+                                        prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev)) />
+                                </div>
+                                <button type="button" class="kasir-pay" data-testid="pay-wallet" disabled=move || busy.get()
+                                    on:click=move |_| {
+                                        let mut body = serde_json::json!({"method": "ewallet", "wallet": wallet.get_untracked()});
+                                        let p = phone.get_untracked();
+                                        if !p.trim().is_empty() { body["phone"] = serde_json::json!(p); }
+                                        submit(body)
+                                    }>{move || t().pay_wallet}</button>
+                            }.into_any(),
+                            _ => view! { <p>{move || t().loading}</p> }.into_any(),
+                        }}
                     </div>
                 }.into_any(),
             }}

@@ -1,6 +1,6 @@
 use kasir_shared::ValidationError;
 use kasir_shared::card::{CardNumberInput, CardNumberState, Cvv, Expiry, format_card_number, format_expiry};
-use kasir_shared::customer::FullName;
+use kasir_shared::customer::{FullName, Nik};
 use kasir_shared::{ErrorCode, Locale};
 use leptos::prelude::*;
 
@@ -22,7 +22,20 @@ pub fn CardForm(
     busy: Signal<bool>,
     /// Called with the attempt's JSON when every field is valid.
     on_pay: Callback<String>,
+    /// The routed provider needs the shopper's NIK (Smart Glocal).
+    #[prop(into)]
+    needs_nik: Signal<bool>,
+    /// Installment plans offered (months); empty: none.
+    #[prop(into)]
+    installments: Signal<Vec<u8>>,
 ) -> impl IntoView {
+    let nik = RwSignal::new(String::new());
+    let nik_touched = RwSignal::new(false);
+    let months = RwSignal::new(0u8);
+    let nik_error = Signal::derive(move || {
+        (needs_nik.get() && nik_touched.get()).then(|| Nik::parse(&nik.get()).err()).flatten()
+    });
+    let keep_16: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(16).collect();
     let number = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
     let cvv = RwSignal::new(String::new());
@@ -52,14 +65,22 @@ pub fn CardForm(
             for t in touched {
                 t.set(true);
             }
+            nik_touched.set(true);
             let valid = matches!(assessed.get_untracked().state, CardNumberState::Complete)
                 && expiry_error.get_untracked().is_none()
                 && cvv_error.get_untracked().is_none()
-                && name_error.get_untracked().is_none();
+                && name_error.get_untracked().is_none()
+                && nik_error.get_untracked().is_none();
             if valid && !busy.get_untracked() {
-                let body = serde_json::json!({"method": "card", "card": {
+                let mut body = serde_json::json!({"method": "card", "card": {
                     "number": number.get_untracked(), "expiry": expiry.get_untracked(),
                     "cvv": cvv.get_untracked(), "holder_name": name.get_untracked()}});
+                if needs_nik.get_untracked() {
+                    body["nik"] = serde_json::json!(nik.get_untracked());
+                }
+                if months.get_untracked() > 0 {
+                    body["installment_months"] = serde_json::json!(months.get_untracked());
+                }
                 on_pay.run(body.to_string());
             }
         }>
@@ -79,6 +100,23 @@ pub fn CardForm(
             <Field id="card-name" label=Signal::derive(move || t().holder_name) value=name
                 format=keep error=name_error touched=touched[3] locale=locale
                 autocomplete="cc-name" />
+            <Show when=move || needs_nik.get()>
+                <Field id="nik" label=Signal::derive(move || t().nik) value=nik
+                    format=keep_16 error=nik_error touched=nik_touched locale=locale
+                    autocomplete="off" inputmode="numeric" />
+            </Show>
+            <Show when=move || !installments.get().is_empty()>
+                <div class="kasir-field">
+                    <label for="installments">{move || t().installments}</label>
+                    <select id="installments" data-testid="installments"
+                        on:change=move |ev| months.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        <option value="0">{move || t().pay_in_full}</option>
+                        {move || installments.get().into_iter().map(|m| view! {
+                            <option value=m.to_string()>{format!("{m} {}", t().months)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Show>
             <button type="submit" class="kasir-pay" data-testid="pay" disabled=move || busy.get()
                 aria-busy=move || busy.get().to_string()>{move || pay_label.get()}</button>
         </form>

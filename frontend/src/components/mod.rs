@@ -3,7 +3,11 @@
 mod card_form;
 mod field;
 mod language_switch;
+mod qris;
+mod virtual_account;
 
 pub use card_form::CardForm;
 pub use field::Field;
 pub use language_switch::LanguageSwitch;
+pub use qris::{QrisView, now_secs};
+pub use virtual_account::VirtualAccountView;

@@ -131,6 +131,13 @@ impl Driver {
         self.cmd("POST", "/frame", json!({"id": id})).await;
     }
 
+    /// The element's pixels, as a PNG the browser took.
+    async fn element_png(&self, element: &str) -> Vec<u8> {
+        use base64::Engine;
+        let png = self.cmd("GET", &format!("/element/{element}/screenshot"), Value::Null).await;
+        base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap()
+    }
+
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
         let png = self.cmd("GET", "/screenshot", Value::Null).await;
@@ -142,6 +149,22 @@ impl Driver {
             let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
         }
     }
+}
+
+/// Decodes the one QR code in a PNG (with rqrr, independent of the encoder).
+fn decode_qr(png_bytes: &[u8]) -> String {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let luma = |x: usize, y: usize| buf[(y * w + x) * channels];
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, luma);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the picture");
+    grids[0].decode().unwrap().1
 }
 
 /// The built widget, or `None` (loudly) when it is not there.
@@ -234,5 +257,45 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     driver.frame(None).await;
     driver.wait("[data-testid=succeeded]").await;
     driver.screenshot("05-three-ds-succeeded").await;
+
+    // QRIS: the code is drawn from the payload the server validated; the
+    // shopper pays (the sandbox's test helper) and the page follows.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.click("[data-testid=method-qris]").await;
+    driver.click("[data-testid=pay-qris]").await;
+    let qr = driver.wait("[data-testid=qr]").await;
+    let decoded = decode_qr(&driver.element_png(&qr).await);
+    let shown = driver.script("return document.querySelector('[data-testid=qr]').dataset.payload").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(shown, s["latest_attempt"]["next_action"]["qr_payload"], "the QR shows the server's payload");
+    assert!(kasir_shared::qris::QrisPayload::parse(shown.as_str().unwrap()).is_ok());
+    assert_eq!(decoded, shown.as_str().unwrap(), "the QR drawn in the browser decodes to the payload");
+    driver.screenshot("06-qris").await;
+    let paid = app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
+    assert_eq!(paid.status(), 200);
+    driver.wait("[data-testid=succeeded]").await;
+
+    // Virtual account at BNI, in English.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.click("[data-testid=lang-en]").await;
+    driver.click("[data-testid=method-virtual_account]").await;
+    driver
+        .script(
+            "const s=document.querySelector('#bank'); s.value='bni'; s.dispatchEvent(new Event('change'));",
+        )
+        .await;
+    let button = driver.wait("[data-testid=pay-va]").await;
+    assert_eq!(driver.text(&button).await, "Get a virtual account number");
+    driver.click("[data-testid=pay-va]").await;
+    let number = driver.wait("[data-testid=va-number]").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(s["latest_attempt"]["next_action"]["bank"], "bni");
+    assert_eq!(driver.text(&number).await, s["latest_attempt"]["next_action"]["number"].as_str().unwrap());
+    driver.screenshot("07-virtual-account").await;
+    app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
+    let done = driver.wait("[data-testid=succeeded]").await;
+    assert_eq!(driver.text(&done).await, "Payment successful. Thank you!");
     app.stop().await;
 }
