@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod components;
+pub mod embed;
 pub mod i18n;
 
 use kasir_shared::Locale;
@@ -28,12 +29,17 @@ pub fn App() -> impl IntoView {
     let attempt = RwSignal::new(None::<Attempt>);
     let error = RwSignal::new(None::<CallError>);
     let busy = RwSignal::new(false);
+    let parent = embed::Parent::detect();
+    let ready_parent = parent.clone();
     if let Some(ctx) = ctx.clone() {
         spawn_local(async move {
             match api::session(&ctx, locale.get_untracked() == Locale::Id).await {
                 Ok(s) => {
                     if let Some(l) = Locale::from_tag(&s.locale) {
                         locale.set(l);
+                    }
+                    if let Some(p) = &ready_parent {
+                        p.post("kasir:ready", &[("session", s.id.as_str().into())]);
                     }
                     attempt.set(s.latest_attempt.clone());
                     session.set(Some(s));
@@ -93,8 +99,32 @@ pub fn App() -> impl IntoView {
     let installments =
         Signal::derive(move || session.get().map(|s| s.installment_months).unwrap_or_default());
     let now = RwSignal::new(components::now_secs());
-    let _ =
-        set_interval_with_handle(move || now.set(components::now_secs()), std::time::Duration::from_secs(1));
+    // Each second: the countdowns' clock and, when embedded, each final
+    // outcome told to the storefront once, and the page's height.
+    let told = RwSignal::new(String::new());
+    let height = RwSignal::new(0);
+    let _ = set_interval_with_handle(
+        move || {
+            now.set(components::now_secs());
+            let Some(parent) = &parent else { return };
+            let status = attempt.get_untracked().map(|a| a.status).unwrap_or_default();
+            if matches!(status.as_str(), "succeeded" | "failed" | "expired") && told.get_untracked() != status
+            {
+                told.set(status.clone());
+                let id = attempt.get_untracked().map(|a| a.id).unwrap_or_default();
+                parent.post(
+                    &format!("kasir:{status}"),
+                    &[("status", status.as_str().into()), ("attempt", id.as_str().into())],
+                );
+            }
+            let h = document().document_element().map_or(0, |e| e.scroll_height());
+            if h != height.get_untracked() {
+                height.set(h);
+                parent.post("kasir:resize", &[("height", h.into())]);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    );
     let bank = RwSignal::new("bca".to_owned());
     let wallet = RwSignal::new("dana".to_owned());
     let phone = RwSignal::new(String::new());

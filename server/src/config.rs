@@ -213,6 +213,8 @@ pub struct Config {
     pub providers: ProviderSettings,
     /// Where the built widget is (Trunk's `dist/`).
     pub widget_dir: std::path::PathBuf,
+    /// The test-mode merchant whose demo storefront `/demo` shows; off when `None`.
+    pub demo_merchant: Option<String>,
 }
 
 /// Settings of the real providers (`[providers.<name>]`, `KASIR_PROVIDERS_<NAME>_<KEY>`).
@@ -296,6 +298,7 @@ impl Default for Config {
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),
             widget_dir: "dist".into(),
+            demo_merchant: None,
         }
     }
 }

@@ -29,7 +29,11 @@ async fn main() -> std::process::ExitCode {
     // printed once here (never logged).
     let demo_key = config.merchants.is_empty().then(|| format!("sk_test_{}", random_token(32)));
     if let Some(key) = &demo_key {
-        config.merchants.push(MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone())));
+        let mut demo = MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone()));
+        // The demo storefront (/demo) embeds the checkout from Kasir's own origin.
+        demo.allowed_origins = vec![config.public_url.clone()];
+        config.merchants.push(demo);
+        config.demo_merchant = Some("demo".into());
     }
     let public_url = config.public_url.clone();
     let server = match Server::bind(config).await {
@@ -50,6 +54,7 @@ async fn main() -> std::process::ExitCode {
         println!(
             "         -H 'Content-Type: application/json' -d '{{\"amount\":150000,\"reference\":\"INV-1\"}}'"
         );
+        println!("  demo storefront: {public_url}/demo  (open the session's \"url\" to pay in a browser)");
     }
     match server.run_until(shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

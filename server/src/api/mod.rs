@@ -1,5 +1,6 @@
 //! HTTP routes. Each resource module exposes `router()`.
 
+pub(crate) mod embed;
 pub(crate) mod events;
 pub(crate) mod health;
 pub mod pages;
@@ -25,6 +26,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(widget::router(state))
         .merge(sandbox::router())
         .merge(pages::router())
+        .merge(embed::router())
         .merge(crate::openapi::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(webhooks::router())

@@ -103,16 +103,15 @@ async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment.").into_response();
         }
     };
-    let ancestors = state
-        .merchant(&session.merchant_id)
-        .map(|m| m.allowed_origins.join(" "))
-        .filter(|o| !o.is_empty())
-        .unwrap_or_else(|| "'none'".to_owned());
+    let origins =
+        state.merchant(&session.merchant_id).map(|m| m.allowed_origins.join(" ")).unwrap_or_default();
+    let ancestors = if origins.is_empty() { "'none'".to_owned() } else { origins.clone() };
     let meta = format!(
-        "<meta name=\"kasir-session\" content=\"{}\"><meta name=\"kasir-client-secret\" content=\"{}\"><meta name=\"kasir-api\" content=\"{}\">",
+        "<meta name=\"kasir-session\" content=\"{}\"><meta name=\"kasir-client-secret\" content=\"{}\"><meta name=\"kasir-api\" content=\"{}\"><meta name=\"kasir-parent-origins\" content=\"{}\">",
         escape_attr(&session.id),
         escape_attr(&session.client_secret),
         escape_attr(&state.config.public_url),
+        escape_attr(&origins),
     );
     let html = index.html.replacen("<head>", &format!("<head>{meta}"), 1);
     let csp = format!(

@@ -164,7 +164,10 @@ async fn main() -> std::process::ExitCode {
     ]);
     let demo_key = config.merchants.is_empty().then(|| format!("sk_test_{}", random_token(32)));
     if let Some(key) = &demo_key {
-        config.merchants.push(MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone())));
+        let mut demo = MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone()));
+        demo.allowed_origins = vec![config.public_url.clone()];
+        config.merchants.push(demo);
+        config.demo_merchant = Some("demo".into());
     }
     let server = match Server::bind(config).await {
         Ok(s) => s,

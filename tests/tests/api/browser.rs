@@ -151,6 +151,23 @@ impl Driver {
     }
 }
 
+/// A storefront on `port` (another origin) embedding session `id` with
+/// Kasir's `/embed.js`, listing every event it hears and the message origin.
+async fn start_storefront(port: u16, kasir: &str, id: &str) {
+    let html = format!(
+        "<!doctype html><html><body><h1>Toko</h1><div data-kasir-checkout=\"{kasir}/pay/{id}\"></div><ul id=\"log\"></ul>\
+         <script>var origin='';window.addEventListener('message',function(e){{origin=e.origin;}});\
+         ['kasir:ready','kasir:succeeded','kasir:failed'].forEach(function(t){{document.addEventListener(t,function(){{\
+         var li=document.createElement('li');li.setAttribute('data-event',t);li.textContent=t+' from '+origin;\
+         document.getElementById('log').appendChild(li);}});}});</script>\
+         <script src=\"{kasir}/embed.js\"></script></body></html>"
+    );
+    let app =
+        axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+}
+
 /// Decodes the one QR code in a PNG (with rqrr, independent of the encoder).
 fn decode_qr(png_bytes: &[u8]) -> String {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
@@ -187,11 +204,14 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
         return;
     };
     let port = free_port();
+    // Two storefronts on other origins: one the merchant allows, one not.
+    let (shop, rogue) = (free_port(), free_port());
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let app = spawn_with(database_url, Receiver::start().await, move |c| {
         c.widget_dir = dist;
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
         c.public_url = format!("http://127.0.0.1:{port}");
+        c.merchants[0].allowed_origins.push(format!("http://127.0.0.1:{shop}"));
     })
     .await;
     let new_session = || async {
@@ -297,5 +317,38 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
     let done = driver.wait("[data-testid=succeeded]").await;
     assert_eq!(driver.text(&done).await, "Payment successful. Thank you!");
+
+    // Embedded on an allowed storefront: the card is typed in Kasir's frame,
+    // and the storefront hears kasir:ready and kasir:succeeded from Kasir's origin.
+    let kasir_origin = format!("http://127.0.0.1:{port}");
+    let id = new_session().await;
+    start_storefront(shop, &kasir_origin, &id).await;
+    driver.goto(&format!("http://127.0.0.1:{shop}/")).await;
+    driver.wait("[data-event='kasir:ready']").await;
+    driver.frame(Some("iframe")).await;
+    driver.type_into("#card-number", "4242424242424242").await;
+    driver.type_into("#card-expiry", "1230").await;
+    driver.type_into("#card-cvv", "123").await;
+    driver.type_into("#card-name", "Budi Santoso").await;
+    driver.click("[data-testid=pay]").await;
+    driver.wait("[data-testid=succeeded]").await;
+    driver.frame(None).await;
+    let heard = driver.wait("[data-event='kasir:succeeded']").await;
+    assert_eq!(driver.text(&heard).await, format!("kasir:succeeded from {kasir_origin}"));
+    driver.screenshot("08-embedded-succeeded").await;
+
+    // A storefront the merchant does not allow cannot frame the page.
+    let id = new_session().await;
+    start_storefront(rogue, &kasir_origin, &id).await;
+    driver.goto(&format!("http://127.0.0.1:{rogue}/")).await;
+    driver.wait("iframe").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(driver.find("[data-event='kasir:ready']").await.is_none(), "no message from a refused frame");
+    driver.frame(Some("iframe")).await;
+    assert!(
+        driver.find("[data-testid=amount]").await.is_none(),
+        "the checkout did not render in a refused frame"
+    );
+    driver.frame(None).await;
     app.stop().await;
 }

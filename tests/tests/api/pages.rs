@@ -106,3 +106,43 @@ async fn without_a_built_widget_the_page_says_so() {
     assert_eq!(res.status(), 503);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_loader_and_the_demo_storefront() {
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app =
+        spawn_with(database_url, Receiver::start().await, |c| c.demo_merchant = Some("merchant_a".into()))
+            .await;
+    let js = app.client.get(app.url("/embed.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(js.headers()["cross-origin-resource-policy"], "cross-origin");
+    let body = js.text().await.unwrap();
+    assert!(
+        body.contains("event.origin !== kasirOrigin") && !body.contains("\"*\""),
+        "explicit origins only"
+    );
+
+    let page = app.client.get(app.url("/demo")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"demo-embed\"") && page.contains("/demo/checkout"));
+    let page = app.client.get(app.url("/demo?mode=embed")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("data-kasir-checkout=\"{PUBLIC_URL}/pay/cs_")), "{page}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = client.post(app.url("/demo/checkout")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with(&format!("{PUBLIC_URL}/pay/cs_")));
+    let list: Value = app.get_as(KEY_A, "/v1/checkout_sessions").await.json().await.unwrap();
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        2,
+        "the demo created its sessions through the merchant API"
+    );
+    app.stop().await;
+
+    // Off unless configured.
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, |_| {}).await;
+    assert_eq!(app.client.get(app.url("/demo")).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.post(app.url("/demo/checkout")).send().await.unwrap().status(), 404);
+    app.stop().await;
+}
