@@ -42,6 +42,20 @@ impl PageContext {
 pub struct Merchant {
     /// Shown at the top.
     pub display_name: String,
+    /// Colours, radius and font (checked by the server).
+    #[serde(default)]
+    pub theme: Option<Theme>,
+}
+
+/// The merchant's look, as CSS variable values.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Theme {
+    /// `#rrggbb`.
+    pub primary_color: String,
+    /// A CSS length.
+    pub radius: String,
+    /// A font family.
+    pub font: String,
 }
 
 /// The next step an attempt asks of the shopper.
@@ -213,4 +227,29 @@ pub async fn session(ctx: &PageContext, indonesian: bool) -> Result<Session, Cal
 pub async fn attempt(ctx: &PageContext, body: String, indonesian: bool) -> Result<Attempt, CallError> {
     call(ctx, "POST", &format!("/v1/widget/sessions/{}/attempts", ctx.session_id), Some(body), indonesian)
         .await
+}
+
+/// Follows the session over Server-Sent Events (`event: session`), calling
+/// `on_update` with each view; returns the `EventSource` (dropped: closed).
+pub fn follow(ctx: &PageContext, on_update: impl Fn(Session) + 'static) -> Option<web_sys::EventSource> {
+    let url = format!(
+        "{}/v1/widget/sessions/{}/events?client_secret={}",
+        ctx.api,
+        ctx.session_id,
+        js_sys::encode_uri_component(&ctx.client_secret)
+    );
+    let source = web_sys::EventSource::new(&url).ok()?;
+    let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            if let Some(session) =
+                event.data().as_string().and_then(|d| serde_json::from_str::<Session>(&d).ok())
+            {
+                on_update(session);
+            }
+        },
+    );
+    source.add_event_listener_with_callback("session", listener.as_ref().unchecked_ref()).ok()?;
+    // The page lives as long as the listener is needed.
+    listener.forget();
+    Some(source)
 }

@@ -74,6 +74,8 @@ pub struct Texts {
     pub months: &'static str,
     /// The QR or VA expired.
     pub expired: &'static str,
+    /// Back to the merchant.
+    pub back_to_shop: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -111,6 +113,7 @@ const ID: Texts = Texts {
     pay_in_full: "Bayar penuh",
     months: "bulan",
     expired: "Waktu pembayaran habis.",
+    back_to_shop: "Kembali ke toko",
 };
 
 const EN: Texts = Texts {
@@ -148,6 +151,7 @@ const EN: Texts = Texts {
     pay_in_full: "Pay in full",
     months: "months",
     expired: "The payment time ran out.",
+    back_to_shop: "Back to the shop",
 };
 
 /// The texts for a language.

@@ -48,16 +48,35 @@ pub fn App() -> impl IntoView {
             }
         });
     }
-    // Live status: poll while the payment waits (3DS, processing). Server-Sent
-    // Events come with the full widget; polling is their fallback anyway.
+    // Live status over Server-Sent Events; while they are not flowing (a
+    // proxy that buffers, a dropped connection), polling with backoff while
+    // the payment waits.
+    let live = RwSignal::new(false);
+    let _events = ctx.as_ref().and_then(|ctx| {
+        api::follow(ctx, move |s| {
+            live.set(true);
+            attempt.set(s.latest_attempt.clone());
+            session.set(Some(s));
+        })
+    });
     let poll_ctx = ctx.clone();
+    let ticks = RwSignal::new(0u32);
     let _ = set_interval_with_handle(
         move || {
             let waiting = matches!(
                 attempt.get_untracked().map(|a| a.status).as_deref(),
                 Some("requires_action" | "processing" | "unknown")
             );
-            let Some(ctx) = poll_ctx.clone().filter(|_| waiting && !busy.get_untracked()) else { return };
+            // Every 2 s at first, then every 4, 8, at most 16 s.
+            let n = ticks.get_untracked() + 1;
+            ticks.set(n);
+            let every = 1u32 << (n / 8).min(3);
+            let due = n.is_multiple_of(every);
+            let Some(ctx) =
+                poll_ctx.clone().filter(|_| waiting && due && !live.get_untracked() && !busy.get_untracked())
+            else {
+                return;
+            };
             spawn_local(async move {
                 if let Ok(s) = api::session(&ctx, true).await {
                     attempt.set(s.latest_attempt.clone());
@@ -84,20 +103,22 @@ pub fn App() -> impl IntoView {
         session.get().and_then(|s| Idr::from_i64(s.amount)).map(|a| a.to_string()).unwrap_or_default()
     };
     let pay_label = Signal::derive(move || format!("{} {}", t().pay, amount()).trim().to_owned());
-    let status = move || attempt.get().map(|a| a.status).unwrap_or_default();
-    let next_action =
-        move || attempt.get().filter(|a| a.status == "requires_action").and_then(|a| a.next_action);
+    // Memos: a session pushed again with the same content must not rebuild
+    // the form the shopper is typing in.
+    let status = Memo::new(move |_| attempt.get().map(|a| a.status).unwrap_or_default());
+    let next_action = Memo::new(move |_| {
+        attempt.get().filter(|a| a.status == "requires_action").and_then(|a| a.next_action)
+    });
     let error_text =
         move || error.get().map(|e| if e.code == "network" { t().network.to_owned() } else { e.message });
-    let methods = move || session.get().map(|s| s.payment_methods).unwrap_or_default();
+    let methods = Memo::new(move |_| session.get().map(|s| s.payment_methods).unwrap_or_default());
     let method = RwSignal::new(String::new());
-    let chosen = move || {
+    let chosen = Memo::new(move |_| {
         let m = method.get();
-        if m.is_empty() { methods().first().cloned().unwrap_or_default() } else { m }
-    };
-    let needs_nik = Signal::derive(move || session.get().is_some_and(|s| s.needs("card", "nik")));
-    let installments =
-        Signal::derive(move || session.get().map(|s| s.installment_months).unwrap_or_default());
+        if m.is_empty() { methods.get().first().cloned().unwrap_or_default() } else { m }
+    });
+    let needs_nik = Memo::new(move |_| session.get().is_some_and(|s| s.needs("card", "nik")));
+    let installments = Memo::new(move |_| session.get().map(|s| s.installment_months).unwrap_or_default());
     let now = RwSignal::new(components::now_secs());
     // Each second: the countdowns' clock and, when embedded, each final
     // outcome told to the storefront once, and the page's height.
@@ -130,8 +151,18 @@ pub fn App() -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let submit = move |body: serde_json::Value| on_pay.run(body.to_string());
     let merchant_name = move || session.get().map(|s| s.merchant.display_name).unwrap_or_default();
+    let theme = move || session.get().and_then(|s| s.merchant.theme);
+    let return_url = move || {
+        session
+            .get()
+            .and_then(|s| s.return_url)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    };
     view! {
-        <main class="kasir" lang=move || locale.get().as_str()>
+        <main class="kasir" lang=move || locale.get().as_str()
+            style:--kasir-primary=move || theme().map(|t| t.primary_color)
+            style:--kasir-radius=move || theme().map(|t| t.radius)
+            style:--kasir-font=move || theme().map(|t| t.font)>
             <header class="kasir-header">
                 <div>
                     <p class="kasir-merchant" data-testid="merchant">
@@ -142,8 +173,11 @@ pub fn App() -> impl IntoView {
                 <LanguageSwitch locale=locale />
             </header>
             <p class="kasir-alert" role="alert" aria-live="assertive" data-testid="alert">{error_text}</p>
-            {move || match (status().as_str(), next_action()) {
-                ("succeeded", _) => view! { <p class="kasir-done" role="status" data-testid="succeeded">{t().succeeded}</p> }.into_any(),
+            {move || match (status.get().as_str(), next_action.get()) {
+                ("succeeded", _) => view! {
+                    <p class="kasir-done" role="status" data-testid="succeeded">{t().succeeded}</p>
+                    {return_url().map(|u| view! { <a class="kasir-pay kasir-link-button" href=u target="_top" data-testid="return">{t().back_to_shop}</a> })}
+                }.into_any(),
                 ("expired", _) => view! { <p class="kasir-failed" role="status" data-testid="expired">{t().expired}</p> }.into_any(),
                 (_, Some(NextAction::ThreeDs { url })) => view! {
                     <section class="kasir-3ds" aria-label=t().three_ds>
@@ -167,7 +201,7 @@ pub fn App() -> impl IntoView {
                         {(s == "failed").then(|| view! { <p class="kasir-failed" role="status" data-testid="failed">{t().failed}</p> })}
                         <fieldset class="kasir-methods">
                             <legend>{move || t().choose_method}</legend>
-                            {move || methods().into_iter().map(|m| {
+                            {move || methods.get().into_iter().map(|m| {
                                 let label = kasir_shared::payment::PaymentMethodKind::parse(&m).map(|k| k.display_name()).unwrap_or("");
                                 let value = m.clone();
                                 let id = format!("method-{m}");
@@ -175,14 +209,14 @@ pub fn App() -> impl IntoView {
                                 view! {
                                     <label class="kasir-method" for=for_id>
                                         <input type="radio" name="method" id=id data-testid=test_id value=m.clone()
-                                            prop:checked=move || chosen() == value
+                                            prop:checked=move || chosen.get() == value
                                             on:change=move |_| method.set(m.clone()) />
                                         {label}
                                     </label>
                                 }
                             }).collect_view()}
                         </fieldset>
-                        {move || match chosen().as_str() {
+                        {move || match chosen.get().as_str() {
                             "card" => view! {
                                 <CardForm locale=locale.read_only() pay_label=pay_label busy=busy on_pay=on_pay
                                     needs_nik=needs_nik installments=installments />

@@ -216,7 +216,10 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     .await;
     let new_session = || async {
         let s: Value = app
-            .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-B", "locale": "id"}))
+            .post_a(
+                "/v1/checkout_sessions",
+                &json!({"amount": 150000, "reference": "INV-B", "locale": "id", "return_url": "https://toko-a.example/thanks"}),
+            )
             .await
             .json()
             .await
@@ -237,6 +240,9 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     }
     assert_eq!(driver.text(&amount).await, "Rp150.000");
     assert_eq!(driver.text(&driver.wait("[data-testid=merchant]").await).await, "Toko A");
+    // The merchant's theme reaches the page as CSS variables.
+    let primary = driver.script("return getComputedStyle(document.querySelector('main')).getPropertyValue('--kasir-primary').trim()").await;
+    assert_eq!(primary, "#0a7d38");
     driver.screenshot("01-card-form").await;
     driver.type_into("#card-number", "4242 4242 4242 4241").await;
     driver.type_into("#card-expiry", "1230").await;
@@ -258,6 +264,9 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     );
     driver.click("[data-testid=pay]").await;
     driver.wait("[data-testid=succeeded]").await;
+    let back = driver.wait("[data-testid=return]").await;
+    let href = driver.cmd("GET", &format!("/element/{back}/attribute/href"), Value::Null).await;
+    assert_eq!(href, "https://toko-a.example/thanks");
     driver.screenshot("03-succeeded").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert_eq!(s["status"], "succeeded");
