@@ -8,3 +8,4 @@
 //! --simulate`: provider simulators that behave like the real services.
 
 pub mod sim;
+pub mod webdriver;

@@ -14,7 +14,8 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
   serve   build and run the Kasir server on http://127.0.0.1:8080
           (--simulate: against provider simulators instead of the sandbox)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
-  widget  build the checkout widget into dist/ with the pinned Trunk toolchain";
+  widget  build the checkout widget into dist/ with the pinned Trunk toolchain
+  bench   widget bytes and time to an interactive card form (BENCHMARKS.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Some("test") => run::test(),
         Some("serve") => run::serve(&args[1..]),
         Some("widget") => widget::build(),
+        Some("bench") => run::bench(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -112,3 +112,12 @@ pub fn serve(extra: &[String]) -> Result<()> {
     run.args(["run", "--quiet", "-p", "kasir-server", "--"]).args(extra);
     step("kasir-server", run)
 }
+
+/// `cargo xtask bench`: the widget's bytes (printed by the build) and its
+/// time to an interactive card form in headless Chromium.
+pub fn bench() -> Result<()> {
+    crate::widget::build()?;
+    let mut run = cargo();
+    run.args(["run", "--quiet", "-p", "kasir-tests", "--bin", "kasir-bench-widget", "--", "20"]);
+    step("widget: navigation to interactive card form (20 cold loads)", run)
+}
