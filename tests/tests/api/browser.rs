@@ -223,3 +223,144 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     driver.frame(None).await;
     app.stop().await;
 }
+
+/// Declines, the inline errors of every card field, another method after a
+/// failure, and a payment made with the keyboard alone. It passes (body in
+/// about 3 s), but the server's graceful stop then waits about 60 s for the
+/// Server-Sent Events streams of the sessions left open: ignored until
+/// shutdown ends those streams (see the issue 5 note).
+#[tokio::test]
+#[ignore = "graceful shutdown waits for open SSE streams (about 60 s)"]
+async fn declines_errors_and_the_keyboard() {
+    let (Some(dist), Some(driver)) = (widget_dir(), Driver::start().await) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("the browser test needs dist/ (cargo xtask widget) and chromedriver in CI");
+        }
+        eprintln!(
+            "\n!!! SKIPPING the browser test: build the widget (cargo xtask widget) and install chromium-driver !!!\n"
+        );
+        return;
+    };
+    let port = free_port();
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, move |c| {
+        c.widget_dir = dist;
+        c.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        c.public_url = format!("http://127.0.0.1:{port}");
+    })
+    .await;
+    let new_session = || async {
+        let s: Value = app
+            .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-K", "locale": "id"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        s["id"].as_str().unwrap().to_owned()
+    };
+    let card = |number: &'static str| {
+        let driver = &driver;
+        async move {
+            driver.type_into("#card-number", number).await;
+            driver.type_into("#card-expiry", "1230").await;
+            driver.type_into("#card-cvv", "123").await;
+            driver.type_into("#card-name", "Budi Santoso").await;
+            driver.click("[data-testid=pay]").await;
+        }
+    };
+
+    // Expiry and CVV errors inline, in Bahasa Indonesia; nothing is sent.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.type_into("#card-number", "4242424242424242").await;
+    driver.type_into("#card-expiry", "1320").await;
+    driver.type_into("#card-cvv", "12").await;
+    driver.type_into("#card-name", "Budi Santoso").await;
+    driver.click("[data-testid=pay]").await;
+    for field in ["card-expiry", "card-cvv"] {
+        let e = driver.wait(&format!("[data-testid={field}-error]")).await;
+        let text = driver.text(&e).await;
+        assert!(!text.is_empty(), "{field} shows its error");
+        let invalid = driver
+            .script(&format!("return document.querySelector('#{field}').getAttribute('aria-invalid')"))
+            .await;
+        assert_eq!(invalid, "true", "{field} is marked invalid for screen readers");
+    }
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
+
+    // An issuer decline is shown; the shopper then pays with QRIS.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    card("4000000000000002").await;
+    driver.wait("[data-testid=failed]").await;
+    driver.screenshot("09-declined").await;
+    driver.click("[data-testid=method-qris]").await;
+    driver.click("[data-testid=pay-qris]").await;
+    driver.wait("[data-testid=qr]").await;
+    app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
+    driver.wait("[data-testid=succeeded]").await;
+
+    // 3DS declined in the frame: the failure screen, the session open again.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    card("4000000000003220").await;
+    driver.frame(Some("[data-testid=three-ds]")).await;
+    driver.click("button[value=decline]").await;
+    driver.frame(None).await;
+    driver.wait("[data-testid=failed]").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(s["status"], "open");
+
+    // Keyboard only: Tab through the page into each field, Enter to pay.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.wait("#card-number").await;
+    for _ in 0..12 {
+        if active_id(&driver).await == "card-number" {
+            break;
+        }
+        press(&driver, "\u{E004}").await;
+    }
+    assert_eq!(active_id(&driver).await, "card-number", "Tab reaches the card number");
+    for (field, text) in [
+        ("card-number", "4242424242424242"),
+        ("card-expiry", "1230"),
+        ("card-cvv", "123"),
+        ("card-name", "Budi Santoso"),
+    ] {
+        assert_eq!(active_id(&driver).await, field, "focus order");
+        press(&driver, text).await;
+        press(&driver, "\u{E004}").await;
+    }
+    // The sandbox offers installments: their picker comes before the button.
+    assert_eq!(active_id(&driver).await, "installments", "focus order");
+    press(&driver, "\u{E004}").await;
+    let on_pay = driver.script("return document.activeElement.getAttribute('data-testid')").await;
+    assert_eq!(on_pay, "pay", "Tab ends on the pay button");
+    press(&driver, "\u{E007}").await;
+    driver.wait("[data-testid=succeeded]").await;
+    app.stop().await;
+}
+
+/// The focused element's id.
+async fn active_id(driver: &Driver) -> Value {
+    driver.script("return document.activeElement && document.activeElement.id").await
+}
+
+/// Types keys into whatever has the focus, as a keyboard does (WebDriver
+/// actions; `\u{E004}` Tab, `\u{E007}` Enter).
+async fn press(driver: &Driver, keys: &str) {
+    let strokes: Vec<Value> = keys
+        .chars()
+        .flat_map(|k| {
+            [
+                json!({"type": "keyDown", "value": k.to_string()}),
+                json!({"type": "keyUp", "value": k.to_string()}),
+            ]
+        })
+        .collect();
+    driver
+        .cmd("POST", "/actions", json!({"actions": [{"type": "key", "id": "keyboard", "actions": strokes}]}))
+        .await;
+}
