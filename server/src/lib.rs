@@ -75,6 +75,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The built checkout widget (hosted page and assets).
     pub widget: api::pages::Widget,
+    /// Becomes `true` when the server starts to stop: long-lived responses
+    /// (Server-Sent Events) end so that the graceful drain does not wait on
+    /// them, and the background workers finish.
+    pub stopping: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -87,6 +91,13 @@ impl AppState {
     pub fn notify_session(&self, session_id: &str) {
         // No listeners is fine.
         let _ = self.session_changes.send(session_id.to_owned());
+    }
+
+    /// Completes once the server has begun to stop.
+    pub async fn stopped(&self) {
+        let mut rx = self.stopping.subscribe();
+        // An error means the sender is gone, which also means stopping.
+        let _ = rx.wait_for(|stopping| *stopping).await;
     }
 
     /// Wakes the delivery worker.
@@ -164,6 +175,7 @@ impl Server {
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
             http,
+            stopping: Arc::new(watch::channel(false).0),
         };
         Ok(Server { listener, state })
     }
@@ -182,11 +194,20 @@ impl Server {
     /// The background workers (webhook delivery, reconciler and expiry) run
     /// alongside and stop with it.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = workers::spawn(self.state.clone(), stop_rx);
+        let stopping = self.state.stopping.clone();
+        let workers = workers::spawn(self.state.clone(), stopping.subscribe());
         let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
-        let _ = stop_tx.send(true);
+        // Tell long-lived responses to end as soon as the signal comes, so
+        // that the graceful drain only waits for ordinary requests.
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                stopping.send_replace(true);
+            }
+        };
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(signal).await;
+        stopping.send_replace(true);
         for worker in workers {
             let _ = worker.await;
         }

@@ -31,6 +31,16 @@ fn cargo_bin(name: &str) -> PathBuf {
 /// Installs Trunk, wasm-bindgen-cli and binaryen's wasm-opt at their pins
 /// when they are missing or another version.
 pub fn ensure_tools() -> Result<()> {
+    // rust-toolchain.toml names the target, but rustup only adds it when it
+    // installs the toolchain itself, not to a toolchain already present.
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    if let Ok(out) = installed
+        && !String::from_utf8_lossy(&out.stdout).lines().any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        let mut c = Command::new("rustup");
+        c.current_dir(root()).args(["target", "add", "wasm32-unknown-unknown"]);
+        step("add the wasm32-unknown-unknown target", c)?;
+    }
     if !version_of(&cargo_bin("trunk")).is_some_and(|v| v.contains(TRUNK)) {
         let mut c = cargo();
         c.args(["install", "--locked", &format!("trunk@{TRUNK}")]);

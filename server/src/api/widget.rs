@@ -273,17 +273,21 @@ pub(crate) async fn events(
             }
             // Woken by a change in this process, or every few seconds for
             // changes made by another instance.
-            let changed = tokio::time::timeout(Duration::from_secs(5), async {
-                loop {
-                    match changes.recv().await {
-                        Ok(changed) if changed == id => return true,
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+            // Ends when the server stops: the widget then falls back to
+            // polling, or reconnects to another instance.
+            let changed = tokio::select! {
+                () = state.stopped() => return,
+                changed = tokio::time::timeout(Duration::from_secs(5), async {
+                    loop {
+                        match changes.recv().await {
+                            Ok(changed) if changed == id => return true,
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                        }
                     }
-                }
-            })
-            .await;
+                }) => changed,
+            };
             if matches!(changed, Ok(false)) || tx.is_closed() {
                 return;
             }

@@ -529,3 +529,68 @@ async fn server_sent_events_follow_the_session_to_its_end() {
     assert!(seen.contains("\"status\":\"succeeded\""), "{seen}");
     assert!(!seen.contains("client_secret"), "{seen}");
 }
+
+/// Reads the event stream until an event whose data contains `needle`.
+async fn next_event_with(res: &mut reqwest::Response, seen: &mut String, needle: &str) -> String {
+    loop {
+        if let Some(end) = seen.find("\n\n") {
+            let event: String = seen.drain(..end + 2).collect();
+            if event.contains(needle) {
+                return event;
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no event with {needle:?} on the stream"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("the stream ended before an event with {needle:?}"));
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// The widget's live status (Server-Sent Events): the session at once, each
+/// change as it happens, a wrong secret refused, and the stream ends when the
+/// server stops, so that a graceful stop never waits on listening shoppers.
+#[tokio::test]
+async fn the_event_stream_follows_the_session_and_ends_when_the_server_stops() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let (id, secret) = new_session(&app, 150_000).await;
+    let wrong = app
+        .client
+        .get(app.url(&format!("/v1/widget/sessions/{id}/events?client_secret=cs_secret_wrong")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let url = app.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}"));
+    let mut res = app.client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    let first = next_event_with(&mut res, &mut seen, "event: session").await;
+    assert!(first.contains("\"status\":\"open\""), "{first}");
+    assert!(!first.contains(&secret), "the stream never repeats the secret");
+
+    let res_qr = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+    assert_eq!(res_qr.status(), 201);
+    let shown = next_event_with(&mut res, &mut seen, "show_qr").await;
+    assert!(shown.contains("qr_payload"), "{shown}");
+
+    // The listener is still connected; stopping must end its stream.
+    let stopped = tokio::spawn(app.stop());
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match res.chunk().await {
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream did not end when the server stopped");
+    tokio::time::timeout(std::time::Duration::from_secs(20), stopped)
+        .await
+        .expect("the server stopped")
+        .unwrap();
+}
