@@ -26,6 +26,8 @@ pub struct Texts {
     pub succeeded: &'static str,
     /// Shown when the payment failed.
     pub failed: &'static str,
+    /// Shown while the outcome is awaited.
+    pub processing: &'static str,
     /// Heading of the 3DS frame.
     pub three_ds: &'static str,
     /// Shown while the page loads the checkout.
@@ -66,6 +68,18 @@ pub struct Texts {
     pub open_wallet: &'static str,
     /// The NIK field.
     pub nik: &'static str,
+    /// The email field (when the provider needs one the session lacks).
+    pub email: &'static str,
+    /// Heading of the billing address.
+    pub billing: &'static str,
+    /// Street address.
+    pub address: &'static str,
+    /// City.
+    pub city: &'static str,
+    /// Province.
+    pub province: &'static str,
+    /// Postal code.
+    pub postal_code: &'static str,
     /// Installment picker.
     pub installments: &'static str,
     /// No installments.
@@ -88,6 +102,7 @@ const ID: Texts = Texts {
     language: "Bahasa",
     pay: "Bayar",
     succeeded: "Pembayaran berhasil. Terima kasih!",
+    processing: "Pembayaran Anda sedang diproses. Halaman ini akan diperbarui otomatis; jangan membayar lagi.",
     failed: "Pembayaran gagal. Periksa data kartu atau gunakan kartu lain.",
     three_ds: "Verifikasi dengan bank Anda",
     loading: "Memuat pembayaran…",
@@ -109,6 +124,12 @@ const ID: Texts = Texts {
     pay_wallet: "Bayar dengan e-wallet",
     open_wallet: "Buka e-wallet untuk membayar",
     nik: "NIK (16 digit)",
+    email: "Email",
+    billing: "Alamat penagihan kartu",
+    address: "Alamat",
+    city: "Kota/Kabupaten",
+    province: "Provinsi",
+    postal_code: "Kode pos",
     installments: "Cicilan",
     pay_in_full: "Bayar penuh",
     months: "bulan",
@@ -126,6 +147,7 @@ const EN: Texts = Texts {
     language: "Language",
     pay: "Pay",
     succeeded: "Payment successful. Thank you!",
+    processing: "Your payment is being processed. This page updates by itself; please do not pay again.",
     failed: "The payment failed. Check the card details or use another card.",
     three_ds: "Verify with your bank",
     loading: "Loading the checkout…",
@@ -147,6 +169,12 @@ const EN: Texts = Texts {
     pay_wallet: "Pay with the e-wallet",
     open_wallet: "Open the e-wallet to pay",
     nik: "NIK (16 digits)",
+    email: "Email",
+    billing: "Card billing address",
+    address: "Street address",
+    city: "City",
+    province: "Province",
+    postal_code: "Postal code",
     installments: "Installments",
     pay_in_full: "Pay in full",
     months: "months",

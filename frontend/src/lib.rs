@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use api::{Attempt, CallError, NextAction, PageContext, Session};
-use components::{CardForm, LanguageSwitch, QrisView, VirtualAccountView};
+use components::{CardForm, Field, LanguageSwitch, QrisView, VirtualAccountView};
 
 /// The whole widget.
 #[component]
@@ -117,7 +117,9 @@ pub fn App() -> impl IntoView {
         let m = method.get();
         if m.is_empty() { methods.get().first().cloned().unwrap_or_default() } else { m }
     });
-    let needs_nik = Memo::new(move |_| session.get().is_some_and(|s| s.needs("card", "nik")));
+    let card_needs = Memo::new(move |_| {
+        session.get().and_then(|s| s.required_fields.get("card").cloned()).unwrap_or_default()
+    });
     let installments = Memo::new(move |_| session.get().map(|s| s.installment_months).unwrap_or_default());
     let now = RwSignal::new(components::now_secs());
     // Each second: the countdowns' clock and, when embedded, each final
@@ -149,6 +151,17 @@ pub fn App() -> impl IntoView {
     let bank = RwSignal::new("bca".to_owned());
     let wallet = RwSignal::new("dana".to_owned());
     let phone = RwSignal::new(String::new());
+    let phone_touched = RwSignal::new(false);
+    // The wallet's phone: optional, except for OVO; checked like the server does.
+    let phone_error = Signal::derive(move || {
+        let p = phone.get();
+        let w = wallet.get();
+        let needed = !p.trim().is_empty()
+            || kasir_shared::payment::Wallet::ALL.iter().any(|k| k.as_str() == w && k.needs_phone());
+        (phone_touched.get() && needed)
+            .then(|| kasir_shared::customer::PhoneNumber::parse_mobile(&p).err())
+            .flatten()
+    });
     let submit = move |body: serde_json::Value| on_pay.run(body.to_string());
     let merchant_name = move || session.get().map(|s| s.merchant.display_name).unwrap_or_default();
     let theme = move || session.get().and_then(|s| s.merchant.theme);
@@ -177,6 +190,12 @@ pub fn App() -> impl IntoView {
                 ("succeeded", _) => view! {
                     <p class="kasir-done" role="status" data-testid="succeeded">{t().succeeded}</p>
                     {return_url().map(|u| view! { <a class="kasir-pay kasir-link-button" href=u target="_top" data-testid="return">{t().back_to_shop}</a> })}
+                }.into_any(),
+                // Sent, the outcome not known yet (a provider confirming
+                // asynchronously, or a timeout being settled): never offer to
+                // pay again meanwhile, so no one is charged twice.
+                ("processing" | "unknown", None) => view! {
+                    <p class="kasir-processing" role="status" data-testid="processing">{t().processing}</p>
                 }.into_any(),
                 ("expired", _) => view! { <p class="kasir-failed" role="status" data-testid="expired">{t().expired}</p> }.into_any(),
                 (_, Some(NextAction::ThreeDs { url })) => view! {
@@ -219,7 +238,7 @@ pub fn App() -> impl IntoView {
                         {move || match chosen.get().as_str() {
                             "card" => view! {
                                 <CardForm locale=locale.read_only() pay_label=pay_label busy=busy on_pay=on_pay
-                                    needs_nik=needs_nik installments=installments />
+                                    needs=card_needs installments=installments />
                             }.into_any(),
                             "qris" => view! {
                                 <button type="button" class="kasir-pay" data-testid="pay-qris" disabled=move || busy.get()
@@ -247,13 +266,13 @@ pub fn App() -> impl IntoView {
                                         }).collect_view()}
                                     </select>
                                 </div>
-                                <div class="kasir-field">
-                                    <label for="phone">{move || t().phone}</label>
-                                    <input id="phone" data-testid="phone" inputmode="tel" autocomplete="tel"
-                                        prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev)) />
-                                </div>
+                                <Field id="phone" label=Signal::derive(move || t().phone) value=phone
+                                    format=str::to_owned error=phone_error touched=phone_touched locale=locale.read_only()
+                                    autocomplete="tel" inputmode="tel" />
                                 <button type="button" class="kasir-pay" data-testid="pay-wallet" disabled=move || busy.get()
                                     on:click=move |_| {
+                                        phone_touched.set(true);
+                                        if phone_error.get_untracked().is_some() { return; }
                                         let mut body = serde_json::json!({"method": "ewallet", "wallet": wallet.get_untracked()});
                                         let p = phone.get_untracked();
                                         if !p.trim().is_empty() { body["phone"] = serde_json::json!(p); }

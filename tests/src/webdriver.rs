@@ -101,6 +101,21 @@ impl Driver {
         panic!("{css} never appeared; page: {html}");
     }
 
+    /// Waits up to 15 s for `css` to exist with some text, and returns it.
+    pub async fn wait_text(&self, css: &str) -> String {
+        for _ in 0..150 {
+            if let Some(e) = self.find(css).await {
+                let text = self.text(&e).await;
+                if !text.trim().is_empty() {
+                    return text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let html = self.script("return document.body.innerHTML").await;
+        panic!("{css} never showed a text; page: {html}");
+    }
+
     pub async fn text(&self, element: &str) -> String {
         self.cmd("GET", &format!("/element/{element}/text"), Value::Null)
             .await

@@ -1,6 +1,6 @@
 use kasir_shared::ValidationError;
 use kasir_shared::card::{CardNumberInput, CardNumberState, Cvv, Expiry, format_card_number, format_expiry};
-use kasir_shared::customer::{FullName, Nik};
+use kasir_shared::customer::{BillingPart, Email, FullName, Nik, PhoneNumber};
 use kasir_shared::{ErrorCode, Locale};
 use leptos::prelude::*;
 
@@ -22,9 +22,10 @@ pub fn CardForm(
     busy: Signal<bool>,
     /// Called with the attempt's JSON when every field is valid.
     on_pay: Callback<String>,
-    /// The routed provider needs the shopper's NIK (Smart Glocal).
+    /// What the routed provider needs beyond the card and the session's
+    /// data: `nik` (Smart Glocal), `email`, `phone`, `billing` (SingaPay).
     #[prop(into)]
-    needs_nik: Signal<bool>,
+    needs: Signal<Vec<String>>,
     /// Installment plans offered (months); empty: none.
     #[prop(into)]
     installments: Signal<Vec<u8>>,
@@ -33,12 +34,32 @@ pub fn CardForm(
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark("kasir-card-form");
     }
-    let nik = RwSignal::new(String::new());
-    let nik_touched = RwSignal::new(false);
-    let months = RwSignal::new(0u8);
-    let nik_error = Signal::derive(move || {
-        (needs_nik.get() && nik_touched.get()).then(|| Nik::parse(&nik.get()).err()).flatten()
+    let wants = move |field: &'static str| Signal::derive(move || needs.get().iter().any(|f| f == field));
+    let (needs_nik, needs_email, needs_phone, needs_billing) =
+        (wants("nik"), wants("email"), wants("phone"), wants("billing"));
+    // Each extra field: its value, whether it was left, and its error (only
+    // when the provider needs it).
+    let extra = || (RwSignal::new(String::new()), RwSignal::new(false));
+    let check = |needed: Signal<bool>,
+                 (value, touched): (RwSignal<String>, RwSignal<bool>),
+                 parse: fn(&str) -> Option<ValidationError>| {
+        Signal::derive(move || (needed.get() && touched.get()).then(|| parse(&value.get())).flatten())
+    };
+    let (nik, email, phone) = (extra(), extra(), extra());
+    let nik_error = check(needs_nik, nik, |v| Nik::parse(v).err());
+    let email_error = check(needs_email, email, |v| Email::parse(v).err());
+    let phone_error = check(needs_phone, phone, |v| PhoneNumber::parse_mobile(v).err());
+    let billing = BillingPart::ALL.map(|part| (part, extra()));
+    let billing_errors = billing.map(|(part, field)| {
+        let parse: fn(&str) -> Option<ValidationError> = match part {
+            BillingPart::Address => |v| BillingPart::Address.check(v).err(),
+            BillingPart::City => |v| BillingPart::City.check(v).err(),
+            BillingPart::State => |v| BillingPart::State.check(v).err(),
+            BillingPart::PostalCode => |v| BillingPart::PostalCode.check(v).err(),
+        };
+        check(needs_billing, field, parse)
     });
+    let months = RwSignal::new(0u8);
     let keep_16: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(16).collect();
     let number = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
@@ -69,18 +90,31 @@ pub fn CardForm(
             for t in touched {
                 t.set(true);
             }
-            nik_touched.set(true);
+            for (_, touched) in [nik, email, phone].into_iter().chain(billing.map(|(_, f)| f)) {
+                touched.set(true);
+            }
             let valid = matches!(assessed.get_untracked().state, CardNumberState::Complete)
-                && expiry_error.get_untracked().is_none()
-                && cvv_error.get_untracked().is_none()
-                && name_error.get_untracked().is_none()
-                && nik_error.get_untracked().is_none();
+                && [expiry_error, cvv_error, name_error, nik_error, email_error, phone_error]
+                    .into_iter()
+                    .chain(billing_errors)
+                    .all(|e| e.get_untracked().is_none());
             if valid && !busy.get_untracked() {
                 let mut body = serde_json::json!({"method": "card", "card": {
                     "number": number.get_untracked(), "expiry": expiry.get_untracked(),
                     "cvv": cvv.get_untracked(), "holder_name": name.get_untracked()}});
-                if needs_nik.get_untracked() {
-                    body["nik"] = serde_json::json!(nik.get_untracked());
+                for (needed, key, (value, _)) in
+                    [(needs_nik, "nik", nik), (needs_email, "email", email), (needs_phone, "phone", phone)]
+                {
+                    if needed.get_untracked() {
+                        body[key] = serde_json::json!(value.get_untracked());
+                    }
+                }
+                if needs_billing.get_untracked() {
+                    let mut address = serde_json::Map::new();
+                    for (part, (value, _)) in billing {
+                        address.insert(part.key().to_owned(), serde_json::json!(value.get_untracked()));
+                    }
+                    body["billing"] = serde_json::Value::Object(address);
                 }
                 if months.get_untracked() > 0 {
                     body["installment_months"] = serde_json::json!(months.get_untracked());
@@ -105,9 +139,42 @@ pub fn CardForm(
                 format=keep error=name_error touched=touched[3] locale=locale
                 autocomplete="cc-name" />
             <Show when=move || needs_nik.get()>
-                <Field id="nik" label=Signal::derive(move || t().nik) value=nik
-                    format=keep_16 error=nik_error touched=nik_touched locale=locale
+                <Field id="nik" label=Signal::derive(move || t().nik) value=nik.0
+                    format=keep_16 error=nik_error touched=nik.1 locale=locale
                     autocomplete="off" inputmode="numeric" />
+            </Show>
+            <Show when=move || needs_email.get()>
+                <Field id="contact-email" label=Signal::derive(move || t().email) value=email.0
+                    format=keep error=email_error touched=email.1 locale=locale
+                    autocomplete="email" inputmode="email" />
+            </Show>
+            <Show when=move || needs_phone.get()>
+                <Field id="contact-phone" label=Signal::derive(move || t().phone) value=phone.0
+                    format=keep error=phone_error touched=phone.1 locale=locale
+                    autocomplete="tel" inputmode="tel" />
+            </Show>
+            <Show when=move || needs_billing.get()>
+                <fieldset class="kasir-billing">
+                    <legend>{move || t().billing}</legend>
+                    {billing.into_iter().zip(billing_errors).map(|((part, (value, touched)), error)| {
+                        let (id, autocomplete) = match part {
+                            BillingPart::Address => ("billing-address", "billing street-address"),
+                            BillingPart::City => ("billing-city", "billing address-level2"),
+                            BillingPart::State => ("billing-state", "billing address-level1"),
+                            BillingPart::PostalCode => ("billing-postal-code", "billing postal-code"),
+                        };
+                        let label = Signal::derive(move || match part {
+                            BillingPart::Address => t().address,
+                            BillingPart::City => t().city,
+                            BillingPart::State => t().province,
+                            BillingPart::PostalCode => t().postal_code,
+                        });
+                        view! {
+                            <Field id=id label=label value=value format=keep error=error touched=touched
+                                locale=locale autocomplete=autocomplete />
+                        }
+                    }).collect_view()}
+                </fieldset>
             </Show>
             <Show when=move || !installments.get().is_empty()>
                 <div class="kasir-field">

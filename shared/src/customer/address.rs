@@ -56,6 +56,56 @@ fn line(input: &str, max: usize, field: &'static str) -> Result<String, Validati
     Ok(s.to_owned())
 }
 
+/// One typed part of a billing address, checkable alone: the widget checks
+/// each as the shopper types, with the rules [`BillingAddress::parse`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingPart {
+    /// Street address (at most 200 characters).
+    Address,
+    /// City (at most 100).
+    City,
+    /// Province or state (at most 100).
+    State,
+    /// Indonesian postal code.
+    PostalCode,
+}
+
+impl BillingPart {
+    /// Every part, in the order a form shows them.
+    pub const ALL: [BillingPart; 4] =
+        [BillingPart::Address, BillingPart::City, BillingPart::State, BillingPart::PostalCode];
+
+    /// The error field (`billing.city`…).
+    pub fn field(self) -> &'static str {
+        match self {
+            BillingPart::Address => "billing.address",
+            BillingPart::City => "billing.city",
+            BillingPart::State => "billing.state",
+            BillingPart::PostalCode => "billing.postal_code",
+        }
+    }
+
+    /// The part's key in [`BillingFields`] (`postal_code`…).
+    pub fn key(self) -> &'static str {
+        self.field().trim_start_matches("billing.")
+    }
+
+    /// Checks `input` as this part; the error names [`Self::field`].
+    pub fn check(self, input: &str) -> Result<(), ValidationError> {
+        self.clean(input).map(drop)
+    }
+
+    fn clean(self, input: &str) -> Result<String, ValidationError> {
+        match self {
+            BillingPart::Address => line(input, 200, self.field()),
+            BillingPart::City | BillingPart::State => line(input, 100, self.field()),
+            BillingPart::PostalCode => {
+                PostalCode::parse(input).map(|p| p.as_str().to_owned()).map_err(|e| e.at(self.field()))
+            }
+        }
+    }
+}
+
 impl BillingAddress {
     /// Parses every field; errors name the field under `billing.`.
     pub fn parse(fields: &BillingFields) -> Result<BillingAddress, ValidationError> {
@@ -65,10 +115,11 @@ impl BillingAddress {
             _ => return Err(ValidationError::new(ErrorCode::CountryFormat).at("billing.country")),
         };
         Ok(BillingAddress {
-            address: line(&fields.address, 200, "billing.address")?,
-            city: line(&fields.city, 100, "billing.city")?,
-            state: line(&fields.state, 100, "billing.state")?,
-            postal_code: PostalCode::parse(&fields.postal_code).map_err(|e| e.at("billing.postal_code"))?,
+            address: BillingPart::Address.clean(&fields.address)?,
+            city: BillingPart::City.clean(&fields.city)?,
+            state: BillingPart::State.clean(&fields.state)?,
+            postal_code: PostalCode::parse(&fields.postal_code)
+                .map_err(|e| e.at(BillingPart::PostalCode.field()))?,
             country,
         })
     }
@@ -123,6 +174,24 @@ mod tests {
         assert_eq!((e.code(), e.field()), ("address.too_long", "billing.address"));
         let e = BillingAddress::parse(&BillingFields { postal_code: "1".into(), ..fields() }).unwrap_err();
         assert_eq!((e.code(), e.field()), ("postal_code.format", "billing.postal_code"));
+    }
+
+    #[test]
+    fn each_part_checks_alone_as_the_whole_address_does() {
+        for part in BillingPart::ALL {
+            let e = part.check(" ").unwrap_err();
+            assert_eq!(e.field(), part.field());
+            let whole = match part {
+                BillingPart::Address => BillingFields { address: " ".into(), ..fields() },
+                BillingPart::City => BillingFields { city: " ".into(), ..fields() },
+                BillingPart::State => BillingFields { state: " ".into(), ..fields() },
+                BillingPart::PostalCode => BillingFields { postal_code: " ".into(), ..fields() },
+            };
+            assert_eq!(BillingAddress::parse(&whole).unwrap_err(), e, "{part:?}");
+        }
+        assert!(BillingPart::PostalCode.check("10210").is_ok());
+        assert!(BillingPart::City.check(&"x".repeat(101)).is_err());
+        assert_eq!(BillingPart::PostalCode.key(), "postal_code");
     }
 
     proptest! {

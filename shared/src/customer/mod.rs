@@ -8,7 +8,7 @@ mod nik;
 mod phone;
 mod postal;
 
-pub use address::{BillingAddress, BillingFields};
+pub use address::{BillingAddress, BillingFields, BillingPart};
 pub use email::Email;
 pub use name::FullName;
 pub use nik::{Nik, Province, Sex};

@@ -54,8 +54,10 @@ fn widget_dir() -> Option<std::path::PathBuf> {
     dir.join("index.html").exists().then_some(dir)
 }
 
-#[tokio::test]
-async fn a_shopper_pays_by_card_in_a_real_browser() {
+/// The real server (SQLite, sandbox) serving the built widget on a port the
+/// page can name, and a headless Chromium; `None`, said loudly, when the
+/// widget or the browser is missing (a failure in CI).
+async fn browser_and_app(tweak: impl FnOnce(&mut kasir_server::Config)) -> Option<(Driver, TestApp)> {
     let (Some(dist), Some(driver)) = (widget_dir(), Driver::start().await) else {
         if std::env::var_os("CI").is_some() {
             panic!("the browser test needs dist/ (cargo xtask widget) and chromedriver in CI");
@@ -63,19 +65,30 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
         eprintln!(
             "\n!!! SKIPPING the browser test: build the widget (cargo xtask widget) and install chromium-driver !!!\n"
         );
-        return;
+        return None;
     };
     let port = free_port();
-    // Two storefronts on other origins: one the merchant allows, one not.
-    let (shop, rogue) = (free_port(), free_port());
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let app = spawn_with(database_url, Receiver::start().await, move |c| {
         c.widget_dir = dist;
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
         c.public_url = format!("http://127.0.0.1:{port}");
-        c.merchants[0].allowed_origins.push(format!("http://127.0.0.1:{shop}"));
+        tweak(c);
     })
     .await;
+    Some((driver, app))
+}
+
+#[tokio::test]
+async fn a_shopper_pays_by_card_in_a_real_browser() {
+    // Two storefronts on other origins: one the merchant allows, one not.
+    let (shop, rogue) = (free_port(), free_port());
+    let Some((driver, app)) =
+        browser_and_app(|c| c.merchants[0].allowed_origins.push(format!("http://127.0.0.1:{shop}"))).await
+    else {
+        return;
+    };
+    let port = app.addr.port();
     let new_session = || async {
         let s: Value = app
             .post_a(
@@ -230,23 +243,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
 /// a graceful stop ends those streams instead of waiting on them.
 #[tokio::test]
 async fn declines_errors_and_the_keyboard() {
-    let (Some(dist), Some(driver)) = (widget_dir(), Driver::start().await) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("the browser test needs dist/ (cargo xtask widget) and chromedriver in CI");
-        }
-        eprintln!(
-            "\n!!! SKIPPING the browser test: build the widget (cargo xtask widget) and install chromium-driver !!!\n"
-        );
-        return;
-    };
-    let port = free_port();
-    let database_url = fresh_database_url(Backend::Sqlite).await;
-    let app = spawn_with(database_url, Receiver::start().await, move |c| {
-        c.widget_dir = dist;
-        c.listen = format!("127.0.0.1:{port}").parse().unwrap();
-        c.public_url = format!("http://127.0.0.1:{port}");
-    })
-    .await;
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
     let new_session = || async {
         let s: Value = app
             .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-K", "locale": "id"}))
@@ -310,6 +307,35 @@ async fn declines_errors_and_the_keyboard() {
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert_eq!(s["status"], "open");
 
+    // E-wallet: OVO needs the phone, checked in the page as the server
+    // checks it; then the link to the wallet, and the payment arrives.
+    let id = new_session().await;
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.click("[data-testid=method-ewallet]").await;
+    driver
+        .script(
+            "const s=document.querySelector('#wallet'); s.value='ovo'; s.dispatchEvent(new Event('change'));",
+        )
+        .await;
+    driver.click("[data-testid=pay-wallet]").await;
+    assert_eq!(driver.wait_text("[data-testid=phone-error]").await, "Masukkan nomor telepon.");
+    driver.type_into("#phone", "0812-3456").await;
+    driver.click("[data-testid=pay-wallet]").await;
+    driver.screenshot("10-wallet-phone-error").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
+    let phone = driver.wait("#phone").await;
+    driver.cmd("POST", &format!("/element/{phone}/clear"), json!({})).await;
+    driver.type_into("#phone", "0812-3456-7890").await;
+    driver.click("[data-testid=pay-wallet]").await;
+    let link = driver.wait("[data-testid=wallet-link]").await;
+    let href = driver.cmd("GET", &format!("/element/{link}/attribute/href"), Value::Null).await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(href, s["latest_attempt"]["next_action"]["url"], "the link is the wallet's");
+    driver.screenshot("11-wallet-link").await;
+    app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
+    driver.wait("[data-testid=succeeded]").await;
+
     // Keyboard only: Tab through the page into each field, Enter to pay.
     let id = new_session().await;
     driver.goto(&app.url(&format!("/pay/{id}"))).await;
@@ -338,6 +364,76 @@ async fn declines_errors_and_the_keyboard() {
     assert_eq!(on_pay, "pay", "Tab ends on the pay button");
     press(&driver, "\u{E007}").await;
     driver.wait("[data-testid=succeeded]").await;
+    app.stop().await;
+}
+
+/// A card routed to SingaPay (its simulator): the widget asks for what
+/// SingaPay needs and the session lacks (email, phone, billing address),
+/// checks each as typed, sends them, and shows the payment as processing
+/// until the status inquiry settles it.
+#[tokio::test]
+async fn singapay_cards_ask_for_the_billing_address() {
+    let sim = crate::singapay::simulator().await;
+    let Some((driver, app)) =
+        browser_and_app(|c| crate::singapay::route_cards_to(c, &sim, "singapay-client-secret-0123")).await
+    else {
+        return;
+    };
+    let s: Value = app
+        .post_a("/v1/checkout_sessions", &json!({"amount": 250000, "reference": "INV-SGP-B", "locale": "en"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = s["id"].as_str().unwrap();
+    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    driver.type_into("#card-number", "4242424242424242").await;
+    driver.type_into("#card-expiry", "1230").await;
+    driver.type_into("#card-cvv", "123").await;
+    driver.type_into("#card-name", "Budi Santoso").await;
+    driver.type_into("#contact-email", "budi@").await;
+    driver.type_into("#billing-postal-code", "123").await;
+    driver.click("[data-testid=pay]").await;
+    for field in [
+        "contact-email",
+        "contact-phone",
+        "billing-address",
+        "billing-city",
+        "billing-state",
+        "billing-postal-code",
+    ] {
+        let text = driver.wait_text(&format!("[data-testid={field}-error]")).await;
+        assert!(!text.is_empty(), "{field} shows its error");
+    }
+    driver.screenshot("12-singapay-billing-errors").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
+
+    for (field, text) in [
+        ("#contact-email", "budi@example.co.id"),
+        ("#contact-phone", "0812-3456-7890"),
+        ("#billing-address", "Jl. Sudirman No. 1"),
+        ("#billing-city", "Jakarta"),
+        ("#billing-state", "DKI Jakarta"),
+        ("#billing-postal-code", "10210"),
+    ] {
+        let e = driver.wait(field).await;
+        driver.cmd("POST", &format!("/element/{e}/clear"), json!({})).await;
+        driver.type_into(field, text).await;
+    }
+    driver.click("[data-testid=pay]").await;
+    // SingaPay's answer only means accepted: no pay button meanwhile.
+    driver.wait("[data-testid=processing]").await;
+    assert!(driver.find("[data-testid=pay]").await.is_none(), "no second charge offered while processing");
+    driver.screenshot("13-singapay-processing").await;
+    driver.wait("[data-testid=succeeded]").await;
+    driver.screenshot("14-singapay-succeeded").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(s["status"], "succeeded");
+    assert_eq!(s["latest_attempt"]["provider"], "singapay");
+    let attempt = s["latest_attempt"]["id"].as_str().unwrap();
+    let sent = sim.transaction_for(attempt).unwrap();
+    assert_eq!(sent.card_expiry, "3012");
     app.stop().await;
 }
 

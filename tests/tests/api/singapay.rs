@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 const SECRET: &str = "singapay-client-secret-0123";
 
-async fn simulator() -> SingapaySim {
+pub(crate) async fn simulator() -> SingapaySim {
     SingapaySim::start(Credentials {
         partner_id: "api-key-1".into(),
         client_id: "client-1".into(),
@@ -21,20 +21,21 @@ async fn simulator() -> SingapaySim {
     .await
 }
 
-async fn kasir(backend: Backend, sim: &SingapaySim, secret: &str) -> TestApp {
+/// Configures SingaPay at `sim` (with `secret`) and routes cards to it.
+pub(crate) fn route_cards_to(config: &mut kasir_server::Config, sim: &SingapaySim, secret: &str) {
     let text = format!(
         "base_url = {:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\nclient_secret = {secret:?}\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n",
         sim.url
     );
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let tables = kasir_server::config_file::ProviderTables { singapay: Some(table), ..Default::default() };
+    config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
+    config.routing.insert("card".into(), "singapay".into());
+}
+
+async fn kasir(backend: Backend, sim: &SingapaySim, secret: &str) -> TestApp {
     let database_url = fresh_database_url(backend).await;
-    spawn_with(database_url, Receiver::start().await, move |config| {
-        let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables =
-            kasir_server::config_file::ProviderTables { singapay: Some(table), ..Default::default() };
-        config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
-        config.routing.insert("card".into(), "singapay".into());
-    })
-    .await
+    spawn_with(database_url, Receiver::start().await, |config| route_cards_to(config, sim, secret)).await
 }
 
 async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
