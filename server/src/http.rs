@@ -32,6 +32,25 @@ fn request_id(request: &Request) -> String {
         .map_or_else(|| format!("req_{}", random_token(20)), str::to_owned)
 }
 
+/// Headers every response carries unless its handler chose its own: no
+/// MIME sniffing, no referrer (URLs hold session ids), nothing cached unless
+/// the handler says so (API answers hold client secrets), and HSTS when
+/// Kasir is reached over TLS.
+fn harden(headers: &mut axum::http::HeaderMap, hsts: bool) {
+    use axum::http::header;
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    if hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+}
+
 /// The middleware.
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let id = request_id(&request);
@@ -40,6 +59,8 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route);
     // Long enough for a provider call that times out, and its settling.
     let limit = state.config.timings.provider_timeout + Duration::from_secs(15);
+    // Served over TLS (a terminating proxy in front): browsers must keep to it.
+    let hsts = state.config.public_url.starts_with("https://");
     let response = async move {
         let mut response = if streaming {
             next.run(request).await
@@ -62,6 +83,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
+        harden(response.headers_mut(), hsts);
         response
     }
     .instrument(span)

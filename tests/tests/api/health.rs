@@ -45,3 +45,42 @@ async fn the_openapi_document_lists_every_endpoint() {
     }
     assert!(doc["components"]["securitySchemes"]["merchant_key"].is_object());
 }
+
+/// Every answer (API JSON, errors, the hosted page, the loader) carries
+/// `nosniff` and `no-referrer`; API answers are never cached (they hold
+/// client secrets); HSTS only when Kasir is reached over TLS.
+#[tokio::test]
+async fn every_answer_is_hardened() {
+    use crate::helpers::{Backend, KEY_A, Receiver, fresh_database_url, spawn_with};
+    let app = spawn_app(Backend::Sqlite).await;
+    let created = app
+        .post_a("/v1/checkout_sessions", &serde_json::json!({"amount": 10000, "reference": "INV-H"}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let check = |res: &reqwest::Response, what: &str| {
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain HTTP: {what}");
+    };
+    check(&created, "create session");
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let unauthorized = app.client.get(app.url("/v1/checkout_sessions")).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    check(&unauthorized, "401");
+    let listed = app.client.get(app.url("/v1/checkout_sessions")).bearer_auth(KEY_A).send().await.unwrap();
+    check(&listed, "list");
+    assert_eq!(listed.headers()["cache-control"], "no-store");
+    let loader = app.client.get(app.url("/embed.js")).send().await.unwrap();
+    check(&loader, "embed.js");
+    assert_eq!(loader.headers()["cache-control"], "public, max-age=300", "the handler's own choice stays");
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    check(&health, "healthz");
+
+    let tls = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |c| {
+        c.public_url = "https://kasir.example".into();
+    })
+    .await;
+    let res = tls.client.get(tls.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+}
