@@ -36,8 +36,11 @@ pub struct SessionObject {
     pub locale: String,
     /// Metadata.
     pub metadata: BTreeMap<String, String>,
-    /// The widget's credential for this session.
-    pub client_secret: String,
+    /// The widget's credential for this session. Left out of event
+    /// snapshots (webhooks, `/v1/events`): a credential must not travel to
+    /// every webhook log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     /// The hosted payment page.
     pub url: String,
     /// Unix seconds.
@@ -73,7 +76,7 @@ impl SessionObject {
             description: row.description,
             return_url: row.return_url,
             locale: row.locale,
-            client_secret: row.client_secret,
+            client_secret: Some(row.client_secret),
         })
     }
 }
@@ -91,6 +94,8 @@ pub fn snapshot_fn(
     public_url: String,
 ) -> impl Fn(&SessionRow, Option<&AttemptRow>) -> Result<String, StoreError> + Sync {
     move |row, attempt| {
-        Ok(serde_json::to_string(&SessionObject::from_row(row.clone(), &public_url)?.with_attempt(attempt))?)
+        let mut object = SessionObject::from_row(row.clone(), &public_url)?.with_attempt(attempt);
+        object.client_secret = None;
+        Ok(serde_json::to_string(&object)?)
     }
 }

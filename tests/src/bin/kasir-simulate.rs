@@ -1,6 +1,7 @@
 //! `cargo xtask serve --simulate`: the Kasir server with QRIS, virtual
 //! accounts and e-wallets routed to the Smilepayz simulator and cards to the
-//! SingaPay simulator (or Smart Glocal with `--card smartglocal`), each a
+//! SingaPay simulator (or Smart Glocal with `--card smartglocal`, or the
+//! built-in sandbox with `--card sandbox`), each a
 //! real HTTP server on loopback enforcing the provider's wire format, plus a
 //! small control endpoint that plays the shopper:
 //!
@@ -134,9 +135,13 @@ async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let card = match args.as_slice() {
         [] => "singapay",
-        [flag, name] if flag == "--card" && (name == "singapay" || name == "smartglocal") => name.as_str(),
+        [flag, name]
+            if flag == "--card" && ["singapay", "smartglocal", "sandbox"].contains(&name.as_str()) =>
+        {
+            name.as_str()
+        }
         _ => {
-            eprintln!("usage: kasir-simulate [--card singapay|smartglocal]");
+            eprintln!("usage: kasir-simulate [--card singapay|smartglocal|sandbox]");
             return std::process::ExitCode::from(2);
         }
     };
@@ -185,10 +190,12 @@ async fn main() -> std::process::ExitCode {
             .await;
     println!("Kasir is listening on {local} with simulated providers:");
     println!("  smilepayz   {}  (qris, virtual_account, ewallet)", sims.smilepayz.url);
-    println!(
-        "  {card:<11} {}  (card)",
-        if card == "singapay" { &sims.singapay.url } else { &sims.smartglocal.url }
-    );
+    let card_url = match card {
+        "singapay" => sims.singapay.url.as_str(),
+        "smartglocal" => sims.smartglocal.url.as_str(),
+        _ => "built in",
+    };
+    println!("  {card:<11} {card_url}  (card)");
     println!("  shopper     {control}/attempts/<pa_…>/pay | /decline");
     if let Some(key) = demo_key {
         println!("\nDemo merchant \"demo\", secret key: {key}");

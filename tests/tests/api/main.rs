@@ -4,6 +4,7 @@
 //! starts the server on port 0.
 
 mod browser;
+mod card_data;
 mod health;
 mod helpers;
 mod pages;
