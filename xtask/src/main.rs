@@ -3,6 +3,8 @@
 //! - `serve`: build and run the server (prints the URLs).
 //! - `test`: everything CI runs: formatting, clippy, every test, and the
 //!   wasm32 build of the shared crate and the widget.
+//! - `widget`, `bench`, `soak`: the widget build, the benchmarks, the long
+//!   crash run.
 
 mod run;
 mod widget;
@@ -15,7 +17,9 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
           (--simulate: against provider simulators instead of the sandbox)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
   widget  build the checkout widget into dist/ with the pinned Trunk toolchain
-  bench   widget bytes and time to an interactive card form (BENCHMARKS.md)";
+  bench   widget bytes and time to an interactive card form (BENCHMARKS.md)
+  soak    the long crash run: 1,000 checkouts, 8 SIGKILLs, SQLite and
+          PostgreSQL (RELIABILITY.md); cargo xtask test runs a short one";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
         Some("serve") => run::serve(&args[1..]),
         Some("widget") => widget::build(),
         Some("bench") => run::bench(),
+        Some("soak") => run::soak(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -115,6 +115,23 @@ pub fn serve(extra: &[String]) -> Result<()> {
 
 /// `cargo xtask bench`: the widget's bytes (printed by the build) and its
 /// time to an interactive card form in headless Chromium.
+/// The crash test at full size: 1,000 checkouts with 8 SIGKILLs and
+/// restarts, on SQLite and PostgreSQL.
+pub fn soak() -> Result<()> {
+    let mut run = cargo();
+    run.env("KASIR_CRASH_CHECKOUTS", "1000").env("KASIR_CRASH_KILLS", "8").args([
+        "test",
+        "-p",
+        "kasir-tests",
+        "--test",
+        "api",
+        "crash::",
+        "--",
+        "--nocapture",
+    ]);
+    step("crash soak: 1,000 checkouts, 8 SIGKILLs, SQLite and PostgreSQL", run)
+}
+
 pub fn bench() -> Result<()> {
     crate::widget::build()?;
     let mut run = cargo();

@@ -167,7 +167,8 @@ impl SmilepayzSim {
         }
     }
 
-    /// Sends the order's callback; returns Kasir's HTTP status and body.
+    /// Sends the order's callback; returns Kasir's HTTP status and body
+    /// (status 0 and the error when Kasir could not be reached).
     pub async fn send_callback(&self, order_no: &str, mode: CallbackMode) -> (u16, String) {
         let (order, target) = {
             let l = self.ledger.lock().expect("ledger");
@@ -199,7 +200,7 @@ impl SmilepayzSim {
             "status": order.status,
             "money": {"currency": "IDR", "amount": order.amount},
         });
-        let res = self
+        let sent = self
             .http
             .post(&target)
             .header("Content-Type", "application/json")
@@ -207,8 +208,11 @@ impl SmilepayzSim {
             .header("X-SIGNATURE", signature)
             .body(body.to_string())
             .send()
-            .await
-            .expect("callback sent");
+            .await;
+        let res = match sent {
+            Ok(res) => res,
+            Err(e) => return (0, e.to_string()),
+        };
         let status = res.status().as_u16();
         (status, res.text().await.unwrap_or_default())
     }

@@ -5,6 +5,7 @@
 
 mod browser;
 mod card_data;
+mod crash;
 mod health;
 mod helpers;
 mod pages;

@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const MERCHANT_ID: &str = "sandbox-20001";
-const SECRET: &str = "sandbox-secret-0123";
+pub(crate) const MERCHANT_ID: &str = "sandbox-20001";
+pub(crate) const SECRET: &str = "sandbox-secret-0123";
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/providers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-async fn simulator() -> SmilepayzSim {
+pub(crate) async fn simulator() -> SmilepayzSim {
     SmilepayzSim::start(Keys {
         merchant_id: MERCHANT_ID.into(),
         merchant_secret: SECRET.into(),

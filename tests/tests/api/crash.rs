@@ -1,0 +1,373 @@
+//! Kasir killed with SIGKILL at random points under load, and restarted:
+//! no session lost, no payment lost or applied twice, every final state
+//! told to the merchant with a stable event id.
+//!
+//! The real server binary (`kasir-server-under-test`, built from
+//! `server/src/main.rs`) runs in its own process; the Smilepayz simulator
+//! (the provider, which survives Kasir's crashes), the merchant's webhook
+//! receiver and the shoppers run here. Each checkout: create the session
+//! (with an idempotency key), start a QRIS attempt, the shopper pays at the
+//! provider, the provider's signed callback (retried until acknowledged, as
+//! a provider does) moves the payment, and Kasir's signed webhook reaches
+//! the merchant. Meanwhile the server is SIGKILLed and restarted.
+//!
+//! Size: `KASIR_CRASH_CHECKOUTS` (default 120) and `KASIR_CRASH_KILLS`
+//! (default 3); `cargo xtask soak` runs 1,000 and 8 on both databases.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::helpers::{Backend, Receiver, WHSEC_A, backends, fresh_database_url};
+use crate::smilepayz::{MERCHANT_ID, SECRET, fixture, simulator};
+
+const KEY: &str = "sk_test_crash_0123456789abcdef";
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The server process, restartable on the same port and database.
+struct Kasir {
+    port: u16,
+    workdir: std::path::PathBuf,
+    child: Option<Child>,
+    starts: usize,
+}
+
+impl Kasir {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    async fn start(&mut self) {
+        self.starts += 1;
+        let log = std::fs::File::create(self.workdir.join(format!("kasir-{}.log", self.starts))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_kasir-server-under-test"))
+            .current_dir(&self.workdir)
+            .env("RUST_LOG", "info")
+            .env("CRASH_KEY", KEY)
+            .env("CRASH_WHSEC", WHSEC_A)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        self.child = Some(child);
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(self.url("/readyz")).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not come back (see {:?})", self.workdir);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill(); // SIGKILL: no shutdown, no flush.
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Kasir {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    /// Session ids the merchant API answered 201/200 with, by checkout.
+    sessions: Mutex<BTreeMap<usize, String>>,
+    /// Checkouts whose attempt never reached the provider and stayed
+    /// unsettled (reported, not a loss: no money moved).
+    stuck: AtomicUsize,
+    /// Requests that failed because the server was down, then retried.
+    retries: AtomicUsize,
+}
+
+/// Retries `call` while the server is down (connection errors, 5xx).
+async fn retrying<F, Fut>(tally: &Tally, mut call: F) -> reqwest::Response
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match call().await {
+            Ok(r) if !r.status().is_server_error() => return r,
+            _ => {
+                tally.retries.fetch_add(1, Ordering::Relaxed);
+                assert!(Instant::now() < deadline, "the server stayed down");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One shopper's checkout, robust to the server dying at any point.
+async fn checkout(n: usize, base: String, sim: kasir_tests::sim::smilepayz::SmilepayzSim, tally: Arc<Tally>) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let body = json!({"amount": 10_000 + n as u64, "reference": format!("INV-CRASH-{n}")});
+    let created = retrying(&tally, || {
+        http.post(format!("{base}/v1/checkout_sessions"))
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", format!("crash-{n}"))
+            .json(&body)
+            .send()
+    })
+    .await;
+    assert!(created.status().is_success(), "create: {}", created.status());
+    let s: Value = created.json().await.unwrap();
+    let (id, secret) =
+        (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned());
+    tally.sessions.lock().unwrap().insert(n, id.clone());
+
+    // The attempt: if the answer was lost, the session shows it. An attempt
+    // that never reached the provider blocks the session (RELIABILITY.md);
+    // the shopper gives up after 20 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let order = loop {
+        let res = retrying(&tally, || {
+            http.post(format!("{base}/v1/widget/sessions/{id}/attempts"))
+                .bearer_auth(&secret)
+                .json(&json!({"method": "qris"}))
+                .send()
+        })
+        .await;
+        let status = res.status();
+        let a: Value = res.json().await.unwrap_or(Value::Null);
+        let attempt = if status == 201 {
+            a
+        } else {
+            // 409: an attempt exists (ours, whose answer was lost).
+            let s: Value = retrying(&tally, || {
+                http.get(format!("{base}/v1/checkout_sessions/{id}")).bearer_auth(KEY).send()
+            })
+            .await
+            .json()
+            .await
+            .unwrap();
+            s["latest_attempt"].clone()
+        };
+        if let Some(attempt_id) = attempt["id"].as_str()
+            && let Some(order) = sim.order_for_attempt(attempt_id)
+        {
+            break Some(order);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let Some(order) = order else {
+        // The attempt never reached the provider (killed before the call).
+        tally.stuck.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    // The shopper pays; the provider retries its callback until Kasir
+    // acknowledges it.
+    sim.set_status(&order.order_no, "SUCCESS");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, body) =
+            sim.send_callback(&order.order_no, kasir_tests::sim::smilepayz::CallbackMode::Valid).await;
+        if status == 200 && body == "SUCCESS" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the callback was never acknowledged: {status} {body}");
+        tally.retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn run(backend: Backend, checkouts: usize, kills: usize) {
+    let sim = simulator().await;
+    let receiver = Receiver::start().await;
+    let database_url = fresh_database_url(backend).await;
+    let port = kasir_tests::webdriver::free_port();
+    let workdir = std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
+    std::fs::create_dir_all(&workdir).unwrap();
+    let config = format!(
+        "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
+         log_format = \"json\"\n\
+         [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
+         delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n\
+         [limits]\nattempts_per_ip_per_minute = 1000000\n\
+         [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
+         webhook_url = {:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
+         [providers.smilepayz]\nbase_url = {:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\n\
+         private_key = {:?}\nplatform_public_key = {:?}\n\
+         [routing]\nqris = \"smilepayz\"\n",
+        receiver.url,
+        sim.url,
+        fixture("merchant.key.pem"),
+        fixture("platform.pub.pem"),
+    );
+    std::fs::write(workdir.join("kasir.toml"), config).unwrap();
+    let mut kasir = Kasir { port, workdir: workdir.clone(), child: None, starts: 0 };
+    kasir.start().await;
+    sim.deliver_callbacks_to(&kasir.url("/webhooks/smilepayz"));
+
+    // The shoppers, 16 at a time.
+    let tally = Arc::new(Tally::default());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut shoppers = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (base, sim, tally, next) = (kasir.url(""), sim.clone(), tally.clone(), next.clone());
+        shoppers.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= checkouts {
+                    return;
+                }
+                checkout(n, base.clone(), sim.clone(), tally.clone()).await;
+            }
+        });
+    }
+    // The killer: SIGKILL at spread-out, varying points of the run.
+    let mut killed = 0;
+    while killed < kills && !shoppers.is_empty() {
+        let done = next.load(Ordering::Relaxed);
+        let due = checkouts * (killed + 1) / (kills + 1);
+        if done >= due {
+            // A varying extra delay, so the kill lands in different phases.
+            let jitter = (kasir_server::ids::random_token(2).bytes().map(u64::from).sum::<u64>()) % 400;
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            kasir.kill();
+            killed += 1;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            kasir.start().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    while let Some(result) = shoppers.join_next().await {
+        result.unwrap();
+    }
+    let load_time = started.elapsed();
+
+    // Every paid order must settle its session and reach the merchant.
+    let http = reqwest::Client::new();
+    let sessions = tally.sessions.lock().unwrap().clone();
+    assert_eq!(sessions.len(), checkouts, "every checkout got its session");
+    let paid: BTreeSet<String> =
+        sim.orders().into_iter().filter(|o| o.status == "SUCCESS").map(|o| o.order_no).collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut waiting: Vec<&String> = sessions.values().collect();
+    let mut statuses: BTreeMap<String, Value> = BTreeMap::new();
+    while !waiting.is_empty() {
+        let mut still = Vec::new();
+        for id in waiting {
+            let res =
+                http.get(kasir.url(&format!("/v1/checkout_sessions/{id}"))).bearer_auth(KEY).send().await;
+            let s: Value = match res {
+                Ok(r) => {
+                    assert_eq!(r.status(), 200, "session {id} is present");
+                    r.json().await.unwrap()
+                }
+                Err(_) => Value::Null,
+            };
+            let attempt = s["latest_attempt"]["id"].as_str().map(|a| a.replace('_', ""));
+            let is_paid = attempt.as_ref().is_some_and(|o| paid.contains(o));
+            if is_paid && s["status"] != "succeeded" {
+                still.push(id);
+            } else {
+                statuses.insert(id.clone(), s);
+            }
+        }
+        waiting = still;
+        if !waiting.is_empty() {
+            assert!(Instant::now() < deadline, "paid sessions not settled: {waiting:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let succeeded: BTreeSet<String> =
+        statuses.iter().filter(|(_, s)| s["status"] == "succeeded").map(|(id, _)| id.clone()).collect();
+
+    // Exactly once: one succeeded attempt per succeeded session, each a paid
+    // order; no paid order unreflected; never two orders paid for a session.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let doubles: Vec<String> = sqlx::query_scalar(
+        "SELECT session_id FROM attempts WHERE status = 'succeeded' GROUP BY session_id HAVING COUNT(*) > 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(doubles.is_empty(), "sessions with two succeeded attempts: {doubles:?}");
+    let succeeded_attempts: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM attempts WHERE status = 'succeeded'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let reflected: BTreeSet<String> = succeeded_attempts.iter().map(|a| a.replace('_', "")).collect();
+    assert_eq!(reflected, paid, "every paid order is reflected exactly once, and nothing else succeeded");
+    assert_eq!(succeeded.len(), paid.len());
+
+    // Every final state reached the merchant, each event id stable.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (events, by_session) = loop {
+        let received = receiver.received.lock().unwrap().clone();
+        let mut ids_by_event: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for r in &received {
+            crate::helpers::assert_signature(WHSEC_A, &r.signature, &r.body);
+            let v: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["id"], r.event_id.as_str());
+            let session = v["data"]["object"]["id"].as_str().unwrap_or("").to_owned();
+            ids_by_event
+                .entry((v["type"].as_str().unwrap_or("").to_owned(), session))
+                .or_default()
+                .insert(r.event_id.clone());
+        }
+        let told: BTreeSet<&String> =
+            ids_by_event.keys().filter(|(t, _)| t == "checkout_session.succeeded").map(|(_, s)| s).collect();
+        if succeeded.iter().all(|s| told.contains(s)) {
+            break (received.len(), ids_by_event);
+        }
+        assert!(Instant::now() < deadline, "succeeded sessions never told to the merchant");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    for ((kind, session), ids) in &by_session {
+        assert_eq!(ids.len(), 1, "one event id per {kind} of {session}: {ids:?}");
+    }
+    let distinct = by_session.len();
+    kasir.kill();
+    let _ = std::fs::remove_dir_all(&workdir);
+    eprintln!(
+        "crash run ({backend:?}): {checkouts} checkouts in {:.1} s, {} kills and restarts, {} sessions present, \
+         {} orders paid at the provider = {} sessions succeeded (0 with two successes), {} never reached the \
+         provider, {} retried requests/callbacks, {} webhooks received for {} distinct events ({} duplicates, same ids)",
+        load_time.as_secs_f64(),
+        killed,
+        sessions.len(),
+        paid.len(),
+        succeeded.len(),
+        tally.stuck.load(Ordering::Relaxed),
+        tally.retries.load(Ordering::Relaxed),
+        events,
+        distinct,
+        events - distinct,
+    );
+}
+
+#[tokio::test]
+async fn sigkill_under_load_loses_no_payment_and_charges_no_one_twice() {
+    let checkouts = env_number("KASIR_CRASH_CHECKOUTS", 120);
+    let kills = env_number("KASIR_CRASH_KILLS", 3);
+    for backend in backends().await {
+        run(backend, checkouts, kills).await;
+    }
+}
