@@ -178,11 +178,18 @@ pub struct Limits {
     pub attempts_per_session: u32,
     /// Attempts one client IP may start per minute.
     pub attempts_per_ip_per_minute: u32,
+    /// Webhooks failing verification one source IP may send per minute;
+    /// beyond it, its webhooks are refused unread (`429`) for the minute.
+    pub rejected_webhooks_per_ip_per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { attempts_per_session: 10, attempts_per_ip_per_minute: 20 }
+        Limits {
+            attempts_per_session: 10,
+            attempts_per_ip_per_minute: 20,
+            rejected_webhooks_per_ip_per_minute: 30,
+        }
     }
 }
 

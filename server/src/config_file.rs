@@ -47,6 +47,7 @@ struct FileTimings {
 struct FileLimits {
     attempts_per_session: Option<u32>,
     attempts_per_ip_per_minute: Option<u32>,
+    rejected_webhooks_per_ip_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +157,9 @@ impl FileConfig {
         }
         if let Some(v) = self.limits.attempts_per_ip_per_minute {
             config.limits.attempts_per_ip_per_minute = v;
+        }
+        if let Some(v) = self.limits.rejected_webhooks_per_ip_per_minute {
+            config.limits.rejected_webhooks_per_ip_per_minute = v;
         }
         for m in self.merchants {
             let secret_key = match (m.secret_key, m.secret_key_env) {

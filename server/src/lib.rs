@@ -71,6 +71,8 @@ pub struct AppState {
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
     pub ip_limiter: Arc<limits::IpLimiter>,
+    /// Webhooks that failed verification, per source IP.
+    pub webhook_rejections: Arc<limits::IpLimiter>,
     /// The client for merchant webhooks.
     pub http: reqwest::Client,
     /// The built checkout widget (hosted page and assets).
@@ -174,6 +176,7 @@ impl Server {
             session_changes: broadcast::channel(1024).0,
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
+            webhook_rejections: Arc::default(),
             http,
             stopping: Arc::new(watch::channel(false).0),
         };

@@ -12,6 +12,14 @@ pub struct IpLimiter {
 }
 
 impl IpLimiter {
+    /// Whether `ip` has used up `per_minute` in the current minute (counts
+    /// nothing).
+    pub fn exhausted(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {
+        let minute = now_ms / 60_000;
+        let Ok(windows) = self.windows.lock() else { return true };
+        windows.get(&ip).is_some_and(|(m, n)| *m == minute && *n >= per_minute)
+    }
+
     /// Counts one attempt from `ip` at `now_ms`; `false` once `per_minute`
     /// attempts have been counted in the current minute.
     pub fn allow(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {

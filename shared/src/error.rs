@@ -285,6 +285,9 @@ error_codes! {
     WebhookStale => "webhook.stale", "",
         "The webhook timestamp is too old or in the future.",
         "Cap waktu webhook terlalu lama atau berada di masa depan.";
+    WebhookContentType => "webhook.content_type", "content-type",
+        "Webhooks must be sent as application/json.",
+        "Webhook harus dikirim sebagai application/json.";
     WebhookMalformed => "webhook.malformed", "",
         "The webhook body cannot be read.",
         "Isi webhook tidak dapat dibaca.";

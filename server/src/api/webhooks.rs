@@ -6,7 +6,9 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, OriginalUri, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -37,10 +39,13 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "`webhook.malformed`", body = crate::openapi::ErrorBody),
         (status = 401, description = "`webhook.signature`, `webhook.stale`", body = crate::openapi::ErrorBody),
         (status = 404, description = "`provider.unknown`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body over 64 KiB")))]
+        (status = 413, description = "Body over 64 KiB"),
+        (status = 415, description = "`webhook.content_type`: not JSON", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limit.exceeded`: too many unverifiable webhooks from this address this minute", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: OriginalUri,
     headers: HeaderMap,
     body: Bytes,
@@ -50,11 +55,33 @@ pub(crate) async fn receive(
         .get(&name)
         .cloned()
         .ok_or(ApiError::Coded(StatusCode::NOT_FOUND, ErrorCode::ProviderUnknown))?;
+    // An address that keeps sending what does not verify is refused unread
+    // for the rest of the minute: signature checks cost CPU.
+    let per_minute = state.config.limits.rejected_webhooks_per_ip_per_minute;
+    if state.webhook_rejections.exhausted(peer.ip(), now_ms(), per_minute) {
+        state.metrics.webhook_in(provider.name(), "throttled");
+        state.metrics.rate_limited("rejected_webhooks_per_ip");
+        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    }
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|media| {
+            let media = media.trim().to_ascii_lowercase();
+            media == "application/json" || media.ends_with("+json")
+        });
+    if json == Some(false) {
+        state.webhook_rejections.allow(peer.ip(), now_ms(), per_minute);
+        state.metrics.webhook_in(provider.name(), "rejected");
+        return Err(ApiError::Coded(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::WebhookContentType));
+    }
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let request = WebhookRequest { path_and_query, headers: &headers, body: &body };
     let report = match provider.verify_webhook(&request, now_ms() / 1000) {
         Ok(report) => report,
         Err(e) => {
+            state.webhook_rejections.allow(peer.ip(), now_ms(), per_minute);
             state.metrics.webhook_in(provider.name(), "rejected");
             tracing::warn!(provider = provider.name(), error = %e, "webhook rejected");
             let code = match e {

@@ -226,7 +226,7 @@ pub async fn spawn_with(
             delivery_schedule: vec![ms(200), ms(400), ms(800)],
             delivery_timeout: ms(2_000),
         },
-        limits: Limits { attempts_per_session: 10, attempts_per_ip_per_minute: 10_000 },
+        limits: Limits { attempts_per_ip_per_minute: 10_000, ..Limits::default() },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
         ..Config::default()
     };

@@ -530,6 +530,64 @@ async fn server_sent_events_follow_the_session_to_its_end() {
     assert!(!seen.contains("client_secret"), "{seen}");
 }
 
+/// Hostile webhooks beyond the signature: wrong content type, an oversized
+/// body, and a source that keeps sending what does not verify is refused
+/// unread for the rest of the minute; none changes anything.
+#[tokio::test]
+async fn hostile_webhooks_are_refused_and_their_source_throttled() {
+    let app = spawn_app(crate::helpers::Backend::Sqlite).await;
+    let (wid, wsecret) = new_session(&app, 30_000).await;
+    let w: Value = attempt(&app, &wid, &wsecret, &json!({"method": "ewallet", "wallet": "dana"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = path_of(w["next_action"]["url"].as_str().unwrap()).to_owned();
+    let payment_id = page.rsplit('/').next().unwrap().to_owned();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let good = json!({"payment_id": payment_id, "status": "succeeded", "amount": 30000}).to_string();
+    let send = |content_type: &'static str, sig: String, body: String| {
+        app.client
+            .post(app.url("/webhooks/sandbox"))
+            .header("sandbox-signature", sig)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    // Authentic bytes, but not sent as JSON: refused.
+    let res = send("text/plain", sandbox_signature(SANDBOX_SECRET, now, &good), good.clone()).await.unwrap();
+    let e = assert_error(res, 415, "webhook.content_type").await;
+    assert!(e["error"]["message_id"].as_str().unwrap().contains("application/json"));
+    // Over 64 KiB: refused unread.
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+    let res = send("application/json", sandbox_signature(SANDBOX_SECRET, now, &huge), huge).await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(session(&app, &wid).await["status"], "requires_action");
+    // 29 forgeries more make 30 unverifiable webhooks this minute: from now
+    // on this address is refused unread, even with a good signature.
+    for _ in 0..29 {
+        let res =
+            send("application/json", sandbox_signature("forged", now, &good), good.clone()).await.unwrap();
+        assert_error(res, 401, "webhook.signature").await;
+    }
+    let res =
+        send("application/json; charset=utf-8", sandbox_signature(SANDBOX_SECRET, now, &good), good.clone())
+            .await
+            .unwrap();
+    assert_error(res, 429, "rate_limit.exceeded").await;
+    assert_eq!(session(&app, &wid).await["status"], "requires_action", "nothing changed");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("kasir_webhooks_in_total{provider=\"sandbox\",result=\"rejected\"} 30"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kasir_webhooks_in_total{provider=\"sandbox\",result=\"throttled\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("kasir_rate_limited_total{limit=\"rejected_webhooks_per_ip\"} 1"), "{metrics}");
+}
+
 /// Reads the event stream until an event whose data contains `needle`.
 async fn next_event_with(res: &mut reqwest::Response, seen: &mut String, needle: &str) -> String {
     loop {
