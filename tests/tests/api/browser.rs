@@ -155,8 +155,30 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     driver.type_into("#card-cvv", "123").await;
     driver.type_into("#card-name", "Budi Santoso").await;
     driver.click("[data-testid=pay]").await;
+    // Something worth stealing in the widget's own origin.
+    driver
+        .script("document.cookie='kasir_probe=1; path=/'; localStorage.setItem('kasir_probe', 'secret')")
+        .await;
     driver.frame(Some("[data-testid=three-ds]")).await;
     driver.screenshot("04-three-ds").await;
+    // A script in the provider's 3DS HTML (this one runs in that frame)
+    // cannot reach the widget's DOM, cookies or storage: the sandbox gives
+    // the frame an opaque origin.
+    let reach = driver
+        .script(
+            "const r = {origin: window.origin};\
+             try { r.parent = window.parent.document.title; } catch (e) { r.parent = 'blocked'; }\
+             try { r.cookie = document.cookie; } catch (e) { r.cookie = 'blocked'; }\
+             try { r.storage = window.localStorage.getItem('kasir_probe'); } catch (e) { r.storage = 'blocked'; }\
+             try { r.top = window.top.location.href; } catch (e) { r.top = 'blocked'; }\
+             return r;",
+        )
+        .await;
+    assert_eq!(
+        reach,
+        json!({"origin": "null", "parent": "blocked", "cookie": "blocked", "storage": "blocked", "top": "blocked"}),
+        "the 3DS frame is isolated"
+    );
     driver.click("button.ok").await;
     driver.frame(None).await;
     driver.wait("[data-testid=succeeded]").await;
