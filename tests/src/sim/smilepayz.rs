@@ -170,12 +170,18 @@ impl SmilepayzSim {
     /// Sends the order's callback; returns Kasir's HTTP status and body
     /// (status 0 and the error when Kasir could not be reached).
     pub async fn send_callback(&self, order_no: &str, mode: CallbackMode) -> (u16, String) {
-        let (order, target) = {
+        let target = {
             let l = self.ledger.lock().expect("ledger");
-            let order = l.orders.get(order_no).cloned().expect("known order");
-            let target = l.callback_override.clone().unwrap_or_else(|| order.callback_url.clone());
-            (order, target)
+            let order = l.orders.get(order_no).expect("known order");
+            l.callback_override.clone().unwrap_or_else(|| order.callback_url.clone())
         };
+        self.send_callback_to(&target, order_no, mode).await
+    }
+
+    /// Sends the order's callback to `target` (one of several Kasir
+    /// instances behind a load balancer, say).
+    pub async fn send_callback_to(&self, target: &str, order_no: &str, mode: CallbackMode) -> (u16, String) {
+        let order = self.ledger.lock().expect("ledger").orders.get(order_no).cloned().expect("known order");
         let at = if mode == CallbackMode::Stale { common::now_secs() - 3600 } else { common::now_secs() };
         let timestamp = common::jakarta_timestamp(at);
         let message = format!("{}|{timestamp}", order.trade_no);
@@ -202,7 +208,7 @@ impl SmilepayzSim {
         });
         let sent = self
             .http
-            .post(&target)
+            .post(target)
             .header("Content-Type", "application/json")
             .header("X-TIMESTAMP", &timestamp)
             .header("X-SIGNATURE", signature)

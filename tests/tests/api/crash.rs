@@ -26,14 +26,14 @@ use sqlx::Connection;
 use crate::helpers::{Backend, Receiver, WHSEC_A, backends, fresh_database_url};
 use crate::smilepayz::{MERCHANT_ID, SECRET, fixture, simulator};
 
-const KEY: &str = "sk_test_crash_0123456789abcdef";
+pub(crate) const KEY: &str = "sk_test_crash_0123456789abcdef";
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// The server process, restartable on the same port and database.
-struct Kasir {
+pub(crate) struct Kasir {
     port: u16,
     workdir: std::path::PathBuf,
     child: Option<Child>,
@@ -41,11 +41,37 @@ struct Kasir {
 }
 
 impl Kasir {
-    fn url(&self, path: &str) -> String {
+    /// Writes the configuration of an instance: its own port, the shared
+    /// `database_url`, merchant webhooks to `webhook_url`, QRIS routed to
+    /// the Smilepayz simulator at `sim_url`. Not started yet.
+    pub(crate) fn configure(database_url: &str, webhook_url: &str, sim_url: &str) -> Kasir {
+        let port = kasir_tests::webdriver::free_port();
+        let workdir =
+            std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
+        std::fs::create_dir_all(&workdir).unwrap();
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
+             log_format = \"json\"\n\
+             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
+             delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n\
+             [limits]\nattempts_per_ip_per_minute = 1000000\n\
+             [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
+             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
+             [providers.smilepayz]\nbase_url = {sim_url:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\n\
+             private_key = {:?}\nplatform_public_key = {:?}\n\
+             [routing]\nqris = \"smilepayz\"\n",
+            fixture("merchant.key.pem"),
+            fixture("platform.pub.pem"),
+        );
+        std::fs::write(workdir.join("kasir.toml"), config).unwrap();
+        Kasir { port, workdir, child: None, starts: 0 }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         self.starts += 1;
         let log = std::fs::File::create(self.workdir.join(format!("kasir-{}.log", self.starts))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_kasir-server-under-test"))
@@ -72,7 +98,7 @@ impl Kasir {
         }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill(); // SIGKILL: no shutdown, no flush.
             let _ = child.wait();
@@ -196,27 +222,8 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
     let sim = simulator().await;
     let receiver = Receiver::start().await;
     let database_url = fresh_database_url(backend).await;
-    let port = kasir_tests::webdriver::free_port();
-    let workdir = std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
-    std::fs::create_dir_all(&workdir).unwrap();
-    let config = format!(
-        "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
-         log_format = \"json\"\n\
-         [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
-         delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n\
-         [limits]\nattempts_per_ip_per_minute = 1000000\n\
-         [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
-         webhook_url = {:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
-         [providers.smilepayz]\nbase_url = {:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\n\
-         private_key = {:?}\nplatform_public_key = {:?}\n\
-         [routing]\nqris = \"smilepayz\"\n",
-        receiver.url,
-        sim.url,
-        fixture("merchant.key.pem"),
-        fixture("platform.pub.pem"),
-    );
-    std::fs::write(workdir.join("kasir.toml"), config).unwrap();
-    let mut kasir = Kasir { port, workdir: workdir.clone(), child: None, starts: 0 };
+    let mut kasir = Kasir::configure(&database_url, &receiver.url, &sim.url);
+    let workdir = kasir.workdir.clone();
     kasir.start().await;
     sim.deliver_callbacks_to(&kasir.url("/webhooks/smilepayz"));
 

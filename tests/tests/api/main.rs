@@ -14,4 +14,5 @@ mod sessions;
 mod singapay;
 mod smartglocal;
 mod smilepayz;
+mod two_instances;
 mod webhooks_out;

@@ -1,0 +1,166 @@
+//! Two server instances on one PostgreSQL, both running the delivery worker
+//! and the reconciler, every provider callback sent to both at once (as
+//! duplicates spread by a load balancer): one transition and one event per
+//! change, and no merchant event ever delivered by both instances at the
+//! same time.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::crash::{KEY, Kasir};
+use crate::helpers::{Backend, backends, fresh_database_url};
+use crate::smilepayz::simulator;
+
+/// A merchant endpoint that notices two deliveries of one event in flight
+/// at once, and fails each event's first delivery so that retries happen.
+#[derive(Clone, Default)]
+struct Watchful {
+    in_flight: Arc<Mutex<HashSet<String>>>,
+    first_seen: Arc<Mutex<HashSet<String>>>,
+    overlaps: Arc<AtomicUsize>,
+    delivered: Arc<Mutex<BTreeMap<String, usize>>>,
+    bodies: Arc<Mutex<BTreeMap<String, Value>>>,
+}
+
+async fn start(w: Watchful) -> String {
+    let handler = move |headers: axum::http::HeaderMap, body: String| {
+        let w = w.clone();
+        async move {
+            let id = headers.get("kasir-event-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            if !w.in_flight.lock().unwrap().insert(id.clone()) {
+                w.overlaps.fetch_add(1, Ordering::SeqCst);
+            }
+            // Slow enough that a second worker would be caught in the act.
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            w.in_flight.lock().unwrap().remove(&id);
+            if w.first_seen.lock().unwrap().insert(id.clone()) {
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            *w.delivered.lock().unwrap().entry(id.clone()).or_default() += 1;
+            w.bodies.lock().unwrap().insert(id, serde_json::from_str(&body).unwrap_or(Value::Null));
+            axum::http::StatusCode::OK
+        }
+    };
+    let app = axum::Router::new().route("/hooks", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
+    if !backends().await.contains(&Backend::Postgres) {
+        return;
+    }
+    let checkouts = 60;
+    let sim = simulator().await;
+    let receiver = Watchful::default();
+    let hooks = start(receiver.clone()).await;
+    let database_url = fresh_database_url(Backend::Postgres).await;
+    let mut a = Kasir::configure(&database_url, &hooks, &sim.url);
+    a.start().await; // runs the migrations first
+    let mut b = Kasir::configure(&database_url, &hooks, &sim.url);
+    b.start().await;
+    let instances = [a.url(""), b.url("")];
+    let http = reqwest::Client::new();
+
+    let mut shoppers = tokio::task::JoinSet::new();
+    for n in 0..checkouts {
+        let (instances, sim, http) = (instances.clone(), sim.clone(), http.clone());
+        shoppers.spawn(async move {
+            // Create on one instance, pay on the other.
+            let (one, other) = (&instances[n % 2], &instances[(n + 1) % 2]);
+            let s: Value = http
+                .post(format!("{one}/v1/checkout_sessions"))
+                .bearer_auth(KEY)
+                .json(&json!({"amount": 20_000 + n, "reference": format!("INV-TWO-{n}")}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let (id, secret) = (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap());
+            let res = http
+                .post(format!("{other}/v1/widget/sessions/{id}/attempts"))
+                .bearer_auth(secret)
+                .json(&json!({"method": "qris"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+            let attempt: Value = res.json().await.unwrap();
+            let order = sim.order_for_attempt(attempt["id"].as_str().unwrap()).unwrap();
+            sim.set_status(&order.order_no, "SUCCESS");
+            // The same callback to both instances at once, twice.
+            let mode = kasir_tests::sim::smilepayz::CallbackMode::Valid;
+            let (to_one, to_other) =
+                (format!("{one}/webhooks/smilepayz"), format!("{other}/webhooks/smilepayz"));
+            for _ in 0..2 {
+                let (x, y) = tokio::join!(
+                    sim.send_callback_to(&to_one, &order.order_no, mode),
+                    sim.send_callback_to(&to_other, &order.order_no, mode),
+                );
+                assert_eq!((x.0, y.0), (200, 200), "both acknowledge: {x:?} {y:?}");
+            }
+            id
+        });
+    }
+    let mut sessions = BTreeSet::new();
+    while let Some(id) = shoppers.join_next().await {
+        sessions.insert(id.unwrap());
+    }
+
+    // One succeeded event per session, written once however many callbacks.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let per_session: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT session_id, COUNT(*) FROM events WHERE event_type = 'checkout_session.succeeded' GROUP BY session_id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(per_session.len(), checkouts, "every session succeeded");
+    assert!(per_session.iter().all(|(_, n)| *n == 1), "one event per transition: {per_session:?}");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(&mut conn).await.unwrap();
+
+    // Every event delivered (after one refused try), never by both at once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let delivered = receiver.delivered.lock().unwrap().len();
+        if delivered as i64 == events {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{delivered} of {events} events delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Give a stray second delivery the time to show up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let delivered = receiver.delivered.lock().unwrap().clone();
+    let twice: Vec<_> = delivered.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "events delivered successfully more than once: {twice:?}");
+    assert_eq!(receiver.overlaps.load(Ordering::SeqCst), 0, "an event was delivered by two workers at once");
+    let told: BTreeSet<String> = receiver
+        .bodies
+        .lock()
+        .unwrap()
+        .values()
+        .filter(|v| v["type"] == "checkout_session.succeeded")
+        .map(|v| v["data"]["object"]["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(told, sessions, "every success told to the merchant");
+    eprintln!(
+        "two instances: {checkouts} checkouts, {} callbacks (4 per payment, 2 at a time), {events} events, \
+         {} deliveries refused once then retried, 0 overlapping deliveries, 0 double successes",
+        checkouts * 4,
+        receiver.first_seen.lock().unwrap().len(),
+    );
+    a.kill();
+    b.kill();
+}
