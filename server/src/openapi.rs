@@ -86,21 +86,64 @@ pub enum AttemptRequestDoc {
     Qris,
     /// Bank transfer to a virtual account.
     VirtualAccount {
-        /// `bca`, `bni`, `bri`, `mandiri`, `permata`, `cimb`, `bsi`, …
-        bank: String,
+        /// The bank.
+        bank: BankDoc,
     },
     /// E-wallet.
     Ewallet {
-        /// `dana`, `ovo`, `gopay`, `shopeepay`, `linkaja`.
-        wallet: String,
+        /// The wallet.
+        wallet: WalletDoc,
         /// Required for OVO.
         phone: Option<String>,
     },
 }
 
+/// A bank that issues virtual accounts (`kasir_shared::payment::Bank`).
+#[allow(dead_code)] // Described in the document, never read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BankDoc {
+    /// Bank Central Asia.
+    Bca,
+    /// Bank Negara Indonesia.
+    Bni,
+    /// Bank Rakyat Indonesia.
+    Bri,
+    /// Bank Mandiri.
+    Mandiri,
+    /// Bank Permata.
+    Permata,
+    /// CIMB Niaga.
+    Cimb,
+    /// Bank Danamon.
+    Danamon,
+    /// Bank BJB.
+    Bjb,
+    /// Maybank Indonesia.
+    Maybank,
+}
+
+/// An e-wallet (`kasir_shared::payment::Wallet`).
+#[allow(dead_code)] // Described in the document, never read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WalletDoc {
+    /// DANA.
+    Dana,
+    /// OVO (needs `phone`).
+    Ovo,
+    /// GoPay.
+    Gopay,
+    /// ShopeePay.
+    Shopeepay,
+    /// LinkAja.
+    Linkaja,
+}
+
 /// `POST /v1/checkout_sessions/{id}/refunds`.
 #[allow(dead_code)] // Described in the document, never read.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefundRequestDoc {
     /// Whole rupiah; the rest of the payment when absent.
     amount: Option<i64>,
@@ -127,8 +170,19 @@ pub struct RefundObject {
 #[allow(dead_code)] // Described in the document, never read.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DecisionDoc {
-    /// `approve` or `decline`.
-    decision: String,
+    /// The shopper's choice.
+    decision: DecisionValue,
+}
+
+/// `approve` or `decline`.
+#[allow(dead_code)] // Described in the document, never read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionValue {
+    /// Pay.
+    Approve,
+    /// Refuse.
+    Decline,
 }
 
 /// A page of sessions.
@@ -194,4 +248,27 @@ pub struct ApiDoc;
 /// `GET /openapi.json`.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}
+
+#[cfg(test)]
+mod doc_twins {
+    use kasir_shared::payment::{Bank, Wallet};
+
+    /// The documented enums list exactly the wire values the parsers take.
+    #[test]
+    fn bank_and_wallet_twins_match_the_shared_enums() {
+        let names = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| -> Vec<String> {
+            let json = serde_json::to_value(schema).unwrap_or_default();
+            json["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        let banks: Vec<String> = Bank::ALL.iter().map(|b| b.as_str().to_owned()).collect();
+        let wallets: Vec<String> = Wallet::ALL.iter().map(|w| w.as_str().to_owned()).collect();
+        assert_eq!(names(<super::BankDoc as utoipa::PartialSchema>::schema()), banks);
+        assert_eq!(names(<super::WalletDoc as utoipa::PartialSchema>::schema()), wallets);
+    }
 }

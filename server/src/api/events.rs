@@ -3,7 +3,6 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kasir_shared::{ErrorCode, ValidationError};
 
 use super::sessions::ListQuery;
 use crate::AppState;
@@ -47,9 +46,10 @@ pub(crate) async fn redeliver(
 }
 
 #[utoipa::path(get, path = "/v1/events", tag = "events", security(("merchant_key" = [])),
-    params(("limit" = Option<u32>, Query, description = "1-100, default 10"), ("starting_after" = Option<String>, Query, description = "An event id")),
+    params(("limit" = Option<u32>, Query, description = "1-100, default 10", minimum = 1, maximum = 100), ("starting_after" = Option<String>, Query, description = "An event id")),
     responses((status = 200, body = crate::openapi::EventList),
-        (status = 400, description = "`pagination.limit`, or `resource.not_found` for `starting_after`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "`pagination.limit`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`resource.not_found`: no such `starting_after` event", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
@@ -57,9 +57,7 @@ pub(crate) async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = query.limit()?;
     let (rows, has_more) =
-        state.store.events(&merchant.id, limit, query.starting_after.as_deref()).await?.ok_or_else(|| {
-            ApiError::BadRequest(ValidationError::new(ErrorCode::ResourceNotFound).at("starting_after"))
-        })?;
+        state.store.events(&merchant.id, limit, query.after()).await?.ok_or_else(|| ApiError::NotFound)?;
     let data = rows
         .iter()
         .map(|row| Ok(EventObject::from_row(row)?.with_delivery(row)))

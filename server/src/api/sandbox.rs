@@ -74,14 +74,16 @@ pub(crate) struct Decision {
     params(("id" = String, Path, description = "The sandbox payment id")),
     request_body(content = crate::openapi::DecisionDoc, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Decided; the sandbox's signed webhook has reached Kasir", content_type = "text/html"),
-        (status = 400, description = "Neither approve nor decline", content_type = "text/html"),
+        (status = 400, description = "Neither approve nor decline, or not the page's form", content_type = "text/html"),
         (status = 409, description = "Already decided", content_type = "text/html")))]
 pub(crate) async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<Decision>,
+    form: Result<Form<Decision>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
-    let to = match form.decision.as_str() {
+    // A body that is not the page's form gets the same answer as a wrong choice.
+    let decision = form.map(|Form(f)| f.decision).unwrap_or_default();
+    let to = match decision.as_str() {
         "approve" => PaymentStatus::Succeeded,
         "decline" => PaymentStatus::Failed,
         _ => {

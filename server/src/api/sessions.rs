@@ -49,7 +49,7 @@ fn json_response(stored: StoredResponse) -> Response {
 }
 
 #[utoipa::path(post, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response for the same body; 409 `idempotency_key.reused` for another body. Kept at least 24 h.")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Replays the stored response for the same body; 409 `idempotency_key.reused` for another body. Kept at least 24 h.")),
     request_body = crate::payments::CreateSessionRequest,
     responses((status = 201, body = crate::payments::SessionObject),
         (status = 400, description = "Malformed JSON or header (`request.malformed`, `idempotency_key.invalid`)", body = crate::openapi::ErrorBody),
@@ -187,7 +187,8 @@ pub(crate) struct RefundRequest {
 #[utoipa::path(post, path = "/v1/checkout_sessions/{id}/refunds", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
     request_body = crate::openapi::RefundRequestDoc,
-    responses((status = 201, body = crate::openapi::RefundObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
+    responses((status = 201, body = crate::openapi::RefundObject),
+        (status = 400, description = "`request.malformed`: not a JSON object of this shape", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not paid (`refund.not_allowed`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "More than remains (`refund.amount`)", body = crate::openapi::ErrorBody),
         (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
@@ -274,6 +275,11 @@ pub(crate) struct ListQuery {
 }
 
 impl ListQuery {
+    /// The id to page after; empty means none.
+    pub(super) fn after(&self) -> Option<&str> {
+        self.starting_after.as_deref().filter(|s| !s.is_empty())
+    }
+
     /// The page size, 1-100 (default 10), or `400 pagination.limit`.
     pub(super) fn limit(&self) -> Result<u32, ApiError> {
         let limit = self.limit.unwrap_or(10);
@@ -286,18 +292,17 @@ impl ListQuery {
 }
 
 #[utoipa::path(get, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
-    params(("limit" = Option<u32>, Query, description = "1-100, default 10"), ("starting_after" = Option<String>, Query, description = "A session id: the page after it, newest first")),
+    params(("limit" = Option<u32>, Query, description = "1-100, default 10", minimum = 1, maximum = 100), ("starting_after" = Option<String>, Query, description = "A session id: the page after it, newest first")),
     responses((status = 200, body = crate::openapi::SessionList),
-        (status = 400, description = "`pagination.limit`, or `resource.not_found` for `starting_after`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "`pagination.limit`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`resource.not_found`: no such `starting_after` session", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = query.limit()?;
-    let page = state.store.sessions(&merchant.id, limit, query.starting_after.as_deref()).await?.ok_or_else(
-        || ApiError::BadRequest(ValidationError::new(ErrorCode::ResourceNotFound).at("starting_after")),
-    )?;
+    let page = state.store.sessions(&merchant.id, limit, query.after()).await?.ok_or(ApiError::NotFound)?;
     let data = page
         .sessions
         .into_iter()

@@ -25,7 +25,8 @@ pub struct CreateSessionRequest {
     /// `IDR`.
     #[serde(default)]
     pub currency: Option<String>,
-    /// The merchant's order id.
+    /// The merchant's order id (1-64 characters).
+    #[schema(min_length = 1, max_length = 64)]
     pub reference: String,
     /// Shown to the shopper.
     #[serde(default)]
@@ -39,8 +40,9 @@ pub struct CreateSessionRequest {
     /// Where the shopper returns after paying.
     #[serde(default)]
     pub return_url: Option<String>,
-    /// Seconds until the session expires.
+    /// Seconds until the session expires (300-86400; default 3600).
     #[serde(default)]
+    #[schema(minimum = 300, maximum = 86400)]
     pub expires_in: Option<i64>,
     /// `id` or `en`.
     #[serde(default)]

@@ -6,6 +6,7 @@
 mod browser;
 mod card_data;
 mod crash;
+mod fuzz_api;
 mod health;
 mod helpers;
 mod pages;
