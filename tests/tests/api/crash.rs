@@ -355,7 +355,7 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
             assert_eq!(ids.len(), 1, "one event id per {kind} of {session}: {ids:?}");
         }
     }
-    let distinct = by_session.len();
+    let distinct: usize = by_session.values().map(BTreeSet::len).sum();
     let repeated: Vec<String> = by_session
         .iter()
         .filter(|(_, ids)| ids.len() > 1)
@@ -366,7 +366,8 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
     eprintln!(
         "crash run ({backend:?}): {checkouts} checkouts in {:.1} s, {} kills and restarts, {} sessions present, \
          {} orders paid at the provider = {} sessions succeeded (0 with two successes), {} never reached the \
-         provider, {} retried requests/callbacks, {} webhooks received for {} distinct events ({} duplicates, same ids)",
+         provider, {} retried requests/callbacks, {} webhooks received for {} distinct events ({} duplicates, same ids); \
+         non-final states reached twice: {repeated:?}",
         load_time.as_secs_f64(),
         killed,
         sessions.len(),
