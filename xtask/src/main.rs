@@ -17,7 +17,8 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
           (--simulate: against provider simulators instead of the sandbox)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
   widget  build the checkout widget into dist/ with the pinned Trunk toolchain
-  bench   widget bytes and time to an interactive card form (BENCHMARKS.md)
+  bench   widget bytes, time to an interactive card form, and server
+          throughput and latency beside a baseline (BENCHMARKS.md)
   soak    the long crash run: 1,000 checkouts, 8 SIGKILLs, SQLite and
           PostgreSQL (RELIABILITY.md); cargo xtask test runs a short one";
 

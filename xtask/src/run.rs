@@ -136,5 +136,9 @@ pub fn bench() -> Result<()> {
     crate::widget::build()?;
     let mut run = cargo();
     run.args(["run", "--quiet", "-p", "kasir-tests", "--bin", "kasir-bench-widget", "--", "20"]);
-    step("widget: navigation to interactive card form (20 cold loads)", run)
+    step("widget: navigation to interactive card form (20 cold loads)", run)?;
+    // Release build: the figures are for the server as it is deployed.
+    let mut run = cargo();
+    run.args(["run", "--quiet", "--release", "-p", "kasir-tests", "--bin", "kasir-bench-server", "--", "10000"]);
+    step("server: throughput and latency against an axum echo baseline (release build)", run)
 }
