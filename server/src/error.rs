@@ -54,13 +54,36 @@ impl ApiError {
             ApiError::IdempotencyConflict => {
                 (StatusCode::CONFLICT, ValidationError::new(ErrorCode::IdempotencyKeyReused))
             }
-            ApiError::Store(StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))) => {
+            ApiError::Store(StoreError::Database(e)) if database_unavailable(e) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ValidationError::new(ErrorCode::ServiceUnavailable))
             }
             ApiError::Store(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ValidationError::new(ErrorCode::Internal))
             }
         }
+    }
+}
+
+/// Whether a database error means "not reachable right now" (a restart, a
+/// partition, a full pool, a lock held too long) rather than a bug: the
+/// client gets `503 service.unavailable` and may retry.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        // A connection cut mid-conversation reads as a protocol error.
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), shutting down or
+            // starting up (57P01-57P03), too many connections (53300).
+            // SQLite: busy (5) or locked (6).
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+        }),
+        _ => false,
     }
 }
 

@@ -139,6 +139,16 @@ pub fn bench() -> Result<()> {
     step("widget: navigation to interactive card form (20 cold loads)", run)?;
     // Release build: the figures are for the server as it is deployed.
     let mut run = cargo();
-    run.args(["run", "--quiet", "--release", "-p", "kasir-tests", "--bin", "kasir-bench-server", "--", "10000"]);
+    run.args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "kasir-tests",
+        "--bin",
+        "kasir-bench-server",
+        "--",
+        "10000",
+    ]);
     step("server: throughput and latency against an axum echo baseline (release build)", run)
 }

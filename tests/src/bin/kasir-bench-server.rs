@@ -140,7 +140,8 @@ async fn kasir(database_url: String) -> Option<String> {
 }
 
 async fn echo() -> Option<String> {
-    let app = axum::Router::new().route("/echo", axum::routing::post(|Json(v): Json<Value>| async move { Json(v) }));
+    let app = axum::Router::new()
+        .route("/echo", axum::routing::post(|Json(v): Json<Value>| async move { Json(v) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
     let url = format!("http://{}", listener.local_addr().ok()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -264,8 +265,10 @@ async fn main() -> std::process::ExitCode {
         Some(url) => kasir(url).await,
         None => None,
     };
-    let mut scenarios: Vec<(&str, Make)> =
-        vec![("(a) baseline: axum JSON echo", echo_make), ("(b) POST /v1/checkout_sessions, SQLite", create(&lite))];
+    let mut scenarios: Vec<(&str, Make)> = vec![
+        ("(a) baseline: axum JSON echo", echo_make),
+        ("(b) POST /v1/checkout_sessions, SQLite", create(&lite)),
+    ];
     match &pg {
         Some(pg) => scenarios.push(("(c) POST /v1/checkout_sessions, PostgreSQL", create(pg))),
         None => eprintln!("kasir-bench-server: PostgreSQL unreachable; (c) left out"),

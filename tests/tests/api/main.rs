@@ -9,6 +9,7 @@ mod crash;
 mod fuzz_api;
 mod health;
 mod helpers;
+mod outage;
 mod pages;
 mod payments;
 mod sessions;
