@@ -19,6 +19,10 @@ pub enum Scenario {
     ServerError,
     /// Answer 200 with a body that is not JSON.
     Malformed,
+    /// Record the payment and answer 200 at once, then send the body one
+    /// byte every so often (a connection that trickles past Kasir's
+    /// timeout). Smilepayz simulator only.
+    Trickle(Duration),
 }
 
 /// Starts `app` on 127.0.0.1 with a free port; returns its base URL.

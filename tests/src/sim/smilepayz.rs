@@ -356,7 +356,7 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
         }
         Scenario::Malformed => return (StatusCode::OK, "<html>gateway</html>").into_response(),
-        Scenario::Normal | Scenario::NoAnswer(_) => {}
+        Scenario::Normal | Scenario::NoAnswer(_) | Scenario::Trickle(_) => {}
     }
     let order_no = v["orderNo"].as_str().unwrap_or_default().to_owned();
     let amount = v["money"]["amount"].as_u64().unwrap_or_default();
@@ -404,7 +404,7 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             &trade_no[4..16].bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()
         ));
     }
-    Json(json!({
+    let answer = json!({
         "code": "00",
         "message": "Successful",
         "orderNo": order_no,
@@ -414,8 +414,22 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         "transactionTime": common::jakarta_timestamp(common::now_secs()),
         "channel": channel,
         "status": "PROCESSING",
-    }))
-    .into_response()
+    });
+    if let Scenario::Trickle(every) = scenario {
+        let bytes = answer.to_string().into_bytes();
+        let stream = futures_util::stream::unfold((bytes, 0usize), move |(b, i)| async move {
+            let byte = *b.get(i)?;
+            tokio::time::sleep(every).await;
+            Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![byte])), (b, i + 1)))
+        });
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(stream),
+        )
+            .into_response();
+    }
+    Json(answer).into_response()
 }
 
 /// A dynamic QRIS payload for the amount, built with `kasir-shared`.

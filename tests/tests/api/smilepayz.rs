@@ -195,8 +195,11 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
         wait_session_status(&app, &id, "succeeded").await;
         assert_eq!(sim.orders().len(), 1, "one order at the provider");
 
-        // A 5xx and an unreadable body are unknown too, not failed.
-        for scenario in [Scenario::ServerError, Scenario::Malformed] {
+        // A 5xx, an unreadable body, and an answer that trickles in past
+        // the timeout are unknown too, not failed.
+        for scenario in
+            [Scenario::ServerError, Scenario::Malformed, Scenario::Trickle(Duration::from_millis(20))]
+        {
             sim.push_scenario(scenario);
             let (id, secret) = new_session(&app, 60_000).await;
             let a: Value =
@@ -205,6 +208,33 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
         }
         app.stop().await;
     }
+}
+
+/// The provider cannot be reached at all (connection refused): unknown,
+/// never failed, and the session refuses a second charge meanwhile.
+#[tokio::test]
+async fn a_provider_that_refuses_connections_leaves_the_attempt_unknown() {
+    // A port nothing listens on.
+    let closed = format!("http://127.0.0.1:{}", kasir_tests::webdriver::free_port());
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, |config| {
+        let text = format!(
+            "base_url = {closed:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\nprivate_key = {:?}\nplatform_public_key = {:?}\n",
+            fixture("merchant.key.pem"),
+            fixture("platform.pub.pem"),
+        );
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        let tables = kasir_server::config_file::ProviderTables { smilepayz: Some(table), ..Default::default() };
+        config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
+        config.routing.insert("qris".into(), "smilepayz".into());
+    })
+    .await;
+    let (id, secret) = new_session(&app, 60_000).await;
+    let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+    assert_eq!(a["status"], "unknown", "{a}");
+    let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+    assert_error(res, 409, "session.not_payable").await;
+    app.stop().await;
 }
 
 #[tokio::test]
