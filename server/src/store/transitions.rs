@@ -152,6 +152,9 @@ impl Store {
             if next == PaymentStatus::Failed {
                 after.failure_code =
                     update.failure_code.clone().or(attempt.failure_code.clone()).or(Some("declined".into()));
+            } else if update.failure_code.is_some() && next.is_final() {
+                // Why Kasir ended it (e.g. `not_shown`), when it says.
+                after.failure_code = update.failure_code.clone();
             }
             after.updated_at = now;
             after.reconcile_after =

@@ -70,6 +70,18 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
                 AttemptUpdate { failure_code: Some("not_received".into()), ..AttemptUpdate::default() };
             settle(state, &attempt.id, PaymentStatus::Failed, StatusSource::Inquiry, &update, None).await?;
         }
+        Err(e) if orphaned_and_never_shown(state, attempt) => {
+            // Killed between writing the attempt and the provider's answer,
+            // and the provider cannot say it has the order: the QR code or
+            // account number was never shown, so nobody can pay it. Give
+            // the session back to the shopper instead of blocking it.
+            state.metrics.reconciled("abandoned_unshown");
+            tracing::warn!(attempt = %attempt.id, error = %e,
+                "attempt never answered and never shown; cancelled so the shopper can pay again");
+            let update = AttemptUpdate { failure_code: Some("not_shown".into()), ..AttemptUpdate::default() };
+            settle(state, &attempt.id, PaymentStatus::Cancelled, StatusSource::Cancellation, &update, None)
+                .await?;
+        }
         Err(e) => {
             state.metrics.reconciled("error");
             tracing::warn!(attempt = %attempt.id, error = %e, "status inquiry failed; will retry");
@@ -77,6 +89,19 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
         }
     }
     Ok(())
+}
+
+/// A QRIS or virtual-account attempt still `processing` long after any
+/// provider call for it must have ended (so its process died during the
+/// call), with no QR code or account number recorded: the shopper never saw
+/// what to pay, so nobody can have paid it. (Cards and e-wallets are never
+/// abandoned this way: a card can be charged, and an OVO push reaches the
+/// shopper's phone, without Kasir showing anything.)
+fn orphaned_and_never_shown(state: &AppState, attempt: &AttemptRow) -> bool {
+    attempt.status == PaymentStatus::Processing.as_str()
+        && matches!(attempt.method.as_str(), "qris" | "virtual_account")
+        && attempt.next_action.is_none()
+        && now_ms() - attempt.created_at > 2 * ms(state.config.timings.provider_timeout)
 }
 
 /// Expires sessions past `expires_at`; returns how many were expired (a

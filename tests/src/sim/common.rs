@@ -23,6 +23,10 @@ pub enum Scenario {
     /// byte every so often (a connection that trickles past Kasir's
     /// timeout). Smilepayz simulator only.
     Trickle(Duration),
+    /// Hold the request this long without recording anything, then answer
+    /// 504: the request never took effect (a caller killed meanwhile
+    /// leaves an attempt the provider never had). Smilepayz simulator only.
+    Swallow(Duration),
 }
 
 /// Starts `app` on 127.0.0.1 with a free port; returns its base URL.

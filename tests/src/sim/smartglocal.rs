@@ -434,10 +434,11 @@ async fn start(shared: &Shared, v: &Value, init: bool) -> Response {
             return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
         }
         Scenario::Malformed => return (StatusCode::OK, "<html>").into_response(),
-        // Only the Smilepayz simulator trickles; a test asking for it here
+        // Only the Smilepayz simulator trickles and swallows; a test asking for it here
         // gets an answer it cannot mistake for success.
-        Scenario::Trickle(_) => {
-            return (StatusCode::NOT_IMPLEMENTED, "trickle is simulated for Smilepayz only").into_response();
+        Scenario::Trickle(_) | Scenario::Swallow(_) => {
+            return (StatusCode::NOT_IMPLEMENTED, "trickle and swallow are simulated for Smilepayz only")
+                .into_response();
         }
         Scenario::Normal | Scenario::NoAnswer(_) => {}
     }

@@ -356,6 +356,10 @@ async fn pay_in(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
         }
         Scenario::Malformed => return (StatusCode::OK, "<html>gateway</html>").into_response(),
+        Scenario::Swallow(hold) => {
+            tokio::time::sleep(hold).await;
+            return (StatusCode::GATEWAY_TIMEOUT, "upstream timeout").into_response();
+        }
         Scenario::Normal | Scenario::NoAnswer(_) | Scenario::Trickle(_) => {}
     }
     let order_no = v["orderNo"].as_str().unwrap_or_default().to_owned();
