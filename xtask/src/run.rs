@@ -150,5 +150,28 @@ pub fn bench() -> Result<()> {
         "--",
         "10000",
     ]);
-    step("server: throughput and latency against an axum echo baseline (release build)", run)
+    step("server: throughput and latency against an axum echo baseline (release build)", run)?;
+    let mut run = cargo();
+    run.args([
+        "bench",
+        "-p",
+        "kasir-server",
+        "--bench",
+        "crypto",
+        "--",
+        "--warm-up-time",
+        "1",
+        "--measurement-time",
+        "3",
+    ]);
+    step("crypto: RSA-2048 and HMAC as Kasir calls them (criterion)", run)?;
+    // The baseline, in the same run on the same machine.
+    for args in [&["speed", "-seconds", "3", "rsa2048"][..], &["speed", "-seconds", "2", "-hmac", "sha512"]] {
+        let mut openssl = Command::new("openssl");
+        openssl.args(args);
+        if let Err(e) = step(&format!("baseline: openssl {}", args.join(" ")), openssl) {
+            eprintln!("xtask: the OpenSSL baseline could not run ({e}); install openssl to compare");
+        }
+    }
+    Ok(())
 }
