@@ -67,7 +67,7 @@ pub struct RsaSigner {
 #[derive(Clone)]
 enum SignerKey {
     AwsLc(std::sync::Arc<aws_lc_rs::signature::RsaKeyPair>),
-    RustCrypto(PrivateKey),
+    RustCrypto(Box<PrivateKey>),
 }
 
 impl fmt::Debug for RsaSigner {
@@ -87,7 +87,7 @@ impl RsaSigner {
         let key = PrivateKey::from_pkcs8_der(&der)
             .or_else(|_| PrivateKey::from_pkcs1_der(&der))
             .map_err(|_| KeyError("not an RSA private key in PKCS#8 or PKCS#1".into()))?;
-        Ok(RsaSigner { key: SignerKey::RustCrypto(key) })
+        Ok(RsaSigner { key: SignerKey::RustCrypto(Box::new(key)) })
     }
 
     /// PKCS#1 v1.5 signature of `message` hashed with `hash`.
@@ -242,7 +242,8 @@ mod tests {
         let fast = RsaSigner::from_text(&pem).unwrap();
         assert!(matches!(fast.key, SignerKey::AwsLc(_)), "a 2048-bit key goes to AWS-LC");
         let der = der_of(&pem).unwrap();
-        let fallback = RsaSigner { key: SignerKey::RustCrypto(PrivateKey::from_pkcs8_der(&der).unwrap()) };
+        let fallback =
+            RsaSigner { key: SignerKey::RustCrypto(Box::new(PrivateKey::from_pkcs8_der(&der).unwrap())) };
         let verifier = RsaVerifier::from_text(&crate::providers::fixture("merchant.pub.pem")).unwrap();
         for hash in [RsaHash::Sha256, RsaHash::Sha512] {
             let a = fast.sign(hash, b"tradeNo|2026-11-24T10:00:00+07:00").unwrap();
