@@ -181,6 +181,9 @@ pub struct Limits {
     /// Webhooks failing verification one source IP may send per minute;
     /// beyond it, its webhooks are refused unread (`429`) for the minute.
     pub rejected_webhooks_per_ip_per_minute: u32,
+    /// Different cards one client IP may try per hour (card testing tries
+    /// many numbers); the same card again is never refused by this limit.
+    pub cards_per_ip_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -189,6 +192,7 @@ impl Default for Limits {
             attempts_per_session: 10,
             attempts_per_ip_per_minute: 20,
             rejected_webhooks_per_ip_per_minute: 30,
+            cards_per_ip_per_hour: 10,
         }
     }
 }
@@ -222,6 +226,13 @@ pub struct Config {
     pub widget_dir: std::path::PathBuf,
     /// The test-mode merchant whose demo storefront `/demo` shows; off when `None`.
     pub demo_merchant: Option<String>,
+    /// Reverse proxies in front of Kasir: from these peers only, the client
+    /// address is read from `X-Forwarded-For` (the nearest address that is
+    /// not itself a trusted proxy). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Provider name → the networks its webhooks may come from; a provider
+    /// not listed is accepted from anywhere (its signature still decides).
+    pub webhook_sources: BTreeMap<String, Vec<ipnet::IpNet>>,
 }
 
 /// Settings of the real providers (`[providers.<name>]`, `KASIR_PROVIDERS_<NAME>_<KEY>`).
@@ -306,6 +317,8 @@ impl Default for Config {
             providers: ProviderSettings::default(),
             widget_dir: "dist".into(),
             demo_merchant: None,
+            trusted_proxies: Vec::new(),
+            webhook_sources: BTreeMap::new(),
         }
     }
 }
@@ -397,6 +410,11 @@ impl Config {
         }
         if let Some(secret) = lookup("KASIR_SANDBOX_WEBHOOK_SECRET") {
             config.sandbox_webhook_secret = SecretString::new(secret);
+        }
+        if let Some(list) = lookup("KASIR_TRUSTED_PROXIES") {
+            let list: Vec<String> =
+                list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            config.trusted_proxies = crate::config_file::networks("KASIR_TRUSTED_PROXIES", &list)?;
         }
         Ok(())
     }

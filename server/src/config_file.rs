@@ -30,6 +30,10 @@ pub struct FileConfig {
     providers: FileProviders,
     #[serde(default)]
     routing: BTreeMap<String, String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
+    webhook_sources: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +52,7 @@ struct FileLimits {
     attempts_per_session: Option<u32>,
     attempts_per_ip_per_minute: Option<u32>,
     rejected_webhooks_per_ip_per_minute: Option<u32>,
+    cards_per_ip_per_hour: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +96,24 @@ pub struct ProviderTables {
 #[serde(deny_unknown_fields)]
 struct FileSandbox {
     webhook_secret: Option<SecretString>,
+}
+
+/// The providers Kasir has adapters for.
+const PROVIDER_NAMES: [&str; 4] = ["sandbox", "smilepayz", "singapay", "smartglocal"];
+
+/// Networks written as `203.0.113.0/24`, `2001:db8::/32` or a bare address
+/// (one host).
+pub fn networks(name: &'static str, list: &[String]) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.iter()
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(name, format!("{text:?} is not an address or a network like 203.0.113.0/24"))
+                })
+        })
+        .collect()
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -160,6 +183,18 @@ impl FileConfig {
         }
         if let Some(v) = self.limits.rejected_webhooks_per_ip_per_minute {
             config.limits.rejected_webhooks_per_ip_per_minute = v;
+        }
+        if let Some(v) = self.limits.cards_per_ip_per_hour {
+            config.limits.cards_per_ip_per_hour = v;
+        }
+        if !self.trusted_proxies.is_empty() {
+            config.trusted_proxies = networks("trusted_proxies", &self.trusted_proxies)?;
+        }
+        for (provider, list) in self.webhook_sources {
+            if !PROVIDER_NAMES.contains(&provider.as_str()) {
+                return Err(invalid("webhook_sources", format!("no provider is called {provider}")));
+            }
+            config.webhook_sources.insert(provider, networks("webhook_sources", &list)?);
         }
         for m in self.merchants {
             let secret_key = match (m.secret_key, m.secret_key_env) {
@@ -243,6 +278,26 @@ theme = { primary_color = "red;}</style>" }"##;
         assert!(FileConfig::parse(bad_theme).unwrap().apply(&mut c, &none).is_err());
         let no_key = "[[merchants]]\nid = \"a\"";
         assert!(FileConfig::parse(no_key).unwrap().apply(&mut Config::default(), &none).is_err());
+    }
+
+    #[test]
+    fn proxies_and_webhook_sources() {
+        let none = |_: &str| None;
+        let text = "trusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]\n[webhook_sources]\nsmilepayz = [\"203.0.113.0/24\", \"2001:db8::1\"]";
+        let mut c = Config::default();
+        FileConfig::parse(text).unwrap().apply(&mut c, &none).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        let spz = &c.webhook_sources["smilepayz"];
+        assert!(spz[0].contains(&"203.0.113.77".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!spz[0].contains(&"203.0.114.1".parse::<std::net::IpAddr>().unwrap()));
+        for bad in [
+            "[webhook_sources]\nstripe = [\"10.0.0.1\"]",
+            "trusted_proxies = [\"10.0.0.0/33\"]",
+            "[webhook_sources]\nsandbox = [\"localhost\"]",
+        ] {
+            assert!(FileConfig::parse(bad).unwrap().apply(&mut Config::default(), &none).is_err(), "{bad}");
+        }
     }
 
     /// The commented provider examples in kasir.example.toml are real

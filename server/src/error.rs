@@ -77,11 +77,16 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
         // A connection cut mid-conversation reads as a protocol error.
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // PostgreSQL: connection exceptions (08…), shutting down or
-            // starting up (57P01-57P03), too many connections (53300).
-            // SQLite: busy (5) or locked (6).
+            // PostgreSQL (five-character SQLSTATEs): connection exceptions
+            // (08…), shutting down or starting up (57P01-57P03), too many
+            // connections (53300).
+            // SQLite (numbers; the low byte is the primary code of an
+            // extended one): busy (5), locked (6), read-only (8), I/O error
+            // (10), disk full (13), cannot open (14).
+            let sqlite = (code.len() < 5).then(|| code.parse::<i32>().ok()).flatten();
             code.starts_with("08")
-                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                || sqlite.is_some_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
         }),
         _ => false,
     }

@@ -3,10 +3,11 @@
 //! counter by route and status, and a time limit for everything except the
 //! SSE stream.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kasir_shared::ErrorCode;
@@ -15,6 +16,28 @@ use tracing::Instrument;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ids::random_token;
+
+/// The client's address: the TCP peer, unless the peer is a trusted reverse
+/// proxy; then the nearest `X-Forwarded-For` address (read from the right)
+/// that is not itself a trusted proxy. Addresses left of it could have been
+/// written by the client, so they are never believed.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let addresses: Vec<&str> = hops.flat_map(|v| v.split(',')).map(str::trim).collect();
+    for text in addresses.into_iter().rev() {
+        let Ok(ip) = text.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
 
 /// The request-id header.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -90,4 +113,43 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     .await;
     state.metrics.request(&route, response.status().as_u16());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_peer_is_the_client_unless_it_is_a_trusted_proxy() {
+        let peer: IpAddr = "198.51.100.9".parse().unwrap();
+        let spoofed = forwarded(&["203.0.113.5"]);
+        assert_eq!(client_ip(peer, &spoofed, &[]), peer);
+        assert_eq!(client_ip(peer, &spoofed, &nets(&["10.0.0.0/8"])), peer);
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_nearest_untrusted_hop_is_the_client() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = nets(&["10.0.0.0/8"]);
+        // The client wrote "1.1.1.1" itself; the proxies appended the rest.
+        let h = forwarded(&["1.1.1.1, 203.0.113.5", "10.0.0.3"]);
+        assert_eq!(client_ip(proxy, &h, &trusted), "203.0.113.5".parse::<IpAddr>().unwrap());
+        // No header: the proxy itself (all its clients share one limit).
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+        // Garbage stops the walk at the last good hop.
+        let h = forwarded(&["203.0.113.5, not-an-ip, 10.0.0.4"]);
+        assert_eq!(client_ip(proxy, &h, &trusted), "10.0.0.4".parse::<IpAddr>().unwrap());
+    }
 }

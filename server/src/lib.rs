@@ -71,6 +71,8 @@ pub struct AppState {
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
     pub ip_limiter: Arc<limits::IpLimiter>,
+    /// Different cards per client IP per hour.
+    pub card_limiter: Arc<limits::CardLimiter>,
     /// Webhooks that failed verification, per source IP.
     pub webhook_rejections: Arc<limits::IpLimiter>,
     /// The client for merchant webhooks.
@@ -111,7 +113,7 @@ impl AppState {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     api::router(&state)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), http::observe))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::observe))
         .with_state(state)
 }
 
@@ -176,6 +178,7 @@ impl Server {
             session_changes: broadcast::channel(1024).0,
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
+            card_limiter: Arc::default(),
             webhook_rejections: Arc::default(),
             http,
             stopping: Arc::new(watch::channel(false).0),

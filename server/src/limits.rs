@@ -1,5 +1,6 @@
-//! A per-client-IP fixed-window limit on payment attempts: card testing is
-//! the first attack a payment page meets.
+//! Per-client-IP fixed-window limits on payment attempts and on the number
+//! of different cards tried: card testing is the first attack a payment
+//! page meets.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -40,6 +41,63 @@ impl IpLimiter {
     }
 }
 
+/// Counts the different cards each IP tries per hour. A card is kept only
+/// as a keyed hash (HMAC-SHA256 under a key made at start and never
+/// stored), truncated to 64 bits and held in memory: nothing that could give
+/// a card number back is written anywhere.
+#[derive(Debug)]
+pub struct CardLimiter {
+    key: [u8; 32],
+    windows: Mutex<HashMap<IpAddr, (i64, Vec<u64>)>>,
+}
+
+impl Default for CardLimiter {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        if getrandom::fill(&mut key).is_err() {
+            // No OS randomness is not survivable for a payment server.
+            std::process::abort();
+        }
+        CardLimiter { key, windows: Mutex::default() }
+    }
+}
+
+impl CardLimiter {
+    fn fingerprint(&self, pan: &str) -> u64 {
+        use hmac::{KeyInit, Mac};
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key) else { return 0 };
+        mac.update(pan.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&bytes[..8]);
+        u64::from_le_bytes(first)
+    }
+
+    /// Counts card `pan` (digits only) from `ip` at `now_ms`; `false` when
+    /// it would be the `per_hour + 1`-th different card this hour. A card
+    /// already counted this hour is always allowed.
+    pub fn allow(&self, ip: IpAddr, pan: &str, now_ms: i64, per_hour: u32) -> bool {
+        let hour = now_ms / 3_600_000;
+        let card = self.fingerprint(pan);
+        let Ok(mut windows) = self.windows.lock() else { return false };
+        if windows.len() > 100_000 {
+            windows.retain(|_, (h, _)| *h == hour);
+        }
+        let entry = windows.entry(ip).or_insert((hour, Vec::new()));
+        if entry.0 != hour {
+            *entry = (hour, Vec::new());
+        }
+        if entry.1.contains(&card) {
+            return true;
+        }
+        if entry.1.len() >= per_hour as usize {
+            return false;
+        }
+        entry.1.push(card);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +110,20 @@ mod tests {
         assert!(!l.allow(ip, 59_000, 3));
         assert!(l.allow("10.0.0.2".parse().unwrap(), 59_000, 3));
         assert!(l.allow(ip, 60_000, 3));
+    }
+
+    #[test]
+    fn different_cards_per_ip_per_hour() {
+        let l = CardLimiter::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let cards = ["4242424242424242", "4000000000000002", "5555555555554444"];
+        assert!(cards[..2].iter().all(|c| l.allow(ip, c, 1_000, 2)));
+        // A third card is refused; the first two stay usable.
+        assert!(!l.allow(ip, cards[2], 2_000, 2));
+        assert!(l.allow(ip, cards[0], 3_000, 2));
+        assert!(l.allow(ip, cards[1], 3_000, 2));
+        // Another IP, or the next hour, starts afresh.
+        assert!(l.allow("10.0.0.2".parse().unwrap(), cards[2], 3_000, 2));
+        assert!(l.allow(ip, cards[2], 3_600_000, 2));
     }
 }

@@ -276,6 +276,9 @@ error_codes! {
     AttemptsTooMany => "attempts.too_many", "",
         "Too many payment attempts on this session.",
         "Terlalu banyak percobaan pembayaran pada sesi ini.";
+    CardsTooMany => "cards.too_many", "card.number",
+        "Too many different cards have been tried from this connection; use a card already tried or wait an hour.",
+        "Terlalu banyak kartu berbeda dicoba dari koneksi ini; gunakan kartu yang sudah dicoba atau tunggu satu jam.";
     RateLimited => "rate_limit.exceeded", "",
         "Too many requests; wait a minute and try again.",
         "Terlalu banyak permintaan; tunggu satu menit lalu coba lagi.";
@@ -285,6 +288,9 @@ error_codes! {
     WebhookStale => "webhook.stale", "",
         "The webhook timestamp is too old or in the future.",
         "Cap waktu webhook terlalu lama atau berada di masa depan.";
+    WebhookSource => "webhook.source_not_allowed", "",
+        "Webhooks for this provider are not accepted from this address.",
+        "Webhook untuk penyedia ini tidak diterima dari alamat ini.";
     WebhookContentType => "webhook.content_type", "content-type",
         "Webhooks must be sent as application/json.",
         "Webhook harus dikirim sebagai application/json.";

@@ -50,14 +50,10 @@ pub fn CardForm(
     let email_error = check(needs_email, email, |v| Email::parse(v).err());
     let phone_error = check(needs_phone, phone, |v| PhoneNumber::parse_mobile(v).err());
     let billing = BillingPart::ALL.map(|part| (part, extra()));
-    let billing_errors = billing.map(|(part, field)| {
-        let parse: fn(&str) -> Option<ValidationError> = match part {
-            BillingPart::Address => |v| BillingPart::Address.check(v).err(),
-            BillingPart::City => |v| BillingPart::City.check(v).err(),
-            BillingPart::State => |v| BillingPart::State.check(v).err(),
-            BillingPart::PostalCode => |v| BillingPart::PostalCode.check(v).err(),
-        };
-        check(needs_billing, field, parse)
+    let billing_errors = billing.map(|(part, (value, touched))| {
+        Signal::derive(move || {
+            (needs_billing.get() && touched.get()).then(|| part.check(&value.get()).err()).flatten()
+        })
     });
     let months = RwSignal::new(0u8);
     let keep_16: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(16).collect();

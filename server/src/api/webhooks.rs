@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, description = "Accepted (applied, duplicate, or authentic but ignored); body is the provider's expected acknowledgement", content_type = "text/plain"),
         (status = 400, description = "`webhook.malformed`", body = crate::openapi::ErrorBody),
         (status = 401, description = "`webhook.signature`, `webhook.stale`", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`webhook.source_not_allowed`: the address is not in the provider's `webhook_sources`", body = crate::openapi::ErrorBody),
         (status = 404, description = "`provider.unknown`", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body over 64 KiB"),
         (status = 415, description = "`webhook.content_type`: not JSON", body = crate::openapi::ErrorBody),
@@ -55,13 +56,23 @@ pub(crate) async fn receive(
         .get(&name)
         .cloned()
         .ok_or(ApiError::Coded(StatusCode::NOT_FOUND, ErrorCode::ProviderUnknown))?;
+    let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     // An address that keeps sending what does not verify is refused unread
     // for the rest of the minute: signature checks cost CPU.
     let per_minute = state.config.limits.rejected_webhooks_per_ip_per_minute;
-    if state.webhook_rejections.exhausted(peer.ip(), now_ms(), per_minute) {
+    if state.webhook_rejections.exhausted(ip, now_ms(), per_minute) {
         state.metrics.webhook_in(provider.name(), "throttled");
         state.metrics.rate_limited("rejected_webhooks_per_ip");
         return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    }
+    // The operator's allow-list of the provider's networks, when given.
+    if let Some(sources) = state.config.webhook_sources.get(provider.name())
+        && !sources.iter().any(|net| net.contains(&ip))
+    {
+        state.webhook_rejections.allow(ip, now_ms(), per_minute);
+        state.metrics.webhook_in(provider.name(), "source_not_allowed");
+        tracing::warn!(provider = provider.name(), %ip, "webhook from an address not in webhook_sources");
+        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::WebhookSource));
     }
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -72,7 +83,7 @@ pub(crate) async fn receive(
             media == "application/json" || media.ends_with("+json")
         });
     if json == Some(false) {
-        state.webhook_rejections.allow(peer.ip(), now_ms(), per_minute);
+        state.webhook_rejections.allow(ip, now_ms(), per_minute);
         state.metrics.webhook_in(provider.name(), "rejected");
         return Err(ApiError::Coded(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::WebhookContentType));
     }
@@ -81,7 +92,7 @@ pub(crate) async fn receive(
     let report = match provider.verify_webhook(&request, now_ms() / 1000) {
         Ok(report) => report,
         Err(e) => {
-            state.webhook_rejections.allow(peer.ip(), now_ms(), per_minute);
+            state.webhook_rejections.allow(ip, now_ms(), per_minute);
             state.metrics.webhook_in(provider.name(), "rejected");
             tracing::warn!(provider = provider.name(), error = %e, "webhook rejected");
             let code = match e {

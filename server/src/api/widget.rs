@@ -177,8 +177,9 @@ pub(crate) async fn retrieve(
     Ok(Json(widget_view(&state, session).await?))
 }
 
-/// Starts a payment attempt. Limits: attempts per client IP per minute and
-/// attempts per session in all (`429`); a session already paid, expired,
+/// Starts a payment attempt. Limits: attempts per client IP per minute,
+/// different cards per client IP per hour, and attempts per session in all
+/// (`429`); a session already paid, expired,
 /// cancelled or with an attempt in flight refuses (`409 session.not_payable`).
 #[utoipa::path(post, path = "/v1/widget/sessions/{id}/attempts", tag = "widget", security(("client_secret" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
@@ -187,7 +188,7 @@ pub(crate) async fn retrieve(
         (status = 400, description = "`request.malformed`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "`session.not_payable`", body = crate::openapi::ErrorBody),
         (status = 422, description = "A field is not acceptable (e.g. `card_number.luhn` at `card.number`)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`attempts.too_many`, `rate_limit.exceeded`", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`attempts.too_many`, `rate_limit.exceeded`, `cards.too_many` (too many different cards from one client IP this hour)", body = crate::openapi::ErrorBody),
         (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn create_attempt(
     State(state): State<AppState>,
@@ -198,7 +199,8 @@ pub(crate) async fn create_attempt(
 ) -> Result<Response, ApiError> {
     let mut session = authorize(&state, &id, bearer(&headers)).await?;
     let limits = &state.config.limits;
-    if !state.ip_limiter.allow(peer.ip(), now_ms(), limits.attempts_per_ip_per_minute) {
+    let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    if !state.ip_limiter.allow(ip, now_ms(), limits.attempts_per_ip_per_minute) {
         state.metrics.rate_limited("attempts_per_ip");
         return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
     }
@@ -208,6 +210,12 @@ pub(crate) async fn create_attempt(
     }
     let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
     let parsed = attempt::parse_request(request, &allowed)?;
+    if let crate::providers::MethodDetails::Card(card) = &parsed.details
+        && !state.card_limiter.allow(ip, card.number.expose_secret(), now_ms(), limits.cards_per_ip_per_hour)
+    {
+        state.metrics.rate_limited("cards_per_ip");
+        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::CardsTooMany));
+    }
     let status = SessionStatus::from_wire(&session.status);
     let payable = status.is_some_and(|s| s.accepts_attempts() || s == SessionStatus::RequiresAction);
     if session.expires_at <= now_ms() || !payable {

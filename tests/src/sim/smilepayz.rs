@@ -81,6 +81,23 @@ struct Ledger {
     qr_as_image: bool,
     /// Send callbacks here instead of the order's `callbackUrl`.
     callback_override: Option<String>,
+    /// How long each status inquiry takes to answer.
+    inquiry_delay: std::time::Duration,
+    /// Answer status inquiries with a 500 (after the delay).
+    inquiries_fail: bool,
+    /// Every answered inquiry: order number, when it arrived, when answered.
+    inquiries: Vec<Inquiry>,
+}
+
+/// One status inquiry as the simulator saw it.
+#[derive(Debug, Clone)]
+pub struct Inquiry {
+    /// The order asked about.
+    pub order_no: String,
+    /// When the request arrived.
+    pub started: std::time::Instant,
+    /// When it was answered.
+    pub answered: std::time::Instant,
 }
 
 /// A running simulator.
@@ -143,6 +160,21 @@ impl SmilepayzSim {
     /// under a public URL that does not resolve).
     pub fn deliver_callbacks_to(&self, url: &str) {
         self.ledger.lock().expect("ledger").callback_override = Some(url.to_owned());
+    }
+
+    /// Makes every status inquiry take `delay` to answer.
+    pub fn slow_inquiries(&self, delay: std::time::Duration) {
+        self.ledger.lock().expect("ledger").inquiry_delay = delay;
+    }
+
+    /// Makes status inquiries fail (`500`) until called with `false`.
+    pub fn fail_inquiries(&self, on: bool) {
+        self.ledger.lock().expect("ledger").inquiries_fail = on;
+    }
+
+    /// Every status inquiry answered about a known order so far.
+    pub fn inquiries(&self) -> Vec<Inquiry> {
+        self.ledger.lock().expect("ledger").inquiries.clone()
     }
 
     /// Every error code answered so far.
@@ -471,14 +503,30 @@ async fn inquiry(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     if order_no.is_none() && trade_no.is_none() {
         return error(ledger, StatusCode::BAD_REQUEST, FIELD_INVALID, "orderNo or tradeNo required");
     }
-    let found = ledger
-        .lock()
-        .expect("ledger")
-        .orders
-        .values()
-        .find(|o| Some(o.order_no.as_str()) == order_no || Some(o.trade_no.as_str()) == trade_no)
-        .cloned();
-    let Some(order) = found else {
+    let started = std::time::Instant::now();
+    let (found, delay) = {
+        let l = ledger.lock().expect("ledger");
+        let found = l
+            .orders
+            .values()
+            .find(|o| Some(o.order_no.as_str()) == order_no || Some(o.trade_no.as_str()) == trade_no)
+            .map(|o| o.order_no.clone());
+        (found, l.inquiry_delay)
+    };
+    let Some(found) = found else {
+        return error(ledger, StatusCode::OK, ORDER_NOT_FOUND, "order not found");
+    };
+    tokio::time::sleep(delay).await;
+    // The status as it is when the answer leaves.
+    let (order, fail) = {
+        let mut l = ledger.lock().expect("ledger");
+        l.inquiries.push(Inquiry { order_no: found.clone(), started, answered: std::time::Instant::now() });
+        (l.orders.get(&found).cloned(), l.inquiries_fail)
+    };
+    if fail {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "upstream error").into_response();
+    }
+    let Some(order) = order else {
         return error(ledger, StatusCode::OK, ORDER_NOT_FOUND, "order not found");
     };
     Json(json!({

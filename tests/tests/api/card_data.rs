@@ -120,7 +120,7 @@ async fn run(provider: &str, database_url: &str) -> Run {
     // production, and a reconciler quick enough to settle the late answer.
     std::fs::write(
         workdir.join("kasir.toml"),
-        "[limits]\nattempts_per_ip_per_minute = 1000\n[timings]\nreconcile_after_secs = 1\nworker_tick_ms = 200\n",
+        "[limits]\nattempts_per_ip_per_minute = 1000\ncards_per_ip_per_hour = 1000\n[timings]\nreconcile_after_secs = 1\nworker_tick_ms = 200\n",
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kasir-simulate"))

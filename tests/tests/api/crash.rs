@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{Backend, Receiver, WHSEC_A, backends, fresh_database_url};
+use crate::helpers::{Backend, Receiver, WHSEC_A, backends, create_session, fresh_database_url};
 use crate::smilepayz::{MERCHANT_ID, SECRET, fixture, simulator};
 
 pub(crate) const KEY: &str = "sk_test_crash_0123456789abcdef";
@@ -400,18 +400,8 @@ async fn an_attempt_cut_off_by_a_crash_before_the_provider_had_it_is_given_back(
     let mut kasir = Kasir::configure(&database_url, &receiver.url, &sim.url);
     kasir.start().await;
     let http = reqwest::Client::new();
-    let s: Value = http
-        .post(kasir.url("/v1/checkout_sessions"))
-        .bearer_auth(KEY)
-        .json(&json!({"amount": 25_000, "reference": "INV-CUT"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let (id, secret) =
-        (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned());
+        create_session(&http, &kasir.url(""), KEY, &json!({"amount": 25_000, "reference": "INV-CUT"})).await;
     sim.push_scenario(Scenario::Swallow(Duration::from_secs(30)));
     let attempt_url = kasir.url(&format!("/v1/widget/sessions/{id}/attempts"));
     let hanging = {

@@ -76,6 +76,9 @@ async fn every_answer_is_hardened() {
     assert_eq!(loader.headers()["cache-control"], "public, max-age=300", "the handler's own choice stays");
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     check(&health, "healthz");
+    let unknown = app.client.get(app.url("/no/such/path")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    check(&unknown, "an unknown path");
 
     let tls = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |c| {
         c.public_url = "https://kasir.example".into();

@@ -193,6 +193,21 @@ impl TestApp {
     }
 }
 
+/// Creates a checkout session at the server at `base` as the merchant with
+/// `key`; its id and client secret.
+pub async fn create_session(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> (String, String) {
+    let res =
+        http.post(format!("{base}/v1/checkout_sessions")).bearer_auth(key).json(body).send().await.unwrap();
+    assert_eq!(res.status(), 201, "create session");
+    let s: serde_json::Value = res.json().await.unwrap();
+    (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned())
+}
+
 /// Starts the real server on 127.0.0.1 with a free port, a fresh database on
 /// `backend`, two merchants (A, with a webhook receiver, and B), the
 /// sandbox provider, and short worker timings.
@@ -226,7 +241,11 @@ pub async fn spawn_with(
             delivery_schedule: vec![ms(200), ms(400), ms(800)],
             delivery_timeout: ms(2_000),
         },
-        limits: Limits { attempts_per_ip_per_minute: 10_000, ..Limits::default() },
+        limits: Limits {
+            attempts_per_ip_per_minute: 10_000,
+            cards_per_ip_per_hour: 10_000,
+            ..Limits::default()
+        },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
         ..Config::default()
     };

@@ -2,9 +2,10 @@
 //! service.unavailable` (never a 500, never a hang), writes nothing by
 //! halves, and serves again by itself when the database is back.
 //!
-//! Kasir reaches PostgreSQL through a TCP proxy this test controls: cutting
+//! PostgreSQL: Kasir reaches it through a TCP proxy this test controls: cutting
 //! it drops every open connection and refuses new ones, as a database
-//! restart or a network partition does.
+//! restart or a network partition does. SQLite: another connection holds
+//! the write lock past Kasir's busy timeout.
 
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,73 @@ async fn a_database_outage_is_a_clear_503_and_service_resumes_by_itself() {
     eprintln!(
         "outage: {} requests during the outage, all 503, answered within {:.1} s in all; resumed by itself",
         statuses.len() + 2,
+        waited.as_secs_f64()
+    );
+    app.stop().await;
+}
+
+/// SQLite's single writer held by someone else past Kasir's busy timeout (a
+/// backup tool, an operator's `sqlite3` shell left in a transaction): writes
+/// answer a clear `503`, the provider is never called for an attempt that
+/// could not be recorded, nothing is half-written, and service resumes by
+/// itself when the lock goes.
+#[tokio::test]
+async fn a_locked_sqlite_database_is_a_clear_503_and_service_resumes_by_itself() {
+    use sqlx::Connection;
+    let url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(url.clone(), Receiver::start().await, |_| {}).await;
+    let create = |key: &'static str| {
+        app.client
+            .post(app.url("/v1/checkout_sessions"))
+            .bearer_auth(KEY_A)
+            .header("Idempotency-Key", key)
+            .json(&json!({"amount": 50000, "reference": format!("INV-LOCK-{key}")}))
+            .send()
+    };
+    let before: Value = create("before").await.unwrap().json().await.unwrap();
+    let (id, secret) = (before["id"].as_str().unwrap(), before["client_secret"].as_str().unwrap());
+
+    // Someone else takes the write lock and keeps it.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut other).await.unwrap();
+    let started = Instant::now();
+    let attempt = app
+        .client
+        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
+        .bearer_auth(secret)
+        .json(&json!({"method": "qris"}))
+        .send();
+    let (during, attempt) = tokio::join!(create("during"), attempt);
+    for res in [during.unwrap(), attempt.unwrap()] {
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 503, "a clear 503, not {status}: {body}");
+        assert_eq!(body["error"]["code"], "service.unavailable");
+    }
+    let waited = started.elapsed();
+    // Reading still works in WAL mode: the session is there, untouched.
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(s["status"], "open");
+    assert_eq!(s["latest_attempt"], Value::Null, "no attempt half-written");
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    assert_eq!(create("during").await.unwrap().status(), 201, "resumed by itself");
+    let res = app
+        .client
+        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
+        .bearer_auth(secret)
+        .json(&json!({"method": "qris"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let list: Value = app.get_as(KEY_A, "/v1/checkout_sessions?limit=100").await.json().await.unwrap();
+    let references: Vec<&str> =
+        list["data"].as_array().unwrap().iter().map(|s| s["reference"].as_str().unwrap()).collect();
+    assert_eq!(references, vec!["INV-LOCK-during", "INV-LOCK-before"], "newest first");
+    eprintln!(
+        "sqlite lock: 2 writes during the lock, both 503 within {:.1} s; resumed",
         waited.as_secs_f64()
     );
     app.stop().await;

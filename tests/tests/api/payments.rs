@@ -377,6 +377,109 @@ async fn a_session_takes_a_bounded_number_of_attempts() {
     assert!(metrics.contains("kasir_attempts_total{provider=\"sandbox\",status=\"failed\"} 10"), "{metrics}");
 }
 
+/// Card testing: one address trying many different card numbers is
+/// refused after `cards_per_ip_per_hour` of them, with a code, in metrics;
+/// a card it already tried still works, and other shoppers are not
+/// affected. Behind a trusted proxy the address is the forwarded one.
+#[tokio::test]
+async fn many_different_cards_from_one_address_are_refused() {
+    let database_url = crate::helpers::fresh_database_url(crate::helpers::Backend::Sqlite).await;
+    let app = crate::helpers::spawn_with(database_url, crate::helpers::Receiver::start().await, |c| {
+        c.limits.cards_per_ip_per_hour = 3;
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    // Visa test numbers the sandbox approves: 4111 1111 1111 1111 and
+    // others made valid with their Luhn check digit.
+    let with_check_digit = |body: &str| {
+        let sum: u32 = body
+            .chars()
+            .rev()
+            .map(|c| c.to_digit(10).unwrap())
+            .enumerate()
+            .map(|(i, d)| if i % 2 == 0 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+            .sum();
+        format!("{body}{}", (10 - sum % 10) % 10)
+    };
+    let cards: Vec<String> = (0..4).map(|n| with_check_digit(&format!("41111111111{n:04}"))).collect();
+    let pay = |from: &'static str, number: String| {
+        let app = &app;
+        async move {
+            let (id, secret) = new_session(app, 10_000).await;
+            app.client
+                .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
+                .bearer_auth(secret)
+                .header("x-forwarded-for", from)
+                .json(&card(&number))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for number in &cards[..3] {
+        assert_eq!(pay("203.0.113.7", number.clone()).await.status(), 201);
+    }
+    let e = assert_error(pay("203.0.113.7", cards[3].clone()).await, 429, "cards.too_many").await;
+    assert_eq!(e["error"]["field"], "card.number", "{e}");
+    assert!(!e.to_string().contains(&cards[3][12..]), "no card digits in the error: {e}");
+    // The same address may still pay with a card it already tried…
+    assert_eq!(pay("203.0.113.7", cards[0].clone()).await.status(), 201);
+    // …and another shopper behind the same proxy is not affected.
+    assert_eq!(pay("203.0.113.8", cards[3].clone()).await.status(), 201);
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("kasir_rate_limited_total{limit=\"cards_per_ip\"} 1"), "{metrics}");
+    app.stop().await;
+}
+
+/// A webhook from outside the provider's configured networks is refused
+/// before its signature is read, and changes nothing; from inside, the
+/// same webhook is applied. The address is the forwarded one behind a
+/// trusted proxy.
+#[tokio::test]
+async fn webhooks_from_outside_the_providers_networks_are_refused() {
+    let database_url = crate::helpers::fresh_database_url(crate::helpers::Backend::Sqlite).await;
+    let app = crate::helpers::spawn_with(database_url, crate::helpers::Receiver::start().await, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.webhook_sources.insert("sandbox".into(), vec!["198.51.100.0/24".parse().unwrap()]);
+    })
+    .await;
+    let (wid, payment_id, now) = sandbox_wallet_payment(&app).await;
+    let good = json!({"payment_id": payment_id, "status": "succeeded", "amount": 30000}).to_string();
+    let send = |from: &'static str| {
+        app.client
+            .post(app.url("/webhooks/sandbox"))
+            .header("sandbox-signature", sandbox_signature(SANDBOX_SECRET, now, &good))
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", from)
+            .body(good.clone())
+            .send()
+    };
+    let res = send("203.0.113.9").await.unwrap();
+    assert_error(res, 403, "webhook.source_not_allowed").await;
+    assert_eq!(session(&app, &wid).await["status"], "requires_action");
+    assert_eq!(send("198.51.100.20").await.unwrap().status(), 200);
+    wait_status(&app, &wid, "succeeded").await;
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("result=\"source_not_allowed\"} 1"), "{metrics}");
+    app.stop().await;
+}
+
+/// A DANA payment of 30,000 on the sandbox awaiting the shopper: the
+/// session id, the sandbox's payment id as the provider knows it (from its
+/// page URL) and the current Unix time for signing its webhooks.
+async fn sandbox_wallet_payment(app: &TestApp) -> (String, String, i64) {
+    let (id, secret) = new_session(app, 30_000).await;
+    let w: Value = attempt(app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = path_of(w["next_action"]["url"].as_str().unwrap()).to_owned();
+    let payment_id = page.rsplit('/').next().unwrap().to_owned();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    (id, payment_id, now)
+}
+
 #[tokio::test]
 async fn inbound_webhooks_are_verified_and_idempotent() {
     for backend in backends().await {
@@ -384,17 +487,7 @@ async fn inbound_webhooks_are_verified_and_idempotent() {
         let (id, secret) = new_session(&app, 30_000).await;
         let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action");
-        // The sandbox's payment id, as the provider knows it: from its page URL.
-        let (wid, wsecret) = new_session(&app, 30_000).await;
-        let w: Value = attempt(&app, &wid, &wsecret, &json!({"method": "ewallet", "wallet": "dana"}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let page = path_of(w["next_action"]["url"].as_str().unwrap()).to_owned();
-        let payment_id = page.rsplit('/').next().unwrap().to_owned();
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let (wid, payment_id, now) = sandbox_wallet_payment(&app).await;
         let send = |sig: String, body: String| {
             app.client
                 .post(app.url("/webhooks/sandbox"))
@@ -536,15 +629,7 @@ async fn server_sent_events_follow_the_session_to_its_end() {
 #[tokio::test]
 async fn hostile_webhooks_are_refused_and_their_source_throttled() {
     let app = spawn_app(crate::helpers::Backend::Sqlite).await;
-    let (wid, wsecret) = new_session(&app, 30_000).await;
-    let w: Value = attempt(&app, &wid, &wsecret, &json!({"method": "ewallet", "wallet": "dana"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let page = path_of(w["next_action"]["url"].as_str().unwrap()).to_owned();
-    let payment_id = page.rsplit('/').next().unwrap().to_owned();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (wid, payment_id, now) = sandbox_wallet_payment(&app).await;
     let good = json!({"payment_id": payment_id, "status": "succeeded", "amount": 30000}).to_string();
     let send = |content_type: &'static str, sig: String, body: String| {
         app.client

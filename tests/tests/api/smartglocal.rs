@@ -48,8 +48,7 @@ async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
 
 async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
     let body = json!({"amount": amount, "reference": "INV-SG", "customer": {"name": "Siti Rahayu", "email": "siti@example.co.id"}});
-    let s: Value = app.post_a("/v1/checkout_sessions", &body).await.json().await.unwrap();
-    (s["id"].as_str().unwrap().into(), s["client_secret"].as_str().unwrap().into())
+    create_session(&app.client, &app.url(""), KEY_A, &body).await
 }
 
 fn card(number: &str) -> Value {

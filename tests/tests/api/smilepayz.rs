@@ -31,11 +31,19 @@ pub(crate) async fn simulator() -> SmilepayzSim {
 /// Kasir routing QRIS, VA and e-wallets to the simulator; `secret` lets a
 /// test configure a wrong merchant secret.
 async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) -> TestApp {
-    let url = sim.url.clone();
+    let app = kasir_at(backend, &sim.url, secret, extra).await;
+    // Kasir's public URL in tests is not routable; deliver callbacks here.
+    sim.deliver_callbacks_to(&app.url("/webhooks/smilepayz"));
+    app
+}
+
+/// Kasir routing QRIS, VA and e-wallets to Smilepayz at `base_url`.
+async fn kasir_at(backend: Backend, base_url: &str, secret: &str, extra: &str) -> TestApp {
+    let url = base_url.to_owned();
     let secret = secret.to_owned();
     let extra = extra.to_owned();
     let database_url = fresh_database_url(backend).await;
-    let app = spawn_with(database_url, Receiver::start().await, move |config| {
+    spawn_with(database_url, Receiver::start().await, move |config| {
         let text = format!(
             "base_url = {url:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {secret:?}\nprivate_key = {:?}\nplatform_public_key = {:?}\n{extra}",
             fixture("merchant.key.pem"),
@@ -48,10 +56,7 @@ async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) 
             config.routing.insert(method.into(), "smilepayz".into());
         }
     })
-    .await;
-    // Kasir's public URL in tests is not routable; deliver callbacks here.
-    sim.deliver_callbacks_to(&app.url("/webhooks/smilepayz"));
-    app
+    .await
 }
 
 async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
@@ -216,19 +221,7 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
 async fn a_provider_that_refuses_connections_leaves_the_attempt_unknown() {
     // A port nothing listens on.
     let closed = format!("http://127.0.0.1:{}", kasir_tests::webdriver::free_port());
-    let database_url = fresh_database_url(Backend::Sqlite).await;
-    let app = spawn_with(database_url, Receiver::start().await, |config| {
-        let text = format!(
-            "base_url = {closed:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\nprivate_key = {:?}\nplatform_public_key = {:?}\n",
-            fixture("merchant.key.pem"),
-            fixture("platform.pub.pem"),
-        );
-        let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables { smilepayz: Some(table), ..Default::default() };
-        config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
-        config.routing.insert("qris".into(), "smilepayz".into());
-    })
-    .await;
+    let app = kasir_at(Backend::Sqlite, &closed, SECRET, "").await;
     let (id, secret) = new_session(&app, 60_000).await;
     let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
     assert_eq!(a["status"], "unknown", "{a}");

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::crash::{KEY, Kasir};
-use crate::helpers::{Backend, backends, fresh_database_url};
+use crate::helpers::{Backend, backends, create_session, fresh_database_url};
 use crate::smilepayz::simulator;
 
 /// A merchant endpoint that notices two deliveries of one event in flight
@@ -76,17 +76,8 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
         shoppers.spawn(async move {
             // Create on one instance, pay on the other.
             let (one, other) = (&instances[n % 2], &instances[(n + 1) % 2]);
-            let s: Value = http
-                .post(format!("{one}/v1/checkout_sessions"))
-                .bearer_auth(KEY)
-                .json(&json!({"amount": 20_000 + n, "reference": format!("INV-TWO-{n}")}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let (id, secret) = (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap());
+            let body = json!({"amount": 20_000 + n, "reference": format!("INV-TWO-{n}")});
+            let (id, secret) = create_session(&http, one, KEY, &body).await;
             let res = http
                 .post(format!("{other}/v1/widget/sessions/{id}/attempts"))
                 .bearer_auth(secret)
@@ -160,6 +151,119 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
          {} deliveries refused once then retried, 0 overlapping deliveries, 0 double successes",
         checkouts * 4,
         receiver.first_seen.lock().unwrap().len(),
+    );
+    a.kill();
+    b.kill();
+}
+
+/// The reconciler runs in both instances: an attempt whose outcome stays
+/// unknown is asked about again and again, by one instance at a time (the claim is a lease
+/// taken with `FOR UPDATE SKIP LOCKED`), never by both at once, however
+/// often both look; and when the provider says it is paid, it succeeds once.
+#[tokio::test]
+async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
+    if !backends().await.contains(&Backend::Postgres) {
+        return;
+    }
+    let payments = 12;
+    let sim = simulator().await;
+    // Slow answers widen the window in which a second asker would overlap;
+    // failing ones keep the attempts unknown, so both reconcilers come back
+    // to them every second.
+    sim.slow_inquiries(Duration::from_millis(300));
+    sim.fail_inquiries(true);
+    let receiver = Watchful::default();
+    let hooks = start(receiver.clone()).await;
+    let database_url = fresh_database_url(Backend::Postgres).await;
+    let mut a = Kasir::configure(&database_url, &hooks, &sim.url);
+    a.start().await;
+    let mut b = Kasir::configure(&database_url, &hooks, &sim.url);
+    b.start().await;
+    let instances = [a.url(""), b.url("")];
+    let http = reqwest::Client::new();
+
+    // Each pay-in is recorded by the provider but answered after Kasir's
+    // 5-second timeout: every attempt is left unknown, for the reconcilers.
+    for _ in 0..payments {
+        sim.push_scenario(kasir_tests::sim::Scenario::NoAnswer(Duration::from_secs(6)));
+    }
+    let mut shoppers = tokio::task::JoinSet::new();
+    for n in 0..payments {
+        let (base, http) = (instances[n % 2].clone(), http.clone());
+        shoppers.spawn(async move {
+            let body = json!({"amount": 40_000 + n, "reference": format!("INV-REC-{n}")});
+            let (id, secret) = create_session(&http, &base, KEY, &body).await;
+            let res = http
+                .post(format!("{base}/v1/widget/sessions/{id}/attempts"))
+                .bearer_auth(secret)
+                .json(&json!({"method": "qris"}))
+                .send()
+                .await
+                .unwrap();
+            let attempt: Value = res.json().await.unwrap();
+            assert_eq!(attempt["status"], "unknown", "{attempt}");
+            (id, attempt["id"].as_str().unwrap().to_owned())
+        });
+    }
+    let mut attempts = Vec::new();
+    while let Some(done) = shoppers.join_next().await {
+        attempts.push(done.unwrap());
+    }
+    // Both reconcilers keep asking while the provider cannot say.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for (_, attempt) in &attempts {
+        sim.set_status(&sim.order_for_attempt(attempt).unwrap().order_no, "SUCCESS");
+    }
+    sim.fail_inquiries(false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (id, _) in &attempts {
+        loop {
+            let s: Value = http
+                .get(format!("{}/v1/checkout_sessions/{id}", instances[0]))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if s["status"] == "succeeded" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not reconciled: {s}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    let inquiries = sim.inquiries();
+    let mut by_order: BTreeMap<String, Vec<(Instant, Instant)>> = BTreeMap::new();
+    for q in &inquiries {
+        by_order.entry(q.order_no.clone()).or_default().push((q.started, q.answered));
+    }
+    assert_eq!(by_order.len(), payments, "every attempt was asked about");
+    let mut overlaps = 0;
+    for spans in by_order.values_mut() {
+        spans.sort();
+        overlaps += spans.windows(2).filter(|w| w[1].0 < w[0].1).count();
+    }
+    assert_eq!(overlaps, 0, "two reconcilers asked about one attempt at once");
+    let asked_again = by_order.values().filter(|s| s.len() > 1).count();
+    assert!(asked_again > 0, "the test must see attempts asked about more than once");
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
+    let per_session: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT session_id, COUNT(*) FROM events WHERE event_type = 'checkout_session.succeeded' GROUP BY session_id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(per_session.len(), payments);
+    assert!(per_session.iter().all(|(_, n)| *n == 1), "one success per session: {per_session:?}");
+    eprintln!(
+        "two reconcilers: {payments} unknown attempts, {} inquiries ({asked_again} attempts asked more than once), \
+         0 overlapping, 1 success each",
+        inquiries.len()
     );
     a.kill();
     b.kill();
