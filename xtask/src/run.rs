@@ -113,8 +113,6 @@ pub fn serve(extra: &[String]) -> Result<()> {
     step("kasir-server", run)
 }
 
-/// `cargo xtask bench`: the widget's bytes (printed by the build) and its
-/// time to an interactive card form in headless Chromium.
 /// The crash test at full size: 1,000 checkouts with 8 SIGKILLs and
 /// restarts, on SQLite and PostgreSQL.
 pub fn soak() -> Result<()> {
@@ -132,6 +130,10 @@ pub fn soak() -> Result<()> {
     step("crash soak: 1,000 checkouts, 8 SIGKILLs, SQLite and PostgreSQL", run)
 }
 
+/// `cargo xtask bench`: the widget's bytes (printed by the build) and its
+/// time to an interactive card form in headless Chromium; the server's
+/// throughput and latency against an axum echo, end to end, and as stored
+/// rows and live listeners grow; crypto against OpenSSL.
 pub fn bench() -> Result<()> {
     crate::widget::build()?;
     let mut run = cargo();
@@ -151,6 +153,22 @@ pub fn bench() -> Result<()> {
         "10000",
     ]);
     step("server: throughput and latency against an axum echo baseline (release build)", run)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "kasir-tests",
+        "--bin",
+        "kasir-server-under-test",
+        "--bin",
+        "kasir-bench-scaling",
+    ]);
+    step("build the server and the scaling benchmark (release)", build)?;
+    let mut run = cargo();
+    run.args(["run", "--quiet", "--release", "-p", "kasir-tests", "--bin", "kasir-bench-scaling"]);
+    step("server: scaling with stored sessions (10k-1M) and live SSE streams (100-10,000)", run)?;
     let mut run = cargo();
     run.args([
         "bench",

@@ -7,6 +7,9 @@
 //! Each scenario runs closed-loop at a fixed concurrency (the saturating
 //! rate), then open-loop at half that rate (the latency a shop sees when
 //! the server is not saturated). Bounded by request count and time.
+//!
+//! Last, end to end: a provider's success webhook sent to Kasir → the
+//! merchant's webhook received by an endpoint in this process.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,117 +22,27 @@ use serde_json::{Value, json};
 
 const KEY: &str = "sk_test_bench_server_0123456789abcdef";
 const SANDBOX_SECRET: &str = "sbx_whsec_bench_0123456789abcdef";
-const CONCURRENCY: usize = 32;
+const HOOKS_KEY: &str = "sk_test_bench_hooks_0123456789abcdef";
+const HOOKS_WHSEC: &str = "whsec_bench_hooks_0123456789abcdef";
+use kasir_tests::load::{CONCURRENCY, Make, Stats, closed_loop, open_loop, percentile};
 
-/// Builds request `i`.
-type Make = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
-
-struct Stats {
-    requests: usize,
-    errors: usize,
-    rps: f64,
-    p50: f64,
-    p99: f64,
-    p999: f64,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn stats(mut latencies_ms: Vec<f64>, errors: usize, elapsed: Duration) -> Stats {
-    latencies_ms.sort_by(f64::total_cmp);
-    Stats {
-        requests: latencies_ms.len(),
-        errors,
-        rps: latencies_ms.len() as f64 / elapsed.as_secs_f64(),
-        p50: percentile(&latencies_ms, 0.50),
-        p99: percentile(&latencies_ms, 0.99),
-        p999: percentile(&latencies_ms, 0.999),
-    }
-}
-
-async fn one(client: &reqwest::Client, make: &Make, i: usize) -> (f64, bool) {
-    let started = Instant::now();
-    let ok = match make(client, i).send().await {
-        Ok(r) => {
-            let ok = r.status().is_success();
-            let _ = r.bytes().await;
-            ok
-        }
-        Err(_) => false,
-    };
-    (started.elapsed().as_secs_f64() * 1000.0, ok)
-}
-
-/// `CONCURRENCY` workers, each sending its next request as soon as the last
-/// one is answered, until `total` requests or `limit` time.
-async fn closed_loop(make: &Make, total: usize, limit: Duration) -> Stats {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap_or_default();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..CONCURRENCY {
-        let (client, make, next) = (client.clone(), make.clone(), next.clone());
-        workers.spawn(async move {
-            let (mut lat, mut errors) = (Vec::new(), 0);
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= total || started.elapsed() > limit {
-                    return (lat, errors);
-                }
-                let (ms, ok) = one(&client, &make, i).await;
-                lat.push(ms);
-                errors += usize::from(!ok);
-            }
-        });
-    }
-    let (mut all, mut errors) = (Vec::new(), 0);
-    while let Some(Ok((lat, e))) = workers.join_next().await {
-        all.extend(lat);
-        errors += e;
-    }
-    stats(all, errors, started.elapsed())
-}
-
-/// Requests started at a fixed `rate` per second whatever the answers do
-/// (no coordinated omission), `offset` onwards in `make`'s numbering.
-async fn open_loop(make: &Make, rate: f64, seconds: f64, offset: usize, cap: usize) -> Stats {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap_or_default();
-    let total = ((rate * seconds).max(1.0) as usize).min(cap);
-    let gap = Duration::from_secs_f64(1.0 / rate.max(1.0));
-    let started = Instant::now();
-    let mut inflight = tokio::task::JoinSet::new();
-    for i in 0..total {
-        let due = started + gap.mul_f64(i as f64);
-        tokio::time::sleep_until(due.into()).await;
-        let (client, make) = (client.clone(), make.clone());
-        inflight.spawn(async move {
-            // Latency counts from when the request was due, not sent.
-            let (_, ok) = one(&client, &make, offset + i).await;
-            (due.elapsed().as_secs_f64() * 1000.0, ok)
-        });
-    }
-    let (mut all, mut errors) = (Vec::new(), 0);
-    while let Some(Ok((ms, ok))) = inflight.join_next().await {
-        all.push(ms);
-        errors += usize::from(!ok);
-    }
-    stats(all, errors, started.elapsed())
-}
-
-async fn kasir(database_url: String) -> Option<String> {
+/// Kasir with two merchants: `bench` (no webhook endpoint, for the request
+/// scenarios) and `hooks`, whose events go to `hooks_url`.
+async fn kasir(database_url: String, hooks_url: &str) -> Option<String> {
     let merchant = MerchantConfig::new("bench", "Toko Bench", SecretString::new(KEY.into()));
+    let mut hooks = MerchantConfig::new("hooks", "Toko Hooks", SecretString::new(HOOKS_KEY.into()));
+    hooks.webhook_url = Some(hooks_url.to_owned());
+    hooks.webhook_secret = Some(SecretString::new(HOOKS_WHSEC.into()));
     let config = Config {
         listen: "127.0.0.1:0".parse().ok()?,
         public_url: "http://127.0.0.1".into(),
         database_url,
-        merchants: vec![merchant],
-        limits: Limits { attempts_per_ip_per_minute: u32::MAX, ..Limits::default() },
+        merchants: vec![merchant, hooks],
+        limits: Limits {
+            attempts_per_ip_per_minute: u32::MAX,
+            cards_per_ip_per_hour: u32::MAX,
+            ..Limits::default()
+        },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
         ..Config::default()
     };
@@ -166,22 +79,33 @@ fn create(base: &str) -> Make {
     })
 }
 
+/// A session made untimed, outside the measured requests: id and secret.
+async fn new_session(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    amount: u64,
+    reference: &str,
+) -> Option<(String, String)> {
+    let s: Value = client
+        .post(format!("{base}/v1/checkout_sessions"))
+        .bearer_auth(key)
+        .json(&json!({"amount": amount, "reference": reference}))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    Some((s["id"].as_str()?.to_owned(), s["client_secret"].as_str()?.to_owned()))
+}
+
 /// Sessions made beforehand (untimed), each paid once by card in the run.
 async fn card_attempts(base: &str, count: usize) -> Option<Make> {
     let client = reqwest::Client::new();
     let mut sessions = Vec::with_capacity(count);
     for i in 0..count {
-        let s: Value = client
-            .post(format!("{base}/v1/checkout_sessions"))
-            .bearer_auth(KEY)
-            .json(&json!({"amount": 150000, "reference": format!("INV-CARD-{i}")}))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        sessions.push((s["id"].as_str()?.to_owned(), s["client_secret"].as_str()?.to_owned()));
+        sessions.push(new_session(&client, base, KEY, 150_000, &format!("INV-CARD-{i}")).await?);
     }
     let (base, sessions) = (base.to_owned(), Arc::new(sessions));
     Some(Arc::new(move |c, i| {
@@ -193,24 +117,18 @@ async fn card_attempts(base: &str, count: usize) -> Option<Make> {
     }))
 }
 
-/// One sandbox e-wallet payment's signed webhook, delivered again and again:
-/// signature check, lookup and the idempotent (no-change) transition.
-async fn webhooks(base: &str) -> Option<Make> {
-    use hmac::{KeyInit, Mac};
-    let client = reqwest::Client::new();
-    let s: Value = client
-        .post(format!("{base}/v1/checkout_sessions"))
-        .bearer_auth(KEY)
-        .json(&json!({"amount": 30000, "reference": "INV-HOOK"}))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+/// A sandbox DANA payment awaiting the shopper, made untimed: the session id
+/// and the sandbox's payment id (from its page URL).
+async fn wallet_payment(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    n: usize,
+) -> Option<(String, String)> {
+    let (id, secret) = new_session(client, base, key, 30_000, &format!("INV-HOOK-{n}")).await?;
     let a: Value = client
-        .post(format!("{base}/v1/widget/sessions/{}/attempts", s["id"].as_str()?))
-        .bearer_auth(s["client_secret"].as_str()?)
+        .post(format!("{base}/v1/widget/sessions/{id}/attempts"))
+        .bearer_auth(secret)
         .json(&json!({"method": "ewallet", "wallet": "dana"}))
         .send()
         .await
@@ -219,12 +137,26 @@ async fn webhooks(base: &str) -> Option<Make> {
         .await
         .ok()?;
     let payment_id = a["next_action"]["url"].as_str()?.rsplit('/').next()?.to_owned();
+    Some((id, payment_id))
+}
+
+/// The sandbox's success webhook for `payment_id`: body and signature.
+fn sandbox_success(payment_id: &str) -> Option<(String, String)> {
+    use hmac::{KeyInit, Mac};
     let body = json!({"payment_id": payment_id, "status": "succeeded", "amount": 30000}).to_string();
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SANDBOX_SECRET.as_bytes()).ok()?;
     mac.update(format!("{t}.{body}").as_bytes());
     let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    let signature = format!("t={t},v1={hex}");
+    Some((body, format!("t={t},v1={hex}")))
+}
+
+/// One sandbox e-wallet payment's signed webhook, delivered again and again:
+/// signature check, lookup and the idempotent (no-change) transition.
+async fn webhooks(base: &str) -> Option<Make> {
+    let client = reqwest::Client::new();
+    let (_, payment_id) = wallet_payment(&client, base, KEY, 0).await?;
+    let (body, signature) = sandbox_success(&payment_id)?;
     let url = format!("{base}/webhooks/sandbox");
     Some(Arc::new(move |c, _| {
         c.post(&url)
@@ -232,6 +164,83 @@ async fn webhooks(base: &str) -> Option<Make> {
             .header("content-type", "application/json")
             .body(body.clone())
     }))
+}
+
+/// When each session's `checkout_session.succeeded` reached the merchant.
+type Arrivals = Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>;
+
+/// The merchant's webhook endpoint, answering 200 at once.
+async fn merchant_endpoint(arrivals: Arrivals) -> Option<String> {
+    let handler = move |body: String| {
+        let arrivals = arrivals.clone();
+        async move {
+            let now = Instant::now();
+            if let Ok(v) = serde_json::from_str::<Value>(&body)
+                && v["type"] == "checkout_session.succeeded"
+                && let Some(id) = v["data"]["object"]["id"].as_str()
+                && let Ok(mut seen) = arrivals.lock()
+            {
+                seen.entry(id.to_owned()).or_insert(now);
+            }
+            axum::http::StatusCode::OK
+        }
+    };
+    let app = axum::Router::new().route("/hooks", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
+    let url = format!("http://{}/hooks", listener.local_addr().ok()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Some(url)
+}
+
+/// End to end: the provider's success webhook sent → the merchant's
+/// webhook received, for `count` payments sent `gap` apart (open loop).
+/// Latencies in ms, and how many never arrived within 10 s.
+async fn end_to_end(
+    base: &str,
+    arrivals: &Arrivals,
+    count: usize,
+    gap: Duration,
+) -> Option<(Vec<f64>, usize)> {
+    let client = reqwest::Client::new();
+    let mut payments = Vec::with_capacity(count);
+    for n in 0..count {
+        payments.push(wallet_payment(&client, base, HOOKS_KEY, n).await?);
+    }
+    let url = format!("{base}/webhooks/sandbox");
+    let started = Instant::now();
+    let mut sent = tokio::task::JoinSet::new();
+    for (i, (id, payment_id)) in payments.into_iter().enumerate() {
+        tokio::time::sleep_until((started + gap.mul_f64(i as f64)).into()).await;
+        let (body, signature) = sandbox_success(&payment_id)?;
+        let request = client
+            .post(&url)
+            .header("sandbox-signature", signature)
+            .header("content-type", "application/json")
+            .body(body);
+        sent.spawn(async move {
+            let at = Instant::now();
+            let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+            (id, at, ok)
+        });
+    }
+    let mut sent_at = Vec::with_capacity(count);
+    while let Some(Ok((id, at, ok))) = sent.join_next().await {
+        if ok {
+            sent_at.push((id, at));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while arrivals.lock().ok()?.len() < sent_at.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = arrivals.lock().ok()?;
+    let mut latencies: Vec<f64> = sent_at
+        .iter()
+        .filter_map(|(id, at)| Some(seen.get(id)?.duration_since(*at).as_secs_f64() * 1000.0))
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let lost = count - latencies.len();
+    Some((latencies, lost))
 }
 
 fn row(name: &str, s: &Stats, baseline: Option<&Stats>) -> String {
@@ -257,12 +266,16 @@ async fn main() -> std::process::ExitCode {
         std::env::temp_dir().display(),
         kasir_server::ids::random_token(8)
     );
-    let Some(lite) = kasir(sqlite).await else {
+    let arrivals: Arrivals = Arrivals::default();
+    let Some(hooks_url) = merchant_endpoint(arrivals.clone()).await else {
+        return std::process::ExitCode::FAILURE;
+    };
+    let Some(lite) = kasir(sqlite, &hooks_url).await else {
         eprintln!("kasir-bench-server: cannot start Kasir on SQLite");
         return std::process::ExitCode::FAILURE;
     };
     let pg = match postgres_url().await {
-        Some(url) => kasir(url).await,
+        Some(url) => kasir(url, &hooks_url).await,
         None => None,
     };
     let mut scenarios: Vec<(&str, Make)> = vec![
@@ -309,6 +322,28 @@ async fn main() -> std::process::ExitCode {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (i, ((name, _), s)) in scenarios.iter().zip(&half).enumerate() {
         println!("{}", row(name, s, (i > 0).then(|| &half[0])));
+    }
+    // End to end, on SQLite: 400 payments, one every 10 ms (100/s).
+    let (count, gap) = (400, Duration::from_millis(10));
+    match end_to_end(&lite, &arrivals, count, gap).await {
+        Some((ms, lost)) => {
+            println!(
+                "\nEnd to end (SQLite): provider success webhook sent -> merchant webhook received, \
+                 {count} payments at {:.0}/s:\n",
+                1.0 / gap.as_secs_f64()
+            );
+            println!("| payments | p50 ms | p90 ms | p99 ms | max ms | not arrived in 10 s |");
+            println!("|---:|---:|---:|---:|---:|---:|");
+            println!(
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {lost} |",
+                ms.len(),
+                percentile(&ms, 0.50),
+                percentile(&ms, 0.90),
+                percentile(&ms, 0.99),
+                ms.last().copied().unwrap_or(f64::NAN)
+            );
+        }
+        None => eprintln!("kasir-bench-server: could not prepare the end-to-end payments"),
     }
     std::process::ExitCode::SUCCESS
 }
