@@ -128,7 +128,8 @@ impl Server {
     /// Connects the store (running migrations) and binds the configured
     /// address (port 0 picks a free port).
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let store = store::Store::connect(&config.database_url).await?;
+        let silent = config.merchants.iter().filter(|m| m.webhook_url.is_none()).map(|m| m.id.clone());
+        let store = store::Store::connect(&config.database_url).await?.with_silent_merchants(silent);
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         // The sandbox posts its webhooks to this very server, over loopback

@@ -116,7 +116,7 @@ impl Sandbox {
         .bind(&p.method)
         .bind(now)
         .bind(now)
-        .execute(self.store.pool())
+        .execute(self.store.writer())
         .await?;
         Ok(())
     }
@@ -157,7 +157,7 @@ impl Sandbox {
         .bind(now_ms())
         .bind(id)
         .bind(PaymentStatus::RequiresAction.as_str())
-        .execute(self.store.pool())
+        .execute(self.store.writer())
         .await?
         .rows_affected()
             == 1;
@@ -303,7 +303,7 @@ impl PaymentProvider for Sandbox {
             .bind(now_ms())
             .bind(&payment.id)
             .bind(PaymentStatus::RequiresAction.as_str())
-            .execute(self.store.pool())
+            .execute(self.store.writer())
             .await
             .map_err(|e| unavailable(e.into()))?;
         let after = self.payment(&payment.id).await.map_err(unavailable)?.ok_or(ProviderError::NotFound)?;
@@ -326,7 +326,7 @@ impl PaymentProvider for Sandbox {
         .bind(now_ms())
         .bind(key)
         .bind(amount)
-        .execute(self.store.pool())
+        .execute(self.store.writer())
         .await
         .map_err(|e| unavailable(e.into()))?;
         if refunded.rows_affected() != 1 {

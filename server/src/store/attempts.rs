@@ -98,7 +98,7 @@ impl Store {
         snapshot: super::Snapshot<'_>,
     ) -> Result<AttemptStart, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let moved = sqlx::query(
             "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3 AND expires_at > $4",
         )
@@ -139,7 +139,7 @@ impl Store {
         let mut after = session.clone();
         after.status = SessionStatus::Processing.as_str().to_owned();
         let event = EventRow::new(&after, SessionStatus::Processing, snapshot(&after, Some(attempt))?);
-        events::insert(&mut *tx, &event).await?;
+        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
         tx.commit().await?;
         Ok(AttemptStart::Started(event.id))
     }
@@ -198,7 +198,7 @@ impl Store {
         sqlx::query("UPDATE attempts SET three_ds_html = $1 WHERE id = $2")
             .bind(html)
             .bind(attempt_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -207,7 +207,7 @@ impl Store {
     pub async fn take_three_ds_html(&self, attempt_id: &str) -> Result<Option<String>, StoreError> {
         // The first statement takes the write lock (SQLite) or the row lock
         // (PostgreSQL), so of two racing callers only one finds the HTML.
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let taken = sqlx::query(
             "UPDATE attempts SET three_ds_html = three_ds_html WHERE id = $1 AND three_ds_html IS NOT NULL",
         )
@@ -262,7 +262,7 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self.writer())
             .await?;
         Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
     }
@@ -272,7 +272,7 @@ impl Store {
         sqlx::query("UPDATE attempts SET reconcile_after = $1, claimed_until = NULL WHERE id = $2")
             .bind(at_ms)
             .bind(attempt_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

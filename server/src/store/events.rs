@@ -87,10 +87,14 @@ pub(super) fn from_row(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
     })
 }
 
-pub(super) async fn insert<'c, E>(executor: E, e: &EventRow) -> Result<(), StoreError>
+/// Writes the event; one for a merchant with no webhook endpoint is written
+/// `skipped` (not `deliver`), as the delivery worker would have left it.
+pub(super) async fn insert<'c, E>(executor: E, e: &EventRow, deliver: bool) -> Result<(), StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    let (state, next) =
+        if deliver { (e.delivery_state.as_str(), e.next_delivery_at) } else { ("skipped", None) };
     sqlx::query(concat!(
         "INSERT INTO events (",
         event_columns!(),
@@ -102,9 +106,9 @@ where
     .bind(&e.session_id)
     .bind(&e.payload)
     .bind(e.created_at)
-    .bind(&e.delivery_state)
+    .bind(state)
     .bind(e.delivery_attempts)
-    .bind(e.next_delivery_at)
+    .bind(next)
     .execute(executor)
     .await?;
     Ok(())

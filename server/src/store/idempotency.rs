@@ -45,13 +45,13 @@ impl Store {
         idempotency: Option<IdempotentRequest<'_>>,
     ) -> Result<IdempotencyOutcome, StoreError> {
         let Some(idem) = idempotency else {
-            insert(self.pool(), row).await?;
+            insert(self.writer(), row).await?;
             return Ok(IdempotencyOutcome::Created);
         };
         if let Some(outcome) = self.replay(&row.merchant_id, idem).await? {
             return Ok(outcome);
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         insert(&mut *tx, row).await?;
         let saved = sqlx::query(
             "INSERT INTO idempotency_keys \

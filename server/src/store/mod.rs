@@ -47,8 +47,27 @@ pub enum StoreError {
 /// The database behind Kasir.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Reads (and everything on PostgreSQL).
     pool: AnyPool,
+    /// Writes: on SQLite a single connection, on PostgreSQL the same pool.
+    writer: AnyPool,
     postgres: bool,
+    /// Merchants with no webhook endpoint: their events are written
+    /// `skipped`, so the delivery worker never has to look at them.
+    silent: std::sync::Arc<std::collections::HashSet<String>>,
+}
+
+impl Store {
+    /// Names the merchants that have no webhook endpoint.
+    pub fn with_silent_merchants(mut self, ids: impl IntoIterator<Item = String>) -> Store {
+        self.silent = std::sync::Arc::new(ids.into_iter().collect());
+        self
+    }
+
+    /// Whether events of `merchant_id` are to be delivered.
+    fn delivers_to(&self, merchant_id: &str) -> bool {
+        !self.silent.contains(merchant_id)
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -62,26 +81,33 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Corrupt(format!("cannot create {dir}: {e}")))?;
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await?;
+        let options = |max: u32| {
+            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(5)).after_connect(
+                move |conn, _| {
+                    Box::pin(async move {
+                        if sqlite {
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        }
+                        Ok(())
+                    })
+                },
+            )
+        };
+        let pool = options(if sqlite { 8 } else { 16 }).connect(url).await?;
         if sqlite {
             // WAL persists in the file: readers never block the writer.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, postgres: !sqlite })
+        // SQLite has one writer. Several connections writing at once do not
+        // wait in line: each that finds the file locked backs off and
+        // sleeps (the busy handler), up to hundreds of milliseconds, while
+        // the lock may long be free. One writing connection makes the
+        // writes queue in Kasir instead, in order, with no sleeping.
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = if sqlite && !memory { options(1).connect(url).await? } else { pool.clone() };
+        Ok(Store { pool, writer, postgres: !sqlite, silent: std::sync::Arc::default() })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -95,8 +121,14 @@ impl Store {
         self.postgres
     }
 
+    /// For reads.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For writes: every transaction and every statement that changes rows.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 }
 

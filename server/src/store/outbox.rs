@@ -58,7 +58,7 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self.writer())
             .await?;
         let mut events = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -72,7 +72,7 @@ impl Store {
         delivery: &Delivery,
         next: NextDelivery,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let (state, next_at) = match next {
             NextDelivery::Delivered => ("delivered", None),
             NextDelivery::RetryAt(at) => ("pending", Some(at)),
@@ -117,7 +117,7 @@ impl Store {
         .bind(now_ms())
         .bind(merchant_id)
         .bind(event_id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         self.event(merchant_id, event_id).await
     }

@@ -44,7 +44,7 @@ impl Store {
     /// Reserves `refund.amount` on the session and writes the pending refund;
     /// `false` if that would exceed the amount paid or the session is not paid.
     pub async fn reserve_refund(&self, refund: &RefundRow) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let reserved = sqlx::query(
             "UPDATE checkout_sessions SET amount_refunded = amount_refunded + $1 WHERE id = $2 \
              AND amount_refunded + $3 <= amount AND status IN ('succeeded', 'partially_refunded')",
@@ -83,7 +83,7 @@ impl Store {
         succeeded: bool,
         provider_ref: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let status = if succeeded { "succeeded" } else { "failed" };
         let changed = sqlx::query(
             "UPDATE refunds SET status = $1, provider_ref = $2 WHERE id = $3 AND status = 'pending'",

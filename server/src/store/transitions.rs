@@ -82,7 +82,7 @@ impl Store {
                 Ok(Transition::Unchanged) => return Ok(Some(SessionTransition::Unchanged(session))),
                 Err(refused) => return Ok(Some(SessionTransition::Refused(session, refused.reason))),
             };
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.writer().begin().await?;
             let updated =
                 sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
                     .bind(next.as_str())
@@ -97,7 +97,7 @@ impl Store {
             session.status = next.as_str().to_owned();
             let latest = self.latest_attempt(id).await?;
             let event = EventRow::new(&session, next, snapshot(&session, latest.as_ref())?);
-            events::insert(&mut *tx, &event).await?;
+            events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
             tx.commit().await?;
             return Ok(Some(SessionTransition::Changed(session, event)));
         }
@@ -135,7 +135,7 @@ impl Store {
                     if attempt.provider_ref.is_none() && update.provider_ref.is_some() {
                         let mut with_ref = attempt.clone();
                         with_ref.provider_ref.clone_from(&update.provider_ref);
-                        update_attempt(self.pool(), &with_ref, from).await?;
+                        update_attempt(self.writer(), &with_ref, from).await?;
                         return Ok(Some(AttemptSettle::Unchanged(with_ref, session)));
                     }
                     return Ok(Some(AttemptSettle::Unchanged(attempt, session)));
@@ -178,7 +178,7 @@ impl Store {
                 }
             };
 
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.writer().begin().await?;
             if !update_attempt(&mut *tx, &after, from).await? {
                 tx.rollback().await?;
                 continue;
@@ -209,7 +209,7 @@ impl Store {
                 event = Some(late);
             }
             if let Some(event) = &event {
-                events::insert(&mut *tx, event).await?;
+                events::insert(&mut *tx, event, self.delivers_to(&event.merchant_id)).await?;
             }
             tx.commit().await?;
             return Ok(Some(AttemptSettle::Changed { attempt: after, session: session_after, event }));

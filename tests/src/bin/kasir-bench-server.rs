@@ -296,6 +296,12 @@ async fn main() -> std::process::ExitCode {
         None => eprintln!("kasir-bench-server: could not prepare the webhook"),
     }
 
+    // KASIR_BENCH_ONLY=d (say) runs only those scenarios, beside the
+    // baseline, e.g. under a profiler; `x` is the end-to-end run.
+    let only = std::env::var("KASIR_BENCH_ONLY").ok();
+    let wanted = |letter: char| only.as_deref().is_none_or(|o| letter == 'a' || o.contains(letter));
+    scenarios.retain(|(name, _)| name.chars().nth(1).is_some_and(wanted));
+
     let mut saturated = Vec::new();
     let mut half = Vec::new();
     for (name, make) in &scenarios {
@@ -324,8 +330,15 @@ async fn main() -> std::process::ExitCode {
         println!("{}", row(name, s, (i > 0).then(|| &half[0])));
     }
     // End to end, on SQLite: 400 payments, one every 10 ms (100/s).
-    let (count, gap) = (400, Duration::from_millis(10));
-    match end_to_end(&lite, &arrivals, count, gap).await {
+    let (count, gap) = std::env::var("KASIR_BENCH_E2E")
+        .ok()
+        .and_then(|v| {
+            let (n, ms) = v.split_once(',')?;
+            Some((n.parse().ok()?, Duration::from_millis(ms.parse().ok()?)))
+        })
+        .unwrap_or((400, Duration::from_millis(10)));
+    let e2e = if wanted('x') { end_to_end(&lite, &arrivals, count, gap).await } else { None };
+    match e2e {
         Some((ms, lost)) => {
             println!(
                 "\nEnd to end (SQLite): provider success webhook sent -> merchant webhook received, \
@@ -343,7 +356,8 @@ async fn main() -> std::process::ExitCode {
                 ms.last().copied().unwrap_or(f64::NAN)
             );
         }
-        None => eprintln!("kasir-bench-server: could not prepare the end-to-end payments"),
+        None if wanted('x') => eprintln!("kasir-bench-server: could not prepare the end-to-end payments"),
+        None => {}
     }
     std::process::ExitCode::SUCCESS
 }
