@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod payments;
 pub mod providers;
+pub mod signals;
 pub mod signing;
 pub mod store;
 pub mod telemetry;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use axum::Router;
 use kasir_shared::payment::PaymentMethodKind;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 
 use crate::config::MerchantConfig;
 use crate::providers::Providers;
@@ -65,8 +66,8 @@ pub struct AppState {
     pub sandbox: Arc<Sandbox>,
     /// Prometheus counters.
     pub metrics: Arc<metrics::Metrics>,
-    /// Ids of sessions that just changed, for Server-Sent Events.
-    pub session_changes: broadcast::Sender<String>,
+    /// Wakes the Server-Sent Events streams of a session that changed.
+    pub session_changes: Arc<signals::SessionSignals>,
     /// Wakes the delivery worker when an event is written.
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
@@ -94,7 +95,7 @@ impl AppState {
     /// Tells SSE listeners that the session changed.
     pub fn notify_session(&self, session_id: &str) {
         // No listeners is fine.
-        let _ = self.session_changes.send(session_id.to_owned());
+        self.session_changes.notify(session_id);
     }
 
     /// Completes once the server has begun to stop.
@@ -176,7 +177,7 @@ impl Server {
             providers: Arc::new(providers),
             sandbox,
             metrics: Arc::default(),
-            session_changes: broadcast::channel(1024).0,
+            session_changes: Arc::default(),
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
             card_limiter: Arc::default(),

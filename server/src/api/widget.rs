@@ -257,7 +257,7 @@ pub(crate) async fn events(
     Query(query): Query<SecretQuery>,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, query.client_secret.as_deref()).await?;
-    let mut changes = state.session_changes.subscribe();
+    let mut changes = state.session_changes.subscribe(&id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
     tokio::spawn(async move {
         let mut current = Some(session);
@@ -285,16 +285,7 @@ pub(crate) async fn events(
             // polling, or reconnects to another instance.
             let changed = tokio::select! {
                 () = state.stopped() => return,
-                changed = tokio::time::timeout(Duration::from_secs(5), async {
-                    loop {
-                        match changes.recv().await {
-                            Ok(changed) if changed == id => return true,
-                            Ok(_) => {}
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
-                        }
-                    }
-                }) => changed,
+                changed = tokio::time::timeout(Duration::from_secs(5), changes.changed()) => changed,
             };
             if matches!(changed, Ok(false)) || tx.is_closed() {
                 return;
