@@ -3,8 +3,8 @@
 //! - `serve`: build and run the server (prints the URLs).
 //! - `test`: everything CI runs: formatting, clippy, every test, and the
 //!   wasm32 build of the shared crate and the widget.
-//! - `widget`, `bench`, `soak`: the widget build, the benchmarks, the long
-//!   crash run.
+//! - `widget`, `bench`, `soak`, `fuzz`: the widget build, the benchmarks,
+//!   the long crash run, the parser fuzzing.
 
 mod run;
 mod widget;
@@ -20,7 +20,9 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
   bench   widget bytes, time to an interactive card form, and server
           throughput and latency beside a baseline (BENCHMARKS.md)
   soak    the long crash run: 1,000 checkouts, 8 SIGKILLs, SQLite and
-          PostgreSQL (RELIABILITY.md); cargo xtask test runs a short one";
+          PostgreSQL (RELIABILITY.md); cargo xtask test runs a short one
+  fuzz    [SECONDS] [TARGET…] every kasir-shared parser under libFuzzer
+          for SECONDS each (default 60), corpus in fuzz/corpus (SECURITY.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("widget") => widget::build(),
         Some("bench") => run::bench(),
         Some("soak") => run::soak(),
+        Some("fuzz") => run::fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

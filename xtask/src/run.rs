@@ -193,3 +193,68 @@ pub fn bench() -> Result<()> {
     }
     Ok(())
 }
+
+/// The fuzz targets (`fuzz/fuzz_targets/*.rs`): one per `kasir-shared` parser,
+/// and the webhook verifiers.
+const FUZZ_TARGETS: [&str; 10] =
+    ["card_number", "expiry", "cvv", "nik", "phone", "email", "money", "qris", "billing", "webhooks"];
+
+/// `cargo xtask fuzz [SECONDS] [TARGET…]`: builds the targets with
+/// libFuzzer's coverage instrumentation on the stable toolchain (the flags
+/// `cargo fuzz` passes, without a sanitizer: the parsers are safe Rust, so
+/// what the fuzzer hunts is panics, which abort), then runs each for
+/// SECONDS, growing its corpus in `fuzz/corpus/<target>`. A crash stops
+/// the run and leaves the input in `fuzz/artifacts/<target>`.
+pub fn fuzz(args: &[String]) -> Result<()> {
+    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(60);
+    let named: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let targets: Vec<&str> =
+        FUZZ_TARGETS.iter().copied().filter(|t| named.is_empty() || named.contains(t)).collect();
+    let flags = [
+        "--cfg fuzzing",
+        "-Cpasses=sancov-module",
+        "-Cllvm-args=-sanitizer-coverage-level=4",
+        "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+        "-Cllvm-args=-sanitizer-coverage-pc-table",
+        "-Cllvm-args=-sanitizer-coverage-trace-compares",
+        "-Cdebug-assertions",
+        "-Coverflow-checks",
+    ];
+    // An explicit --target keeps the flags off build scripts and proc
+    // macros, which run on the host without libFuzzer.
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| v.lines().find_map(|l| l.strip_prefix("host: ").map(str::to_owned)))
+        .ok_or("cannot tell the host target from rustc -vV")?;
+    let fuzz_dir = root().join("fuzz");
+    let target_dir = root().join("target").join("fuzz");
+    let mut build = cargo();
+    build
+        .env("RUSTFLAGS", flags.join(" "))
+        .args(["build", "--release", "--target", &host, "--manifest-path"])
+        .arg(fuzz_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for t in &targets {
+        build.args(["--bin", t]);
+    }
+    step("build the fuzz targets (libFuzzer, coverage-instrumented)", build)?;
+    for t in &targets {
+        let corpus = fuzz_dir.join("corpus").join(t);
+        let artifacts = fuzz_dir.join("artifacts").join(t);
+        for dir in [&corpus, &artifacts] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let mut run = Command::new(target_dir.join(&host).join("release").join(t));
+        run.arg(&corpus)
+            .arg(format!("-max_total_time={seconds}"))
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .arg("-max_len=512")
+            .arg("-print_final_stats=1");
+        step(&format!("fuzz {t} for {seconds} s"), run)?;
+    }
+    Ok(())
+}
