@@ -119,3 +119,8 @@ pub async fn open_loop(make: &Make, rate: f64, seconds: f64, offset: usize, cap:
     }
     stats(all, errors, started.elapsed())
 }
+
+/// Sends `request` and reads its JSON answer; `None` on any failure.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Option<serde_json::Value> {
+    request.send().await.ok()?.json().await.ok()
+}

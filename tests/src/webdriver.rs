@@ -57,15 +57,8 @@ impl Driver {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
                 "--window-size=390,844"]}}}});
-        let res: Value = http
-            .post(format!("http://127.0.0.1:{port}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let res =
+            crate::load::json_of(http.post(format!("http://127.0.0.1:{port}/session")).json(&caps)).await?;
         let session = res["value"]["sessionId"].as_str()?.to_owned();
         Some(Driver { http, base: format!("http://127.0.0.1:{port}/session/{session}"), child })
     }

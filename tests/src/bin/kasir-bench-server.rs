@@ -24,7 +24,7 @@ const KEY: &str = "sk_test_bench_server_0123456789abcdef";
 const SANDBOX_SECRET: &str = "sbx_whsec_bench_0123456789abcdef";
 const HOOKS_KEY: &str = "sk_test_bench_hooks_0123456789abcdef";
 const HOOKS_WHSEC: &str = "whsec_bench_hooks_0123456789abcdef";
-use kasir_tests::load::{CONCURRENCY, Make, Stats, closed_loop, open_loop, percentile};
+use kasir_tests::load::{CONCURRENCY, Make, Stats, closed_loop, json_of, open_loop, percentile};
 
 /// Kasir with two merchants: `bench` (no webhook endpoint, for the request
 /// scenarios) and `hooks`, whose events go to `hooks_url`.
@@ -87,16 +87,13 @@ async fn new_session(
     amount: u64,
     reference: &str,
 ) -> Option<(String, String)> {
-    let s: Value = client
-        .post(format!("{base}/v1/checkout_sessions"))
-        .bearer_auth(key)
-        .json(&json!({"amount": amount, "reference": reference}))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let s = json_of(
+        client
+            .post(format!("{base}/v1/checkout_sessions"))
+            .bearer_auth(key)
+            .json(&json!({"amount": amount, "reference": reference})),
+    )
+    .await?;
     Some((s["id"].as_str()?.to_owned(), s["client_secret"].as_str()?.to_owned()))
 }
 
@@ -126,16 +123,13 @@ async fn wallet_payment(
     n: usize,
 ) -> Option<(String, String)> {
     let (id, secret) = new_session(client, base, key, 30_000, &format!("INV-HOOK-{n}")).await?;
-    let a: Value = client
-        .post(format!("{base}/v1/widget/sessions/{id}/attempts"))
-        .bearer_auth(secret)
-        .json(&json!({"method": "ewallet", "wallet": "dana"}))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let a = json_of(
+        client
+            .post(format!("{base}/v1/widget/sessions/{id}/attempts"))
+            .bearer_auth(secret)
+            .json(&json!({"method": "ewallet", "wallet": "dana"})),
+    )
+    .await?;
     let payment_id = a["next_action"]["url"].as_str()?.rsplit('/').next()?.to_owned();
     Some((id, payment_id))
 }

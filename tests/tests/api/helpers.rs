@@ -292,6 +292,18 @@ pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> se
     body
 }
 
+/// `POST /v1/widget/sessions/{id}/attempts` at the server at `base`.
+pub async fn attempt_at(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let url = format!("{base}/v1/widget/sessions/{id}/attempts");
+    http.post(url).bearer_auth(secret).json(body).send().await.unwrap()
+}
+
 /// `POST /v1/widget/sessions/{id}/attempts` with the client secret.
 pub async fn widget_attempt(
     app: &TestApp,
@@ -299,8 +311,7 @@ pub async fn widget_attempt(
     secret: &str,
     body: &serde_json::Value,
 ) -> reqwest::Response {
-    let path = format!("/v1/widget/sessions/{id}/attempts");
-    app.client.post(app.url(&path)).bearer_auth(secret).json(body).send().await.unwrap()
+    attempt_at(&app.client, &app.url(""), id, secret, body).await
 }
 
 /// The session's status as merchant A sees it.

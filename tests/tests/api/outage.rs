@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::helpers::{Backend, KEY_A, Receiver, backends, fresh_database_url, spawn_with};
+use crate::helpers::{Backend, KEY_A, Receiver, backends, fresh_database_url, spawn_with, widget_attempt};
 
 /// Forwards 127.0.0.1:<port> to PostgreSQL while `up`.
 async fn proxy(target: String) -> (u16, watch::Sender<bool>) {
@@ -133,14 +133,9 @@ async fn a_locked_sqlite_database_is_a_clear_503_and_service_resumes_by_itself()
     let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN EXCLUSIVE").execute(&mut other).await.unwrap();
     let started = Instant::now();
-    let attempt = app
-        .client
-        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
-        .bearer_auth(secret)
-        .json(&json!({"method": "qris"}))
-        .send();
-    let (during, attempt) = tokio::join!(create("during"), attempt);
-    for res in [during.unwrap(), attempt.unwrap()] {
+    let qris = json!({"method": "qris"});
+    let (during, attempt) = tokio::join!(create("during"), widget_attempt(&app, id, secret, &qris));
+    for res in [during.unwrap(), attempt] {
         let status = res.status().as_u16();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         assert_eq!(status, 503, "a clear 503, not {status}: {body}");
@@ -155,15 +150,7 @@ async fn a_locked_sqlite_database_is_a_clear_503_and_service_resumes_by_itself()
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
     other.close().await.unwrap();
     assert_eq!(create("during").await.unwrap().status(), 201, "resumed by itself");
-    let res = app
-        .client
-        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
-        .bearer_auth(secret)
-        .json(&json!({"method": "qris"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    assert_eq!(widget_attempt(&app, id, secret, &qris).await.status(), 201);
     let list: Value = app.get_as(KEY_A, "/v1/checkout_sessions?limit=100").await.json().await.unwrap();
     let references: Vec<&str> =
         list["data"].as_array().unwrap().iter().map(|s| s["reference"].as_str().unwrap()).collect();

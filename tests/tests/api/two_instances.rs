@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::crash::{KEY, Kasir};
-use crate::helpers::{Backend, backends, create_session, fresh_database_url};
+use crate::helpers::{Backend, attempt_at, backends, create_session, fresh_database_url};
 use crate::smilepayz::simulator;
 
 /// A merchant endpoint that notices two deliveries of one event in flight
@@ -53,6 +53,16 @@ async fn start(w: Watchful) -> String {
     url
 }
 
+/// How many `checkout_session.succeeded` events each session has.
+async fn successes_per_session(conn: &mut sqlx::AnyConnection) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT session_id, COUNT(*) FROM events WHERE event_type = 'checkout_session.succeeded' GROUP BY session_id",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
     if !backends().await.contains(&Backend::Postgres) {
@@ -78,13 +88,7 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
             let (one, other) = (&instances[n % 2], &instances[(n + 1) % 2]);
             let body = json!({"amount": 20_000 + n, "reference": format!("INV-TWO-{n}")});
             let (id, secret) = create_session(&http, one, KEY, &body).await;
-            let res = http
-                .post(format!("{other}/v1/widget/sessions/{id}/attempts"))
-                .bearer_auth(secret)
-                .json(&json!({"method": "qris"}))
-                .send()
-                .await
-                .unwrap();
+            let res = attempt_at(&http, other, &id, &secret, &json!({"method": "qris"})).await;
             assert_eq!(res.status(), 201);
             let attempt: Value = res.json().await.unwrap();
             let order = sim.order_for_attempt(attempt["id"].as_str().unwrap()).unwrap();
@@ -111,12 +115,7 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
     // One succeeded event per session, written once however many callbacks.
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
-    let per_session: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT session_id, COUNT(*) FROM events WHERE event_type = 'checkout_session.succeeded' GROUP BY session_id",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let per_session = successes_per_session(&mut conn).await;
     assert_eq!(per_session.len(), checkouts, "every session succeeded");
     assert!(per_session.iter().all(|(_, n)| *n == 1), "one event per transition: {per_session:?}");
     let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(&mut conn).await.unwrap();
@@ -193,13 +192,7 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
         shoppers.spawn(async move {
             let body = json!({"amount": 40_000 + n, "reference": format!("INV-REC-{n}")});
             let (id, secret) = create_session(&http, &base, KEY, &body).await;
-            let res = http
-                .post(format!("{base}/v1/widget/sessions/{id}/attempts"))
-                .bearer_auth(secret)
-                .json(&json!({"method": "qris"}))
-                .send()
-                .await
-                .unwrap();
+            let res = attempt_at(&http, &base, &id, &secret, &json!({"method": "qris"})).await;
             let attempt: Value = res.json().await.unwrap();
             assert_eq!(attempt["status"], "unknown", "{attempt}");
             (id, attempt["id"].as_str().unwrap().to_owned())
@@ -252,12 +245,7 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
 
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&database_url).await.unwrap();
-    let per_session: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT session_id, COUNT(*) FROM events WHERE event_type = 'checkout_session.succeeded' GROUP BY session_id",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let per_session = successes_per_session(&mut conn).await;
     assert_eq!(per_session.len(), payments);
     assert!(per_session.iter().all(|(_, n)| *n == 1), "one success per session: {per_session:?}");
     eprintln!(
