@@ -6,6 +6,23 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+/// Entries kept before those of past windows are dropped.
+const PRUNE_ABOVE: usize = 100_000;
+
+/// `ip`'s entry for `window`, started afresh (`V::default()`) when the one
+/// held is from an earlier window; past windows' entries are dropped once
+/// the map is large.
+fn current<V: Default>(windows: &mut HashMap<IpAddr, (i64, V)>, ip: IpAddr, window: i64) -> &mut V {
+    if windows.len() > PRUNE_ABOVE {
+        windows.retain(|_, (w, _)| *w == window);
+    }
+    let entry = windows.entry(ip).or_insert_with(|| (window, V::default()));
+    if entry.0 != window {
+        *entry = (window, V::default());
+    }
+    &mut entry.1
+}
+
 /// Counts attempts per IP per minute.
 #[derive(Debug, Default)]
 pub struct IpLimiter {
@@ -26,17 +43,11 @@ impl IpLimiter {
     pub fn allow(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {
         let minute = now_ms / 60_000;
         let Ok(mut windows) = self.windows.lock() else { return false };
-        if windows.len() > 100_000 {
-            windows.retain(|_, (m, _)| *m == minute);
-        }
-        let entry = windows.entry(ip).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        if entry.1 >= per_minute {
+        let count = current(&mut windows, ip, minute);
+        if *count >= per_minute {
             return false;
         }
-        entry.1 += 1;
+        *count += 1;
         true
     }
 }
@@ -80,20 +91,14 @@ impl CardLimiter {
         let hour = now_ms / 3_600_000;
         let card = self.fingerprint(pan);
         let Ok(mut windows) = self.windows.lock() else { return false };
-        if windows.len() > 100_000 {
-            windows.retain(|_, (h, _)| *h == hour);
-        }
-        let entry = windows.entry(ip).or_insert((hour, Vec::new()));
-        if entry.0 != hour {
-            *entry = (hour, Vec::new());
-        }
-        if entry.1.contains(&card) {
+        let cards = current(&mut windows, ip, hour);
+        if cards.contains(&card) {
             return true;
         }
-        if entry.1.len() >= per_hour as usize {
+        if cards.len() >= per_hour as usize {
             return false;
         }
-        entry.1.push(card);
+        cards.push(card);
         true
     }
 }
