@@ -114,6 +114,24 @@ pub struct MerchantConfig {
     pub allowed_origins: Vec<String>,
     /// The widget's look.
     pub theme: Theme,
+    /// The methods this merchant's sessions may offer; `None`: all four.
+    /// A live merchant may only allow methods routed to a real provider.
+    pub payment_methods: Option<Vec<kasir_shared::payment::PaymentMethodKind>>,
+    /// What happens to money that arrives after a session closed.
+    pub late_payments: LatePaymentPolicy,
+}
+
+/// `late_payments = "refund" | "notify"`: what Kasir does with money a
+/// provider reports for an attempt whose session had already closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatePaymentPolicy {
+    /// Refund it through the provider where it can refund, and report it
+    /// either way (the default).
+    #[default]
+    Refund,
+    /// Only report it (`checkout_session.late_payment`); the merchant decides.
+    Notify,
 }
 
 impl MerchantConfig {
@@ -127,7 +145,19 @@ impl MerchantConfig {
             webhook_secret: None,
             allowed_origins: Vec::new(),
             theme: Theme::default(),
+            payment_methods: None,
+            late_payments: LatePaymentPolicy::default(),
         }
+    }
+
+    /// Whether this is a live key (`sk_live_…`): real money, never the sandbox.
+    pub fn livemode(&self) -> bool {
+        !self.is_test_mode()
+    }
+
+    /// The methods this merchant allows.
+    pub fn allowed_methods(&self) -> &[kasir_shared::payment::PaymentMethodKind] {
+        self.payment_methods.as_deref().unwrap_or(kasir_shared::payment::PaymentMethodKind::ALL)
     }
 
     /// Whether this is a test-mode key (`sk_test_…`): test helpers work only then.
@@ -152,6 +182,10 @@ pub struct Timings {
     pub delivery_schedule: Vec<std::time::Duration>,
     /// How long one webhook delivery may take.
     pub delivery_timeout: std::time::Duration,
+    /// How long an attempt may stay `unknown` (or `processing` with nothing
+    /// the provider can tell) before the merchant is asked to review it
+    /// (`checkout_session.requires_review`).
+    pub review_after: std::time::Duration,
 }
 
 impl Default for Timings {
@@ -167,6 +201,7 @@ impl Default for Timings {
                 .map(secs)
                 .collect(),
             delivery_timeout: secs(10),
+            review_after: secs(30 * 60),
         }
     }
 }

@@ -44,6 +44,7 @@ struct FileTimings {
     worker_tick_ms: Option<u64>,
     delivery_schedule_secs: Option<Vec<u64>>,
     delivery_timeout_secs: Option<u64>,
+    review_after_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +71,8 @@ struct FileMerchant {
     #[serde(default)]
     allowed_origins: Vec<String>,
     theme: Option<Theme>,
+    payment_methods: Option<Vec<String>>,
+    late_payments: Option<crate::config::LatePaymentPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +166,9 @@ impl FileConfig {
         if let Some(v) = t.provider_timeout_secs {
             config.timings.provider_timeout = secs(v);
         }
+        if let Some(v) = t.review_after_secs {
+            config.timings.review_after = secs(v);
+        }
         if let Some(v) = t.reconcile_after_secs {
             config.timings.reconcile_after = secs(v);
         }
@@ -234,6 +240,20 @@ impl FileConfig {
                 theme.check().map_err(|reason| invalid("merchants.theme", reason))?;
                 merchant.theme = theme;
             }
+            if let Some(list) = m.payment_methods {
+                let methods = list
+                    .iter()
+                    .map(|name| kasir_shared::payment::PaymentMethodKind::parse(name))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        invalid("merchants.payment_methods", format!("unknown method in {list:?}"))
+                    })?;
+                if methods.is_empty() {
+                    return Err(invalid("merchants.payment_methods", "lists no method"));
+                }
+                merchant.payment_methods = Some(methods);
+            }
+            merchant.late_payments = m.late_payments.unwrap_or_default();
             if config.merchants.iter().any(|other| other.id == merchant.id) {
                 return Err(invalid("merchants.id", format!("{} is configured twice", m.id)));
             }

@@ -130,7 +130,15 @@ impl Server {
     /// address (port 0 picks a free port).
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         let silent = config.merchants.iter().filter(|m| m.webhook_url.is_none()).map(|m| m.id.clone());
-        let store = store::Store::connect(&config.database_url).await?.with_silent_merchants(silent);
+        let notify_only = config
+            .merchants
+            .iter()
+            .filter(|m| m.late_payments == config::LatePaymentPolicy::Notify)
+            .map(|m| m.id.clone());
+        let store = store::Store::connect(&config.database_url)
+            .await?
+            .with_silent_merchants(silent)
+            .with_notify_only_merchants(notify_only);
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         // The sandbox posts its webhooks to this very server, over loopback
@@ -164,6 +172,7 @@ impl Server {
         if let Some(unknown) = config.routing.keys().find(|k| PaymentMethodKind::parse(k).is_err()) {
             return Err(StartError::Routing(format!("unknown method {unknown:?} in [routing]")));
         }
+        check_live_routing(&config, &providers)?;
         let http = reqwest::Client::builder()
             .timeout(config.timings.delivery_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -221,6 +230,25 @@ impl Server {
         }
         served
     }
+}
+
+/// A live merchant (`sk_live_` key) must never reach the sandbox: every
+/// method it allows must route to a real provider, or the server does not start.
+pub fn check_live_routing(config: &Config, providers: &Providers) -> Result<(), StartError> {
+    for merchant in config.merchants.iter().filter(|m| m.livemode()) {
+        for method in merchant.allowed_methods() {
+            let routed = providers.for_method(*method).map(|p| p.name());
+            if routed.is_none_or(|name| name == "sandbox") {
+                return Err(StartError::Routing(format!(
+                    "merchant {:?} has a live key (sk_live_) and allows {method}, which routes to the \
+                     sandbox: route {method} to a real provider in [routing], or leave it out of the \
+                     merchant's payment_methods",
+                    merchant.id
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

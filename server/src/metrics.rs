@@ -21,6 +21,13 @@ const HELP: &[(&str, &str, &str)] = &[
     ("kasir_webhook_deliveries_total", "counter", "Merchant webhook deliveries by result."),
     ("kasir_rate_limited_total", "counter", "Requests refused by a rate limit, by limit."),
     ("kasir_reconciled_total", "counter", "Attempts the reconciler asked about, by result."),
+    ("kasir_late_payments_total", "counter", "Money reported for attempts Kasir had closed, by provider."),
+    (
+        "kasir_provider_mismatch_total",
+        "counter",
+        "Provider answers whose amount or order did not match, by provider.",
+    ),
+    ("kasir_reviews_total", "counter", "Attempts handed to the merchant for review, by provider."),
 ];
 
 impl Metrics {
@@ -72,6 +79,21 @@ impl Metrics {
     /// One request refused by a limit.
     pub fn rate_limited(&self, limit: &str) {
         self.add("kasir_rate_limited_total", format!("limit=\"{limit}\""), 1.0);
+    }
+
+    /// Money reported for an attempt Kasir had closed.
+    pub fn late_payment(&self, provider: &str) {
+        self.add("kasir_late_payments_total", format!("provider=\"{provider}\""), 1.0);
+    }
+
+    /// A provider answer that did not match the attempt (amount, order).
+    pub fn provider_mismatch(&self, provider: &str) {
+        self.add("kasir_provider_mismatch_total", format!("provider=\"{provider}\""), 1.0);
+    }
+
+    /// An attempt handed to the merchant for review.
+    pub fn review(&self, provider: &str) {
+        self.add("kasir_reviews_total", format!("provider=\"{provider}\""), 1.0);
     }
 
     /// One reconciliation.

@@ -312,6 +312,21 @@ error_codes! {
     RefundUnsupported => "refund.unsupported", "amount",
         "This payment's provider cannot make this refund (it offers no refunds, or only whole ones).",
         "Penyedia pembayaran ini tidak dapat melakukan pengembalian dana ini (tidak mendukung pengembalian, atau hanya pengembalian penuh).";
+    WebhookUnknownPayment => "webhook.unknown_payment", "",
+        "No payment matches this webhook yet; send it again later.",
+        "Belum ada pembayaran yang cocok dengan webhook ini; kirim lagi nanti.";
+    NotUnderReview => "session.not_under_review", "id",
+        "Only a session whose payment Kasir asked you to review (checkout_session.requires_review) can be resolved.",
+        "Hanya sesi yang pembayarannya diminta untuk Anda tinjau (checkout_session.requires_review) yang dapat diselesaikan.";
+    ResolutionOutcome => "resolution.outcome", "outcome",
+        "outcome must be succeeded or failed, as confirmed with the payment provider.",
+        "outcome harus succeeded atau failed, sesuai konfirmasi dari penyedia pembayaran.";
+    ResolutionNote => "resolution.note", "note",
+        "note must be at most 500 characters.",
+        "note paling banyak 500 karakter.";
+    LiveModeSandbox => "livemode.sandbox", "",
+        "The sandbox never takes live payments: this is a live-mode session.",
+        "Sandbox tidak pernah menerima pembayaran sungguhan: sesi ini dalam mode live.";
     TestModeOnly => "test_mode.required", "",
         "Test helpers work only with a test-mode (sk_test_) key.",
         "Fitur uji hanya dapat dipakai dengan kunci mode uji (sk_test_).";

@@ -92,6 +92,12 @@ pub(crate) async fn decide(
             );
         }
     };
+    if payment_is_live(&state, &id).await? {
+        tracing::error!(payment = %id, "sandbox page asked to decide a live-mode payment; refused");
+        let body =
+            "<p>Sandbox tidak menerima pembayaran sungguhan / The sandbox never takes live payments.</p>";
+        return Ok((StatusCode::FORBIDDEN, shell("Sandbox", body)).into_response());
+    }
     if !state.sandbox.complete(&id, to).await? {
         let body = "<p>Pembayaran ini sudah selesai / This payment is already complete.</p>";
         return Ok((StatusCode::CONFLICT, shell("Sandbox", body)).into_response());
@@ -120,6 +126,9 @@ pub(crate) async fn pay(
         return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::TestModeOnly));
     }
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    if session.livemode {
+        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::TestModeOnly));
+    }
     let attempt = state.store.latest_attempt(&session.id).await?;
     let waiting =
         attempt.filter(|a| a.provider == "sandbox" && a.status == PaymentStatus::RequiresAction.as_str());
@@ -131,4 +140,13 @@ pub(crate) async fn pay(
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     let latest = state.store.latest_attempt(&session.id).await?;
     Ok(Json(SessionObject::from_row(session, &state.config.public_url)?.with_attempt(latest.as_ref())))
+}
+
+/// Whether the sandbox payment `id` belongs to a live-mode session (which
+/// the sandbox must never complete). A payment of no known session is not.
+async fn payment_is_live(state: &AppState, id: &str) -> Result<bool, ApiError> {
+    let Some(payment) = state.sandbox.payment(id).await? else { return Ok(false) };
+    let Some(attempt) = state.store.attempt(&payment.attempt_id).await? else { return Ok(false) };
+    let session = state.store.session_by_id(&attempt.session_id).await?;
+    Ok(session.is_some_and(|s| s.livemode))
 }

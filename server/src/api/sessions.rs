@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/checkout_sessions/{id}", get(retrieve))
         .route("/v1/checkout_sessions/{id}/cancel", post(cancel))
         .route("/v1/checkout_sessions/{id}/refunds", post(refund))
+        .route("/v1/checkout_sessions/{id}/resolve", post(resolve))
 }
 
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
@@ -63,7 +64,24 @@ pub(crate) async fn create(
     AppJson(request): AppJson<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let session: NewSession = request.parse()?;
+    let mut session: NewSession = request.parse()?;
+    // Only the methods this merchant allows (a live merchant's are all
+    // routed to real providers; checked at start).
+    let allowed = merchant.allowed_methods();
+    if request.payment_methods.is_none() {
+        session.payment_methods.retain(|m| allowed.contains(m));
+    } else if let Some(i) = session.payment_methods.iter().position(|m| !allowed.contains(m)) {
+        let names = request.payment_methods.as_deref().unwrap_or_default();
+        let at = names
+            .iter()
+            .position(|n| {
+                kasir_shared::payment::PaymentMethodKind::parse(n).ok() == Some(session.payment_methods[i])
+            })
+            .unwrap_or(i);
+        return Err(ValidationError::new(ErrorCode::PaymentMethodNotAllowed)
+            .at(format!("payment_methods[{at}]"))
+            .into());
+    }
     let now = now_ms();
     let id = new_id("cs");
     let customer = serde_json::json!({
@@ -89,6 +107,7 @@ pub(crate) async fn create(
         created_at: now,
         expires_at: now + session.expires_in * 1000,
         amount_refunded: 0,
+        livemode: merchant.livemode(),
     };
     let object = SessionObject::from_row(row.clone(), &state.config.public_url)?;
     let response = StoredResponse { status: 201, body: to_json(&object)? };
@@ -123,7 +142,12 @@ pub(crate) async fn retrieve(
 ) -> Result<Json<SessionObject>, ApiError> {
     let row = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     let latest = state.store.latest_attempt(&row.id).await?;
-    Ok(Json(SessionObject::from_row(row, &state.config.public_url)?.with_attempt(latest.as_ref())))
+    let late = state.store.late_payments(&row.id).await?;
+    Ok(Json(
+        SessionObject::from_row(row, &state.config.public_url)?
+            .with_attempt(latest.as_ref())
+            .with_late_payments(&late),
+    ))
 }
 
 /// Cancels an open session (or one waiting for the shopper). Cancelling a
@@ -315,4 +339,88 @@ pub(crate) async fn list(
 /// is an internal error, not a panic.
 fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| ApiError::Store(e.into()))
+}
+
+/// `POST /v1/checkout_sessions/{id}/resolve`: the outcome the merchant
+/// confirmed at the provider for a payment Kasir could not learn.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResolveRequest {
+    /// `succeeded` or `failed`, as the provider's dashboard or support says.
+    outcome: String,
+    /// Why, for the record (at most 500 characters).
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Settles a payment under review (`checkout_session.requires_review`) with
+/// the outcome the merchant confirmed at the provider; recorded on the
+/// attempt with who and when. `succeeded` pays the session; `failed` opens it
+/// again for the shopper.
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/resolve", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`")),
+    request_body = ResolveRequest,
+    responses((status = 200, body = crate::payments::SessionObject),
+        (status = 400, description = "`request.malformed`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`resource.not_found`", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`session.not_under_review`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "`resolution.outcome`, `resolution.note`", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<ResolveRequest>,
+) -> Result<Json<SessionObject>, ApiError> {
+    let outcome = match request.outcome.as_str() {
+        "succeeded" => PaymentStatus::Succeeded,
+        "failed" => PaymentStatus::Failed,
+        _ => return Err(ValidationError::new(ErrorCode::ResolutionOutcome).into()),
+    };
+    let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500 || n.chars().any(char::is_control)) {
+        return Err(ValidationError::new(ErrorCode::ResolutionNote).into());
+    }
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let attempt = state.store.latest_attempt(&session.id).await?;
+    let Some(attempt) = attempt.filter(|a| {
+        a.review_requested_at.is_some()
+            && a.resolution.is_none()
+            && matches!(a.status.as_str(), "unknown" | "processing")
+    }) else {
+        return Err(ApiError::Conflict(ErrorCode::NotUnderReview));
+    };
+    let key = merchant.secret_key.expose_secret();
+    let key_hint = format!("{}…{}", &key[..key.len().min(8)], &key[key.len().saturating_sub(4)..]);
+    let resolution = serde_json::json!({
+        "outcome": outcome.as_str(), "by": { "merchant": merchant.id, "key": key_hint },
+        "at": now_ms() / 1000, "note": note,
+    });
+    let update = crate::store::AttemptUpdate {
+        failure_code: (outcome == PaymentStatus::Failed).then(|| "resolved_failed".to_owned()),
+        resolution: Some(to_json(&resolution)?),
+        ..crate::store::AttemptUpdate::default()
+    };
+    let settled = crate::payments::attempt::settle(
+        &state,
+        &attempt.id,
+        outcome,
+        StatusSource::Resolution,
+        &update,
+        None,
+    )
+    .await?;
+    if settled.status != outcome.as_str() {
+        return Err(ApiError::Conflict(ErrorCode::NotUnderReview));
+    }
+    tracing::warn!(session = %session.id, attempt = %attempt.id, merchant = %merchant.id, outcome = %outcome,
+        "payment resolved by the merchant");
+    let row = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let latest = state.store.latest_attempt(&row.id).await?;
+    let late = state.store.late_payments(&row.id).await?;
+    Ok(Json(
+        SessionObject::from_row(row, &state.config.public_url)?
+            .with_attempt(latest.as_ref())
+            .with_late_payments(&late),
+    ))
 }

@@ -110,12 +110,21 @@ pub(crate) async fn receive(
     };
     let ack = provider.webhook_ack();
     let Some(attempt) = find_attempt(&state, provider.name(), &report).await? else {
+        // Possibly a webhook that overtook the answer carrying the
+        // provider's id (not recorded yet): refuse it so the provider sends
+        // it again, rather than acknowledge and drop an outcome.
         state.metrics.webhook_in(provider.name(), "unknown_payment");
         tracing::warn!(provider = provider.name(), provider_ref = ?report.provider_ref,
-            attempt = ?report.attempt_id, "webhook for no known attempt");
-        return Ok((StatusCode::OK, ack).into_response());
+            attempt = ?report.attempt_id, "webhook for no known attempt; asked to retry");
+        return Err(ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WebhookUnknownPayment));
     };
+    if matches!(report.kind, WebhookKind::Pending) {
+        state.metrics.webhook_in(provider.name(), "pending");
+        tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
+        return Ok((StatusCode::OK, ack).into_response());
+    }
     if report.amount.is_some_and(|a| Some(a) != Idr::from_i64(attempt.amount)) {
+        state.metrics.provider_mismatch(provider.name());
         state.metrics.webhook_in(provider.name(), "amount_mismatch");
         tracing::error!(attempt = %attempt.id, "webhook amount does not match the attempt; ignored");
         return Ok((StatusCode::OK, ack).into_response());
@@ -125,6 +134,7 @@ pub(crate) async fn receive(
     let timeout = state.config.timings.provider_timeout;
     let call = match report.kind {
         WebhookKind::Outcome(outcome) => Ok(outcome),
+        WebhookKind::Pending => return Ok((StatusCode::OK, ack).into_response()),
         WebhookKind::Inquire => with_timeout(timeout, provider.inquire(r)).await,
         WebhookKind::ConfirmRequested => {
             if still_wanted(&state, &attempt).await? {

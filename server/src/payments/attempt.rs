@@ -84,6 +84,12 @@ pub struct AttemptObject {
     pub card: Option<serde_json::Value>,
     /// Unix seconds.
     pub created_at: i64,
+    /// `true` once Kasir could not learn the outcome from the provider and
+    /// asked the merchant to check (`checkout_session.requires_review`).
+    pub requires_review: bool,
+    /// How the merchant settled it: `{outcome, by, at, note}`.
+    #[schema(value_type = Option<Object>)]
+    pub resolution: Option<serde_json::Value>,
 }
 
 impl AttemptObject {
@@ -104,6 +110,8 @@ impl AttemptObject {
             failure_code: row.failure_code.clone(),
             card,
             created_at: row.created_at / 1000,
+            requires_review: row.review_requested_at.is_some() && row.resolution.is_none(),
+            resolution: row.resolution.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         }
     }
 }
@@ -258,6 +266,7 @@ fn payment_request<'a>(
         expires_at_ms: session.expires_at,
         return_url: format!("{}/pay/{}", state.config.public_url, session.id),
         provider_ref,
+        livemode: session.livemode,
     }
 }
 
@@ -268,6 +277,14 @@ pub fn plan(state: &AppState, session: &SessionRow, parsed: ParsedAttempt) -> Re
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::PaymentMethodUnavailable,
     ))?;
+    if session.livemode && provider.name() == "sandbox" {
+        // Refused at start already; a second line should configuration change.
+        tracing::error!(session = %session.id, "live session routed to the sandbox; refused");
+        return Err(ApiError::Coded(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::LiveModeSandbox,
+        ));
+    }
     let plan = Plan {
         attempt_id: new_id("pa"),
         provider,
@@ -327,6 +344,8 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
         created_at: now,
         updated_at: now,
         reconcile_after: Some(reconcile_after),
+        review_requested_at: None,
+        resolution: None,
     };
     let snapshot = snapshot_fn(state.config.public_url.clone());
     match state.store.start_attempt(&attempt, session, &snapshot).await? {
@@ -432,6 +451,16 @@ pub async fn settle(
             if let Some(event) = event {
                 tracing::info!(attempt = %attempt.id, session = %session.id, event = %event.id,
                     kind = %event.event_type, "attempt settled");
+                state.wake_delivery();
+            }
+            state.notify_session(&session.id);
+            Ok(attempt)
+        }
+        AttemptSettle::Late { attempt, session, event } => {
+            if let Some(event) = event {
+                tracing::error!(attempt = %attempt.id, session = %session.id, event = %event.id,
+                    "money arrived for a closed attempt: recorded as a late payment");
+                state.metrics.late_payment(&attempt.provider);
                 state.wake_delivery();
             }
             state.notify_session(&session.id);

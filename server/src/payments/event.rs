@@ -14,6 +14,8 @@ pub struct EventObject {
     #[serde(rename = "type")]
     event_type: String,
     created_at: i64,
+    /// Whether the session is live (real money) or test (as Stripe's `livemode`).
+    livemode: bool,
     data: EventData,
     #[serde(skip_serializing_if = "Option::is_none")]
     delivery: Option<DeliveryInfo>,
@@ -36,8 +38,10 @@ struct DeliveryInfo {
 impl EventObject {
     /// The webhook body's object for a stored event.
     pub fn from_row(row: &EventRow) -> Result<EventObject, StoreError> {
+        let object: serde_json::Value = serde_json::from_str(&row.payload)?;
         Ok(EventObject {
-            data: EventData { object: serde_json::from_str(&row.payload)? },
+            livemode: object["livemode"].as_bool().unwrap_or(false),
+            data: EventData { object },
             id: row.id.clone(),
             object: "event",
             event_type: row.event_type.clone(),

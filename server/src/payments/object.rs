@@ -17,6 +17,8 @@ pub struct SessionObject {
     pub object: &'static str,
     /// Session status.
     pub status: String,
+    /// `true` for a session of a live key (real money), `false` in test mode.
+    pub livemode: bool,
     /// Whole rupiah.
     pub amount: i64,
     /// `IDR`.
@@ -51,6 +53,10 @@ pub struct SessionObject {
     pub amount_refunded: i64,
     /// The newest payment attempt, if any.
     pub latest_attempt: Option<AttemptObject>,
+    /// Money the provider reported after the session had closed (a QR paid
+    /// after cancel or expiry, a second payment), and what became of it.
+    #[schema(value_type = Vec<Object>)]
+    pub late_payments: Vec<serde_json::Value>,
 }
 
 impl SessionObject {
@@ -68,6 +74,8 @@ impl SessionObject {
             expires_at: row.expires_at / 1000,
             amount_refunded: row.amount_refunded,
             latest_attempt: None,
+            late_payments: Vec::new(),
+            livemode: row.livemode,
             id: row.id,
             status: row.status,
             amount: row.amount,
@@ -82,6 +90,12 @@ impl SessionObject {
 }
 
 impl SessionObject {
+    /// With its late payments.
+    pub fn with_late_payments(mut self, late: &[crate::store::LatePaymentRow]) -> SessionObject {
+        self.late_payments = late.iter().map(crate::store::LatePaymentRow::to_json).collect();
+        self
+    }
+
     /// With its newest attempt.
     pub fn with_attempt(mut self, attempt: Option<&AttemptRow>) -> SessionObject {
         self.latest_attempt = attempt.map(AttemptObject::from_row);

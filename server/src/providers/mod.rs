@@ -101,6 +101,8 @@ pub struct PaymentRequest<'a> {
     /// as soon as it has one, so that a later timeout still leaves Kasir
     /// something to inquire about.
     pub provider_ref: &'a ProviderRefSlot,
+    /// A live-mode session (real money): the sandbox refuses it.
+    pub livemode: bool,
 }
 
 /// The provider's id for a payment, learned in the middle of creating it.
@@ -216,6 +218,10 @@ pub struct AttemptRef<'a> {
 pub struct RefundOutcome {
     /// The provider's refund id.
     pub provider_ref: String,
+    /// Accepted but not yet done (SingaPay `processing`, Smart Glocal
+    /// `in_progress`): the money is reserved, and the refund is asked about
+    /// again until it ends.
+    pub pending: bool,
 }
 
 /// An inbound webhook as received: what verifiers may look at.
@@ -258,6 +264,10 @@ pub enum WebhookKind {
     /// The signature does not cover the outcome (Smilepayz): confirm it
     /// with the provider's status inquiry before anything changes.
     Inquire,
+    /// The provider reports a state that is not an outcome and not final
+    /// (Smart Glocal's session `error`): acknowledged, nothing changes, and
+    /// the reconciler keeps asking.
+    Pending,
     /// The provider waits for Kasir to confirm the payment (Smart Glocal's
     /// `ready_to_confirm`): confirm if the attempt is still wanted, else cancel.
     ConfirmRequested,
@@ -307,6 +317,14 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
 
     /// Starts a payment. `Err(Timeout | Unavailable)` leaves it `unknown`.
     async fn create_payment(&self, request: &PaymentRequest<'_>) -> Result<ProviderOutcome, ProviderError>;
+
+    /// Whether this provider's "no such payment" to `inquire` proves that it
+    /// never received the payment, so no money moved. Only where its
+    /// documents say so: elsewhere an attempt it cannot find stays
+    /// `unknown` and goes to the merchant for review.
+    fn not_found_is_final(&self) -> bool {
+        false
+    }
 
     /// Asks the provider for the payment's current status.
     async fn inquire(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError>;

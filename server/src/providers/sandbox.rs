@@ -212,7 +212,24 @@ impl PaymentProvider for Sandbox {
         true
     }
 
+    fn check_request(&self, request: &PaymentRequest<'_>) -> Result<(), kasir_shared::ValidationError> {
+        // Never for real money, whatever the routing says.
+        if request.livemode {
+            return Err(kasir_shared::ValidationError::new(kasir_shared::ErrorCode::LiveModeSandbox));
+        }
+        Ok(())
+    }
+
+    /// The ledger is Kasir's own and written before any answer: a payment
+    /// it does not have was never made.
+    fn not_found_is_final(&self) -> bool {
+        true
+    }
+
     async fn create_payment(&self, request: &PaymentRequest<'_>) -> Result<ProviderOutcome, ProviderError> {
+        if request.livemode {
+            return Err(ProviderError::Refused { code: "livemode_sandbox".into() });
+        }
         let id = new_id("sbx");
         let mut payment = SandboxPayment {
             id: id.clone(),
@@ -332,7 +349,7 @@ impl PaymentProvider for Sandbox {
         if refunded.rows_affected() != 1 {
             return Err(ProviderError::Refused { code: "refund_exceeds_payment".into() });
         }
-        Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}") })
+        Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}"), pending: false })
     }
 
     fn installment_months(&self) -> &'static [u8] {

@@ -46,12 +46,17 @@ pub struct AttemptRow {
     pub updated_at: i64,
     /// When the reconciler should ask the provider (Unix ms), if ever.
     pub reconcile_after: Option<i64>,
+    /// When `checkout_session.requires_review` was raised (Unix ms).
+    pub review_requested_at: Option<i64>,
+    /// How the merchant settled it (JSON: outcome, by, at, note).
+    pub resolution: Option<String>,
 }
 
 macro_rules! attempt_columns {
     () => {
         "id, session_id, merchant_id, provider, method, status, amount, provider_ref, next_action, \
-         failure_code, card_brand, card_bin, card_last4, detail, created_at, updated_at, reconcile_after"
+         failure_code, card_brand, card_bin, card_last4, detail, created_at, updated_at, reconcile_after, \
+         review_requested_at, resolution"
     };
 }
 
@@ -74,6 +79,8 @@ fn from_row(row: &AnyRow) -> Result<AttemptRow, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         reconcile_after: row.try_get("reconcile_after")?,
+        review_requested_at: row.try_get("review_requested_at")?,
+        resolution: row.try_get("resolution")?,
     })
 }
 
@@ -115,7 +122,7 @@ impl Store {
         sqlx::query(concat!(
             "INSERT INTO attempts (",
             attempt_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(&attempt.id)
         .bind(&attempt.session_id)
@@ -134,6 +141,8 @@ impl Store {
         .bind(attempt.created_at)
         .bind(attempt.updated_at)
         .bind(attempt.reconcile_after)
+        .bind(attempt.review_requested_at)
+        .bind(&attempt.resolution)
         .execute(&mut *tx)
         .await?;
         let mut after = session.clone();
@@ -289,7 +298,8 @@ where
 {
     let done = sqlx::query(
         "UPDATE attempts SET status = $1, provider_ref = $2, next_action = $3, failure_code = $4, \
-         updated_at = $5, reconcile_after = $6, claimed_until = NULL WHERE id = $7 AND status = $8",
+         updated_at = $5, reconcile_after = $6, claimed_until = NULL, resolution = $7 \
+         WHERE id = $8 AND status = $9",
     )
     .bind(&a.status)
     .bind(&a.provider_ref)
@@ -297,6 +307,7 @@ where
     .bind(&a.failure_code)
     .bind(a.updated_at)
     .bind(a.reconcile_after)
+    .bind(&a.resolution)
     .bind(&a.id)
     .bind(from.as_str())
     .execute(executor)

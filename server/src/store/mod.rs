@@ -6,6 +6,7 @@ mod attempts;
 #[macro_use]
 mod events;
 mod idempotency;
+mod late;
 mod outbox;
 mod refunds;
 mod sessions;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Executor};
 pub use attempts::{AttemptRow, AttemptStart};
 pub use events::{EventRow, event_type};
 pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
+pub use late::{LatePaymentRow, late_payload};
 pub use outbox::{Delivery, NextDelivery};
 pub use refunds::RefundRow;
 pub use sessions::{SessionPage, SessionRow};
@@ -55,6 +57,9 @@ pub struct Store {
     /// Merchants with no webhook endpoint: their events are written
     /// `skipped`, so the delivery worker never has to look at them.
     silent: std::sync::Arc<std::collections::HashSet<String>>,
+    /// Merchants with `late_payments = "notify"`: their late payments are
+    /// reported, not refunded.
+    notify_only: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 impl Store {
@@ -64,8 +69,14 @@ impl Store {
         self
     }
 
+    /// Names the merchants whose late payments are reported, not refunded.
+    pub fn with_notify_only_merchants(mut self, ids: impl IntoIterator<Item = String>) -> Store {
+        self.notify_only = std::sync::Arc::new(ids.into_iter().collect());
+        self
+    }
+
     /// Whether events of `merchant_id` are to be delivered.
-    fn delivers_to(&self, merchant_id: &str) -> bool {
+    pub(crate) fn delivers_to(&self, merchant_id: &str) -> bool {
         !self.silent.contains(merchant_id)
     }
 }
@@ -107,7 +118,13 @@ impl Store {
         // writes queue in Kasir instead, in order, with no sleeping.
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = if sqlite && !memory { options(1).connect(url).await? } else { pool.clone() };
-        Ok(Store { pool, writer, postgres: !sqlite, silent: std::sync::Arc::default() })
+        Ok(Store {
+            pool,
+            writer,
+            postgres: !sqlite,
+            silent: std::sync::Arc::default(),
+            notify_only: std::sync::Arc::default(),
+        })
     }
 
     /// Whether the database answers (for `/readyz`).

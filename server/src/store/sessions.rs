@@ -40,6 +40,8 @@ pub struct SessionRow {
     pub expires_at: i64,
     /// Whole rupiah refunded so far.
     pub amount_refunded: i64,
+    /// Created with a live key: real money, never the sandbox.
+    pub livemode: bool,
 }
 
 /// One page of sessions, newest first.
@@ -56,7 +58,8 @@ pub struct SessionPage {
 macro_rules! session_columns {
     () => {
         "id, merchant_id, status, amount, currency, reference, description, payment_methods, \
-         customer, return_url, locale, metadata, client_secret, created_at, expires_at, amount_refunded"
+         customer, return_url, locale, metadata, client_secret, created_at, expires_at, amount_refunded, \
+         livemode"
     };
 }
 
@@ -78,6 +81,7 @@ fn from_row(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         amount_refunded: row.try_get("amount_refunded")?,
+        livemode: row.try_get::<i64, _>("livemode")? != 0,
     })
 }
 
@@ -88,7 +92,7 @@ where
     sqlx::query(concat!(
         "INSERT INTO checkout_sessions (",
         session_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&s.id)
     .bind(&s.merchant_id)
@@ -106,6 +110,7 @@ where
     .bind(s.created_at)
     .bind(s.expires_at)
     .bind(s.amount_refunded)
+    .bind(i64::from(s.livemode))
     .execute(executor)
     .await?;
     Ok(())

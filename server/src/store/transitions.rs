@@ -6,6 +6,7 @@ use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource, Transiti
 
 use super::attempts::{AttemptRow, update_attempt};
 use super::events::{self, EventRow};
+use super::late::{LatePaymentRow, insert_late};
 use super::sessions::SessionRow;
 use super::{Store, StoreError, now_ms};
 
@@ -34,6 +35,8 @@ pub struct AttemptUpdate {
     pub failure_code: Option<String>,
     /// When the reconciler should look again, for a non-final status.
     pub reconcile_after: Option<i64>,
+    /// The merchant's resolution (JSON), for `StatusSource::Resolution`.
+    pub resolution: Option<String>,
 }
 
 /// What settling an attempt did.
@@ -52,6 +55,17 @@ pub enum AttemptSettle {
     Unchanged(AttemptRow, SessionRow),
     /// The state machine refused (e.g. the attempt is final).
     Refused(AttemptRow, SessionRow, TransitionRejection),
+    /// The provider reported money for an attempt whose session could no
+    /// longer take it: recorded as a late payment (with its event, `None`
+    /// for a duplicate report); the attempt ends as its session did.
+    Late {
+        /// The attempt afterwards.
+        attempt: AttemptRow,
+        /// The session (unchanged).
+        session: SessionRow,
+        /// The `checkout_session.late_payment` event, when newly recorded.
+        event: Option<EventRow>,
+    },
 }
 
 /// How often a lost compare-and-set race is retried before giving up.
@@ -110,9 +124,10 @@ impl Store {
     /// event. `None` if there is no such attempt.
     ///
     /// A success reported for an attempt whose session can no longer take it
-    /// (expired or cancelled meanwhile) is still recorded on the attempt and
-    /// emits `checkout_session.late_payment`, so the money is never silently
-    /// lost: the merchant can refund it.
+    /// (expired, cancelled, or paid by another attempt), or for an attempt
+    /// already final and unpaid, is recorded as a late payment with
+    /// `checkout_session.late_payment` in the same transaction: the money is
+    /// never silently lost, and is refunded where the merchant wants it.
     pub async fn settle_attempt(
         &self,
         attempt_id: &str,
@@ -140,6 +155,15 @@ impl Store {
                     }
                     return Ok(Some(AttemptSettle::Unchanged(attempt, session)));
                 }
+                Err(refused) if refused.reason == TransitionRejection::LatePayment => {
+                    let late = self.late_row(&attempt, update);
+                    let mut tx = self.writer().begin().await?;
+                    let payload = snapshot(&session, Some(&attempt))?;
+                    let deliver = self.delivers_to(&session.merchant_id);
+                    let event = insert_late(&mut tx, &late, &session, &payload, deliver).await?;
+                    tx.commit().await?;
+                    return Ok(Some(AttemptSettle::Late { attempt, session, event }));
+                }
                 Err(refused) => return Ok(Some(AttemptSettle::Refused(attempt, session, refused.reason))),
             };
             let now = now_ms();
@@ -156,6 +180,9 @@ impl Store {
                 // Why Kasir ended it (e.g. `not_shown`), when it says.
                 after.failure_code = update.failure_code.clone();
             }
+            if update.resolution.is_some() {
+                after.resolution.clone_from(&update.resolution);
+            }
             after.updated_at = now;
             after.reconcile_after =
                 if next.is_final() { None } else { update.reconcile_after.or(attempt.reconcile_after) };
@@ -167,16 +194,37 @@ impl Store {
             let session_next = match session_from.transition(target, source) {
                 Ok(Transition::Changed(s)) => Some(s),
                 Ok(Transition::Unchanged) => None,
-                Err(refused) => {
-                    if next == PaymentStatus::Succeeded {
-                        tracing::error!(
-                            attempt = %attempt_id, session = %session.id, reason = ?refused.reason,
-                            "payment succeeded on a session that can no longer take it: late_payment"
-                        );
-                    }
-                    None
-                }
+                Err(_) => None,
             };
+            // Money for a session that can no longer take it (expired,
+            // cancelled, or paid by another attempt): the attempt ends as its
+            // session did and the money is recorded as a late payment.
+            let late = next == PaymentStatus::Succeeded
+                && (session_from.is_paid() || session_next.is_none() && session_from != target);
+            if late {
+                tracing::error!(attempt = %attempt_id, session = %session.id, session_status = %session_from,
+                    "payment succeeded on a session that can no longer take it: late payment");
+                let ended = if session_from == SessionStatus::Expired {
+                    PaymentStatus::Expired
+                } else {
+                    PaymentStatus::Cancelled
+                };
+                after.status = ended.as_str().to_owned();
+                after.failure_code = Some("late_payment".into());
+                after.next_action = None;
+                after.reconcile_after = None;
+                let record = self.late_row(&after, update);
+                let mut tx = self.writer().begin().await?;
+                if !update_attempt(&mut *tx, &after, from).await? {
+                    tx.rollback().await?;
+                    continue;
+                }
+                let payload = snapshot(&session, Some(&after))?;
+                let deliver = self.delivers_to(&session.merchant_id);
+                let event = insert_late(&mut tx, &record, &session, &payload, deliver).await?;
+                tx.commit().await?;
+                return Ok(Some(AttemptSettle::Late { attempt: after, session, event }));
+            }
 
             let mut tx = self.writer().begin().await?;
             if !update_attempt(&mut *tx, &after, from).await? {
@@ -199,14 +247,6 @@ impl Store {
                 }
                 session_after.status = s.as_str().to_owned();
                 event = Some(EventRow::new(&session_after, s, snapshot(&session_after, Some(&after))?));
-            } else if next == PaymentStatus::Succeeded {
-                let mut late = EventRow::new(
-                    &session_after,
-                    SessionStatus::Succeeded,
-                    snapshot(&session_after, Some(&after))?,
-                );
-                late.event_type = "checkout_session.late_payment".into();
-                event = Some(late);
             }
             if let Some(event) = &event {
                 events::insert(&mut *tx, event, self.delivers_to(&event.merchant_id)).await?;
@@ -215,5 +255,28 @@ impl Store {
             return Ok(Some(AttemptSettle::Changed { attempt: after, session: session_after, event }));
         }
         Err(StoreError::Conflict)
+    }
+}
+
+impl Store {
+    /// The late payment to record for `attempt` (its amount; the provider's
+    /// id from this report, or the one known).
+    fn late_row(&self, attempt: &AttemptRow, update: &AttemptUpdate) -> LatePaymentRow {
+        let now = now_ms();
+        let refund = self.refunds_late_payments(&attempt.merchant_id);
+        LatePaymentRow {
+            id: crate::ids::new_id("lp"),
+            session_id: attempt.session_id.clone(),
+            merchant_id: attempt.merchant_id.clone(),
+            attempt_id: attempt.id.clone(),
+            provider: attempt.provider.clone(),
+            provider_ref: update.provider_ref.clone().or_else(|| attempt.provider_ref.clone()),
+            amount: attempt.amount,
+            status: if refund { "refund_pending" } else { "not_refunded" }.into(),
+            refund_ref: None,
+            failure_code: None,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }

@@ -26,7 +26,8 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
             async move {
                 let settled = reconciler::reconcile_due(&s).await.map_err(|e| e.to_string())?;
                 let expired = reconciler::expire_due(&s).await.map_err(|e| e.to_string())?;
-                Ok(settled + expired)
+                let refunded = reconciler::refund_late_payments(&s).await.map_err(|e| e.to_string())?;
+                Ok(settled + expired + refunded)
             }
         })),
     ]

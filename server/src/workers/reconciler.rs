@@ -48,6 +48,7 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
     match result {
         Ok(outcome) if outcome.status.as_str() == attempt.status => {
             state.metrics.reconciled("unchanged");
+            review_if_overdue(state, attempt).await?;
             let later = if outcome.status == PaymentStatus::RequiresAction {
                 now_ms() + waiting_delay_ms(state, Some(&attempt.provider))
             } else {
@@ -61,10 +62,12 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
             settle_with(state, &attempt.id, Ok(outcome), Some(StatusSource::Inquiry)).await?;
         }
         Err(ProviderError::NotFound)
-            if attempt.status == PaymentStatus::Processing.as_str()
+            if provider.not_found_is_final()
+                && attempt.status == PaymentStatus::Processing.as_str()
                 && now_ms() - attempt.created_at > 2 * ms(state.config.timings.provider_timeout) =>
         {
-            // We crashed before the request reached the provider: no money moved.
+            // We crashed before the request reached the provider, and its
+            // "not found" is documented as proof: no money moved.
             state.metrics.reconciled("not_received");
             let update =
                 AttemptUpdate { failure_code: Some("not_received".into()), ..AttemptUpdate::default() };
@@ -84,11 +87,92 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
         }
         Err(e) => {
             state.metrics.reconciled("error");
-            tracing::warn!(attempt = %attempt.id, error = %e, "status inquiry failed; will retry");
+            tracing::warn!(attempt = %attempt.id, error = %e, "status inquiry gave no outcome; will retry");
             state.store.postpone_reconcile(&attempt.id, later).await?;
+            review_if_overdue(state, attempt).await?;
         }
     }
     Ok(())
+}
+
+/// An attempt whose outcome the provider has not given for `review_after`
+/// (a lost answer it cannot find by our reference, an inquiry that keeps
+/// failing) goes to the merchant: `checkout_session.requires_review`, once.
+/// It stays `unknown`, its session stays closed to new attempts, and the
+/// reconciler keeps asking; the merchant may settle it with `POST …/resolve`.
+async fn review_if_overdue(state: &AppState, attempt: &AttemptRow) -> Result<(), ApiError> {
+    let overdue = now_ms() - attempt.created_at > ms(state.config.timings.review_after);
+    let unsettled = matches!(attempt.status.as_str(), "unknown" | "processing");
+    if !overdue || !unsettled || attempt.review_requested_at.is_some() {
+        return Ok(());
+    }
+    let Some(session) = state.store.session_by_id(&attempt.session_id).await? else { return Ok(()) };
+    let mut flagged = attempt.clone();
+    flagged.review_requested_at = Some(now_ms());
+    let snapshot = snapshot_fn(state.config.public_url.clone())(&session, Some(&flagged))?;
+    if let Some(event) = state.store.request_review(&attempt.id, &session, &snapshot).await? {
+        tracing::error!(attempt = %attempt.id, session = %session.id, event = %event.id, provider = %attempt.provider,
+            "outcome still unknown; the merchant is asked to check with the provider");
+        state.metrics.review(&attempt.provider);
+        state.wake_delivery();
+        state.notify_session(&session.id);
+    }
+    Ok(())
+}
+
+/// Refunds late payments due for it (merchants with `late_payments =
+/// "refund"`); returns how many were tried. A refusal the provider gives
+/// for good (no refunds, or this one refused) is reported to the merchant;
+/// no answer is tried again later.
+pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
+    let lease = ms(state.config.timings.provider_timeout) * 2 + 5_000;
+    let due = state.store.claim_late_refunds(BATCH, lease).await?;
+    for late in &due {
+        let Some(provider) = state.providers.get(&late.provider).cloned() else { continue };
+        let Some(session) = state.store.session_by_id(&late.session_id).await? else { continue };
+        let amount = Idr::from_i64(late.amount).unwrap_or(Idr::ZERO);
+        let r =
+            AttemptRef { attempt_id: &late.attempt_id, provider_ref: late.provider_ref.as_deref(), amount };
+        let result =
+            tokio::time::timeout(state.config.timings.provider_timeout, provider.refund(r, &late.id, amount))
+                .await
+                .unwrap_or(Err(ProviderError::Timeout));
+        let attempt = state.store.attempt(&late.attempt_id).await?;
+        let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+        let finished = match result {
+            Ok(outcome) if outcome.pending => {
+                // Accepted, not done: ask again later (the refund id makes
+                // the provider treat the retry as the same refund).
+                state
+                    .store
+                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
+                    .await?;
+                None
+            }
+            Ok(outcome) => {
+                state
+                    .store
+                    .finish_late_refund(late, "refunded", Some(&outcome.provider_ref), None, &snapshot)
+                    .await?
+            }
+            Err(ProviderError::Refused { code }) => {
+                tracing::error!(late_payment = %late.id, code = %code, "late payment could not be refunded; merchant must act");
+                state.store.finish_late_refund(late, "refund_failed", None, Some(&code), &snapshot).await?
+            }
+            Err(e) => {
+                tracing::warn!(late_payment = %late.id, error = %e, "late refund got no answer; will retry");
+                state
+                    .store
+                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
+                    .await?;
+                None
+            }
+        };
+        if finished.is_some() {
+            state.wake_delivery();
+        }
+    }
+    Ok(due.len())
 }
 
 /// A QRIS or virtual-account attempt still `processing` long after any

@@ -5,6 +5,17 @@
 //! outcome we do not know (a timeout) is `unknown`, and only the provider's
 //! word, through a webhook or a status inquiry, may settle it: that is what
 //! stops a retry from charging a shopper twice.
+//!
+//! Two edges exist for money that arrives where the shopper-visible outcome
+//! is already final:
+//! - The provider's word that a `failed`, `expired` or `cancelled` attempt was
+//!   paid after all (a QR paid after it was let go, a card charged after a
+//!   refused cancel) is refused with [`TransitionRejection::LatePayment`]:
+//!   the attempt stays final for the shopper, and the caller records the money
+//!   as a late payment (to refund or to report) instead of dropping it.
+//! - A merchant who checked at the provider may settle an attempt whose
+//!   outcome Kasir cannot learn (`unknown`, or `processing` with nothing to
+//!   ask) with [`StatusSource::Resolution`]: `succeeded` or `failed` only.
 
 use std::fmt;
 
@@ -50,6 +61,9 @@ pub enum StatusSource {
     Expiry,
     /// A cancellation requested by the merchant or the shopper.
     Cancellation,
+    /// The merchant settled an attempt under review with the outcome they
+    /// confirmed at the provider (`POST …/resolve`).
+    Resolution,
 }
 
 /// The result of a permitted transition.
@@ -72,6 +86,9 @@ pub enum TransitionRejection {
     WrongSource,
     /// The state machine has no such edge.
     NotAllowed,
+    /// The provider says money arrived for an attempt that is already final
+    /// and not paid: record it as a late payment, never drop it.
+    LatePayment,
 }
 
 /// A refused transition, with everything needed to log it.
@@ -143,10 +160,22 @@ impl PaymentStatus {
         if self == to {
             return Ok(Transition::Unchanged);
         }
-        if self.is_final() {
-            return refuse(TransitionRejection::Final);
-        }
         let provider_word = matches!(source, S::Webhook | S::Inquiry);
+        if self.is_final() {
+            let late = self != P::Succeeded && to == P::Succeeded && provider_word;
+            return refuse(if late { TransitionRejection::LatePayment } else { TransitionRejection::Final });
+        }
+        if source == S::Resolution {
+            // Only what the merchant confirmed at the provider, and only on
+            // an attempt that is not waiting for the shopper.
+            let settles =
+                matches!(to, P::Succeeded | P::Failed) && matches!(self, P::Unknown | P::Processing);
+            return if settles {
+                Ok(Transition::Changed(to))
+            } else {
+                refuse(TransitionRejection::WrongSource)
+            };
+        }
         if self == P::Unknown && !provider_word {
             return refuse(TransitionRejection::UnknownNeedsProvider);
         }
@@ -279,6 +308,7 @@ impl SessionStatus {
         if self.is_final() {
             return refuse(TransitionRejection::Final);
         }
+        let source = if source == StatusSource::Resolution { StatusSource::Inquiry } else { source };
         if to == S::Expired && source != StatusSource::Expiry
             || to == S::Cancelled && source != StatusSource::Cancellation
         {

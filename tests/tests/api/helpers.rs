@@ -240,6 +240,7 @@ pub async fn spawn_with(
             worker_tick: ms(100),
             delivery_schedule: vec![ms(200), ms(400), ms(800)],
             delivery_timeout: ms(2_000),
+            review_after: ms(60_000),
         },
         limits: Limits {
             attempts_per_ip_per_minute: 10_000,

@@ -351,12 +351,20 @@ impl PaymentProvider for Singapay {
             .map_err(|e| ProviderError::Unavailable(format!("singapay: {e}")))?;
         let envelope =
             self.call(reqwest::Method::PATCH, &self.card_path(&format!("cancel/{id}")), Some(&body)).await?;
-        let outcome = wire::outcome(envelope)?;
-        match outcome.status {
-            kasir_shared::payment::PaymentStatus::Succeeded => {
-                Ok(RefundOutcome { provider_ref: id.to_owned() })
+        // Only `refunded` is done. `processing` (or `success`, the refund not
+        // yet applied) is pending: never reported as failed, which would
+        // release the amount for a second refund.
+        match wire::card_status(&envelope) {
+            Some(wire::CardStatus::Refunded) => {
+                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: false })
             }
-            other => Err(ProviderError::Refused { code: format!("refund_{other}") }),
+            Some(wire::CardStatus::Processing | wire::CardStatus::Success) => {
+                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true })
+            }
+            _ => {
+                let outcome = wire::outcome(envelope)?;
+                Err(ProviderError::Refused { code: format!("refund_{}", outcome.status) })
+            }
         }
     }
 

@@ -223,6 +223,12 @@ pub fn redirect_page(url: &str) -> String {
 
 /// The outcome an envelope describes. `SP000` only means accepted: the
 /// status decides.
+/// SingaPay's own status in an accepted answer (`SP000`), if any.
+pub fn card_status(envelope: &Envelope) -> Option<CardStatus> {
+    let accepted = matches!(ResponseCode::parse(&envelope.response_code), ResponseCode::Accepted);
+    envelope.data.as_ref().and_then(|d| d.status).filter(|_| accepted)
+}
+
 pub fn outcome(envelope: Envelope) -> Result<ProviderOutcome, ProviderError> {
     let code = ResponseCode::parse(&envelope.response_code);
     let data = envelope.data;

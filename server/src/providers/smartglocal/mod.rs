@@ -346,7 +346,21 @@ impl PaymentProvider for SmartGlocal {
         let body = wire::Refund { session_id, amount_details: self.amount(amount), metadata: refund_id };
         let answer = self.call_json("session/refund", &body).await?;
         match answer.status {
-            wire::AnswerStatus::Ok => Ok(RefundOutcome { provider_ref: session_id.to_owned() }),
+            wire::AnswerStatus::Ok => {
+                // The refund operation's own status decides: `succeeded` is
+                // done, `failed` refused, anything else (`in_progress`,
+                // `pending`, none yet) still pending.
+                let refund = answer.session.as_ref().and_then(|s| s.refunds.last());
+                match refund.map(|r| r.status.as_str()) {
+                    Some("succeeded") => {
+                        Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: false })
+                    }
+                    Some("failed") => {
+                        Err(ProviderError::Refused { code: "smartglocal_refund_failed".into() })
+                    }
+                    _ => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: true }),
+                }
+            }
             wire::AnswerStatus::Error => {
                 let code = answer.error.map_or_else(|| "unknown".to_owned(), |e| e.code);
                 Err(ProviderError::Refused { code: format!("smartglocal_{code}") })
@@ -374,6 +388,9 @@ impl PaymentProvider for SmartGlocal {
             .filter(|r| r.starts_with("pa_"));
         let amount = payment.and_then(|p| p.amount_details).and_then(|a| self.rupiah(a.amount));
         let kind = match hook.kind.as_str() {
+            // `error` is not final (FACTS.md §3): answer 200, so Smart Glocal
+            // does not retry for 30 minutes, and keep asking.
+            _ if hook.session.status == wire::SessionState::Error => WebhookKind::Pending,
             "ready_to_confirm" => WebhookKind::ConfirmRequested,
             "action_required" | "payment_finished" => WebhookKind::Outcome(
                 wire::outcome(&hook.session).map_err(|e| WebhookError::Malformed(e.to_string()))?,

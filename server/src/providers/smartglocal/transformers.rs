@@ -176,6 +176,16 @@ pub struct Session {
     /// The card payments in it.
     #[serde(default)]
     pub acquiring_payments: Vec<AcquiringPayment>,
+    /// Its refunds, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<RefundOperation>,
+}
+
+/// One refund operation of a session.
+#[derive(Debug, Deserialize, Clone)]
+pub struct RefundOperation {
+    /// `succeeded`, `in_progress`, `pending` or `failed`.
+    pub status: String,
 }
 
 /// Session statuses (the documented set; anything else fails to parse).

@@ -4,8 +4,8 @@ use super::*;
 use PaymentStatus as P;
 use StatusSource as S;
 
-const SOURCES: [StatusSource; 6] =
-    [S::ProviderResponse, S::Timeout, S::Webhook, S::Inquiry, S::Expiry, S::Cancellation];
+const SOURCES: [StatusSource; 7] =
+    [S::ProviderResponse, S::Timeout, S::Webhook, S::Inquiry, S::Expiry, S::Cancellation, S::Resolution];
 
 #[test]
 fn final_attempt_states_never_change() {
@@ -15,6 +15,11 @@ fn final_attempt_states_never_change() {
                 let result = from.transition(to, source);
                 if from == to {
                     assert_eq!(result, Ok(Transition::Unchanged));
+                } else if from != P::Succeeded
+                    && to == P::Succeeded
+                    && matches!(source, S::Webhook | S::Inquiry)
+                {
+                    assert_eq!(result.unwrap_err().reason, TransitionRejection::LatePayment, "{from}->{to}");
                 } else {
                     assert_eq!(result.unwrap_err().reason, TransitionRejection::Final, "{from}->{to}");
                 }
@@ -142,11 +147,54 @@ proptest! {
                 prop_assert_eq!(status, f);
             }
             if before == P::Unknown && status != P::Unknown {
-                prop_assert!(matches!(source, S::Webhook | S::Inquiry));
+                // The provider's word, or the merchant's after checking with it.
+                prop_assert!(matches!(source, S::Webhook | S::Inquiry | S::Resolution));
             }
             if status.is_final() {
                 final_seen = Some(status);
             }
         }
     }
+}
+
+#[test]
+fn money_after_a_final_unpaid_state_is_a_late_payment_not_a_change() {
+    for from in [P::Failed, P::Expired, P::Cancelled] {
+        for source in [S::Webhook, S::Inquiry] {
+            let err = from.transition(P::Succeeded, source).unwrap_err();
+            assert_eq!(err.reason, TransitionRejection::LatePayment, "{from} by {source:?}");
+        }
+        // Kasir's own clocks and the shopper never invent money.
+        for source in [S::ProviderResponse, S::Timeout, S::Expiry, S::Cancellation, S::Resolution] {
+            assert_eq!(from.transition(P::Succeeded, source).unwrap_err().reason, TransitionRejection::Final);
+        }
+    }
+}
+
+#[test]
+fn a_merchant_resolution_settles_only_what_kasir_cannot_learn() {
+    for from in [P::Unknown, P::Processing] {
+        for to in [P::Succeeded, P::Failed] {
+            assert_eq!(from.transition(to, S::Resolution), Ok(Transition::Changed(to)));
+        }
+        for to in [P::RequiresAction, P::Expired, P::Cancelled] {
+            assert_eq!(
+                from.transition(to, S::Resolution).unwrap_err().reason,
+                TransitionRejection::WrongSource
+            );
+        }
+    }
+    assert_eq!(
+        P::RequiresAction.transition(P::Succeeded, S::Resolution).unwrap_err().reason,
+        TransitionRejection::WrongSource
+    );
+    // The session follows: paid, or open again.
+    assert_eq!(
+        SessionStatus::Processing.transition(SessionStatus::Succeeded, S::Resolution),
+        Ok(Transition::Changed(SessionStatus::Succeeded))
+    );
+    assert_eq!(
+        SessionStatus::Processing.transition(SessionStatus::Open, S::Resolution),
+        Ok(Transition::Changed(SessionStatus::Open))
+    );
 }

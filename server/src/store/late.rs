@@ -1,0 +1,265 @@
+//! Late payments and attempts under review: money a provider reports after
+//! Kasir closed the attempt, and attempts whose outcome Kasir cannot learn.
+//! Both are written with their event in one transaction, once.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::events::{self, EventRow};
+use super::sessions::SessionRow;
+use super::{Store, StoreError, now_ms};
+
+/// A late payment: money the provider says arrived for an attempt whose
+/// session could no longer take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatePaymentRow {
+    /// `lp_…`.
+    pub id: String,
+    /// The session.
+    pub session_id: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The attempt that was paid.
+    pub attempt_id: String,
+    /// The provider that took the money.
+    pub provider: String,
+    /// The provider's payment id.
+    pub provider_ref: Option<String>,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// `refund_pending`, `refunded`, `refund_failed` or `not_refunded`.
+    pub status: String,
+    /// The provider's refund id, once refunded.
+    pub refund_ref: Option<String>,
+    /// Why it was not refunded (`refund_unsupported`, the provider's code).
+    pub failure_code: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl LatePaymentRow {
+    /// The API object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "object": "late_payment", "attempt_id": self.attempt_id,
+            "provider": self.provider, "provider_reference": self.provider_ref, "amount": self.amount,
+            "status": self.status, "failure_code": self.failure_code,
+            "created_at": self.created_at / 1000, "updated_at": self.updated_at / 1000,
+        })
+    }
+}
+
+macro_rules! late_columns {
+    () => {
+        "id, session_id, merchant_id, attempt_id, provider, provider_ref, amount, status, refund_ref, \
+         failure_code, created_at, updated_at"
+    };
+}
+
+fn from_row(row: &AnyRow) -> Result<LatePaymentRow, sqlx::Error> {
+    Ok(LatePaymentRow {
+        id: row.try_get("id")?,
+        session_id: row.try_get("session_id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        attempt_id: row.try_get("attempt_id")?,
+        provider: row.try_get("provider")?,
+        provider_ref: row.try_get("provider_ref")?,
+        amount: row.try_get("amount")?,
+        status: row.try_get("status")?,
+        refund_ref: row.try_get("refund_ref")?,
+        failure_code: row.try_get("failure_code")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The event payload: the session snapshot with the late payment in it.
+pub fn late_payload(snapshot: &str, late: &LatePaymentRow) -> Result<String, StoreError> {
+    let mut value: serde_json::Value = serde_json::from_str(snapshot)?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("late_payment".into(), late.to_json());
+    }
+    Ok(serde_json::to_string(&value)?)
+}
+
+/// Writes the late payment and its `checkout_session.late_payment` event,
+/// unless the attempt already has one (a duplicate report): then `None`.
+pub(super) async fn insert_late<'c>(
+    tx: &mut sqlx::Transaction<'c, sqlx::Any>,
+    late: &LatePaymentRow,
+    session: &SessionRow,
+    snapshot: &str,
+    deliver: bool,
+) -> Result<Option<EventRow>, StoreError> {
+    let inserted = sqlx::query(concat!(
+        "INSERT INTO late_payments (",
+        late_columns!(),
+        ", next_try_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (attempt_id) DO NOTHING"
+    ))
+    .bind(&late.id)
+    .bind(&late.session_id)
+    .bind(&late.merchant_id)
+    .bind(&late.attempt_id)
+    .bind(&late.provider)
+    .bind(&late.provider_ref)
+    .bind(late.amount)
+    .bind(&late.status)
+    .bind(&late.refund_ref)
+    .bind(&late.failure_code)
+    .bind(late.created_at)
+    .bind(late.updated_at)
+    .bind((late.status == "refund_pending").then_some(late.created_at))
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let mut event = EventRow::new(
+        session,
+        kasir_shared::payment::SessionStatus::Succeeded,
+        late_payload(snapshot, late)?,
+    );
+    event.event_type = "checkout_session.late_payment".into();
+    events::insert(&mut **tx, &event, deliver).await?;
+    Ok(Some(event))
+}
+
+impl Store {
+    /// The session's late payments, oldest first.
+    pub async fn late_payments(&self, session_id: &str) -> Result<Vec<LatePaymentRow>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            late_columns!(),
+            " FROM late_payments WHERE session_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Whether a late payment of `merchant_id` is refunded automatically.
+    pub fn refunds_late_payments(&self, merchant_id: &str) -> bool {
+        !self.notify_only.contains(merchant_id)
+    }
+
+    /// Claims up to `limit` late payments due for an automatic refund for `lease_ms`.
+    pub async fn claim_late_refunds(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<LatePaymentRow>, StoreError> {
+        let now = now_ms();
+        let sql = if self.is_postgres() {
+            concat!(
+                "UPDATE late_payments SET next_try_at = $1 WHERE id IN (SELECT id FROM late_payments \
+                 WHERE status = 'refund_pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 \
+                 FOR UPDATE SKIP LOCKED) RETURNING ",
+                late_columns!()
+            )
+        } else {
+            concat!(
+                "UPDATE late_payments SET next_try_at = $1 WHERE id IN (SELECT id FROM late_payments \
+                 WHERE status = 'refund_pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3) \
+                 RETURNING ",
+                late_columns!()
+            )
+        };
+        let rows =
+            sqlx::query(sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(self.writer()).await?;
+        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records the refund's outcome (`status` final) and its event, once;
+    /// `retry_at` instead leaves it pending until then.
+    pub async fn finish_late_refund(
+        &self,
+        late: &LatePaymentRow,
+        status: &str,
+        refund_ref: Option<&str>,
+        failure_code: Option<&str>,
+        snapshot: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let now = now_ms();
+        let mut tx = self.writer().begin().await?;
+        let changed = sqlx::query(
+            "UPDATE late_payments SET status = $1, refund_ref = $2, failure_code = $3, updated_at = $4, \
+             next_try_at = NULL WHERE id = $5 AND status = 'refund_pending'",
+        )
+        .bind(status)
+        .bind(refund_ref)
+        .bind(failure_code)
+        .bind(now)
+        .bind(&late.id)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let mut after = late.clone();
+        after.status = status.to_owned();
+        after.refund_ref = refund_ref.map(str::to_owned);
+        after.failure_code = failure_code.map(str::to_owned);
+        after.updated_at = now;
+        let Some(session) = self.session_by_id(&late.session_id).await? else {
+            return Err(StoreError::Corrupt(format!("late payment {} has no session", late.id)));
+        };
+        let mut event = EventRow::new(
+            &session,
+            kasir_shared::payment::SessionStatus::Succeeded,
+            late_payload(snapshot, &after)?,
+        );
+        event.event_type = if status == "refunded" {
+            "checkout_session.late_payment_refunded".into()
+        } else {
+            "checkout_session.late_payment_refund_failed".into()
+        };
+        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+
+    /// Puts a late refund back for another try at `at_ms`.
+    pub async fn retry_late_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE late_payments SET next_try_at = $1 WHERE id = $2 AND status = 'refund_pending'")
+            .bind(at_ms)
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Raises `checkout_session.requires_review` for an attempt whose outcome
+    /// Kasir cannot learn, once; `None` if it was raised already or the
+    /// attempt settled meanwhile.
+    pub async fn request_review(
+        &self,
+        attempt_id: &str,
+        session: &SessionRow,
+        snapshot: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let marked = sqlx::query(
+            "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 AND review_requested_at IS NULL \
+             AND status IN ('unknown', 'processing')",
+        )
+        .bind(now_ms())
+        .bind(attempt_id)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let mut event =
+            EventRow::new(session, kasir_shared::payment::SessionStatus::Processing, snapshot.into());
+        event.event_type = "checkout_session.requires_review".into();
+        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+}
