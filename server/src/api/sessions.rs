@@ -20,7 +20,8 @@ use crate::payments::attempt::void_waiting_attempt;
 use crate::payments::{CreateSessionRequest, NewSession, SessionObject, snapshot_fn};
 use crate::providers::{AttemptRef, ProviderError};
 use crate::store::{
-    IdempotencyOutcome, IdempotentRequest, RefundRow, SessionRow, SessionTransition, StoredResponse, now_ms,
+    IdempotencyOutcome, IdempotentRequest, RefundReserve, RefundRow, SessionRow, SessionTransition,
+    StoredResponse, now_ms,
 };
 
 /// `/v1/checkout_sessions` and `/v1/checkout_sessions/{id}`.
@@ -220,9 +221,22 @@ pub(crate) async fn refund(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
+    headers: HeaderMap,
     AppJson(request): AppJson<RefundRequest>,
 ) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    // The key names one refund of one session and amount (absent: the rest).
+    let request_hash = key.as_ref().map(|_| {
+        let canonical =
+            format!("{}|{}", session.id, request.amount.map_or_else(|| "rest".into(), |a| a.to_string()));
+        crate::providers::crypto::hex(&Sha256::digest(canonical.as_bytes()))
+    });
+    if let Some(key) = &key
+        && let Some(existing) = state.store.refund_by_key(&merchant.id, key).await?
+    {
+        return replay_refund(&existing, request_hash.as_deref());
+    }
     let paid = SessionStatus::from_wire(&session.status)
         .is_some_and(|s| matches!(s, SessionStatus::Succeeded | SessionStatus::PartiallyRefunded));
     let attempt = state.store.succeeded_attempt(&session.id).await?;
@@ -244,9 +258,13 @@ pub(crate) async fn refund(
         status: "pending".into(),
         provider_ref: None,
         created_at: now_ms(),
+        idempotency_key: key.clone(),
+        request_hash: request_hash.clone(),
     };
-    if !state.store.reserve_refund(&refund).await? {
-        return Err(bad_amount());
+    match state.store.reserve_refund(&refund).await? {
+        RefundReserve::Reserved => {}
+        RefundReserve::Exceeds => return Err(bad_amount()),
+        RefundReserve::Existing(existing) => return replay_refund(&existing, request_hash.as_deref()),
     }
     let provider = state.providers.get(&attempt.provider).cloned();
     let idr = Idr::from_i64(amount).unwrap_or(Idr::ZERO);
@@ -259,36 +277,75 @@ pub(crate) async fn refund(
             .unwrap_or(Err(ProviderError::Timeout)),
         None => Err(ProviderError::Unavailable("provider no longer configured".into())),
     };
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            tracing::warn!(refund = %refund.id, error = %e, "refund failed at the provider");
+    let status = match result {
+        Ok(outcome) if outcome.pending => {
+            // Accepted, not finished: the amount stays reserved, so a retry
+            // cannot refund it twice.
+            state.store.refund_pending(&refund, Some(&outcome.provider_ref)).await?;
+            tracing::info!(refund = %refund.id, amount, "refund accepted by the provider, not yet finished");
+            "pending"
+        }
+        Ok(outcome) => {
+            state.store.finish_refund(&refund, true, Some(&outcome.provider_ref)).await?;
+            settle_refunded(&state, &merchant.id, &session).await?;
+            tracing::info!(session = %id, refund = %refund.id, amount, "refunded");
+            "succeeded"
+        }
+        Err(ProviderError::Refused { code }) => {
+            tracing::warn!(refund = %refund.id, code = %code, "refund refused by the provider");
             state.store.finish_refund(&refund, false, None).await?;
-            return Err(match e {
-                ProviderError::Refused { code } if code.ends_with("unsupported") => {
-                    ApiError::Coded(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundUnsupported)
-                }
-                ProviderError::Refused { .. } => bad_amount(),
-                _ => ApiError::Coded(StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable),
+            return Err(if code.ends_with("unsupported") {
+                ApiError::Coded(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundUnsupported)
+            } else {
+                bad_amount()
             });
         }
+        Err(e) => {
+            // No answer: the provider may have refunded. Keep it pending and
+            // reserved rather than free the amount for a second refund.
+            tracing::warn!(refund = %refund.id, error = %e, "refund got no answer; left pending");
+            "pending"
+        }
     };
-    state.store.finish_refund(&refund, true, Some(&outcome.provider_ref)).await?;
-    let to = if amount == remaining { SessionStatus::Refunded } else { SessionStatus::PartiallyRefunded };
+    let mut done = refund.clone();
+    done.status = status.into();
+    Ok((StatusCode::CREATED, Json(refund_object(&done))).into_response())
+}
+
+/// The refund object.
+fn refund_object(refund: &RefundRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": refund.id, "object": "refund", "session_id": refund.session_id, "amount": refund.amount,
+        "status": refund.status, "created_at": refund.created_at / 1000,
+    })
+}
+
+/// The stored answer to a refund request repeated with its `Idempotency-Key`;
+/// `409 idempotency_key.reused` if the key was used for another refund.
+fn replay_refund(existing: &RefundRow, request_hash: Option<&str>) -> Result<Response, ApiError> {
+    if existing.request_hash.as_deref() != request_hash {
+        return Err(ApiError::IdempotencyConflict);
+    }
+    Ok((StatusCode::CREATED, Json(refund_object(existing))).into_response())
+}
+
+/// Moves a paid session to `partially_refunded` or `refunded` from what its
+/// succeeded refunds add up to, read after this refund committed: however
+/// concurrent refunds interleave, the one that completes the amount makes
+/// the session `refunded`.
+async fn settle_refunded(state: &AppState, merchant_id: &str, session: &SessionRow) -> Result<(), ApiError> {
+    let total = state.store.refunded_total(&session.id).await?;
+    let to = if total >= session.amount { SessionStatus::Refunded } else { SessionStatus::PartiallyRefunded };
     let snapshot = snapshot_fn(state.config.public_url.clone());
     let moved = state
         .store
-        .transition_session(&merchant.id, &id, to, StatusSource::ProviderResponse, &snapshot)
+        .transition_session(merchant_id, &session.id, to, StatusSource::ProviderResponse, &snapshot)
         .await?;
     if let Some(SessionTransition::Changed(_, event)) = moved {
-        tracing::info!(session = %id, refund = %refund.id, event = %event.id, amount, "refunded");
+        tracing::info!(session = %session.id, event = %event.id, total, "refund total recorded");
         state.wake_delivery();
     }
-    let body = serde_json::json!({
-        "id": refund.id, "object": "refund", "session_id": session.id, "amount": amount,
-        "status": "succeeded", "created_at": refund.created_at / 1000,
-    });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(())
 }
 
 /// `?limit=&starting_after=`.

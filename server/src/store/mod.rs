@@ -22,7 +22,7 @@ pub use events::{EventRow, event_type};
 pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
 pub use late::{LatePaymentRow, late_payload};
 pub use outbox::{Delivery, NextDelivery};
-pub use refunds::RefundRow;
+pub use refunds::{RefundReserve, RefundRow};
 pub use sessions::{SessionPage, SessionRow};
 pub use transitions::{AttemptSettle, AttemptUpdate, SessionTransition, Snapshot};
 

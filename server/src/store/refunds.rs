@@ -26,6 +26,22 @@ pub struct RefundRow {
     pub provider_ref: Option<String>,
     /// Unix ms.
     pub created_at: i64,
+    /// The merchant's `Idempotency-Key`, if sent.
+    pub idempotency_key: Option<String>,
+    /// What the key was first used for (session and amount).
+    pub request_hash: Option<String>,
+}
+
+/// What reserving a refund did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundReserve {
+    /// Reserved and written `pending`.
+    Reserved,
+    /// More than remains, or the session is not paid.
+    Exceeds,
+    /// The `Idempotency-Key` was used before: this refund (to replay, or a
+    /// conflict when `request_hash` differs).
+    Existing(Box<RefundRow>),
 }
 
 impl Store {
@@ -41,9 +57,68 @@ impl Store {
         }
     }
 
-    /// Reserves `refund.amount` on the session and writes the pending refund;
-    /// `false` if that would exceed the amount paid or the session is not paid.
-    pub async fn reserve_refund(&self, refund: &RefundRow) -> Result<bool, StoreError> {
+    /// The merchant's refund made with `Idempotency-Key` `key`, if any.
+    pub async fn refund_by_key(&self, merchant_id: &str, key: &str) -> Result<Option<RefundRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, \
+             idempotency_key, request_hash FROM refunds WHERE merchant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(RefundRow {
+                id: r.try_get("id")?,
+                session_id: r.try_get("session_id")?,
+                merchant_id: r.try_get("merchant_id")?,
+                attempt_id: r.try_get("attempt_id")?,
+                amount: r.try_get("amount")?,
+                status: r.try_get("status")?,
+                provider_ref: r.try_get("provider_ref")?,
+                created_at: r.try_get("created_at")?,
+                idempotency_key: r.try_get("idempotency_key")?,
+                request_hash: r.try_get("request_hash")?,
+            })
+        })
+        .transpose()
+        .map_err(StoreError::Database)
+    }
+
+    /// What the session's succeeded refunds add up to.
+    pub async fn refunded_total(&self, session_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM refunds WHERE session_id = $1 AND status = 'succeeded'",
+        )
+        .bind(session_id)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(row.try_get::<i64, _>("total")?)
+    }
+
+    /// Reserves `refund.amount` on the session and writes the pending refund,
+    /// unless its `Idempotency-Key` was used before.
+    pub async fn reserve_refund(&self, refund: &RefundRow) -> Result<RefundReserve, StoreError> {
+        if let Some(key) = &refund.idempotency_key
+            && let Some(existing) = self.refund_by_key(&refund.merchant_id, key).await?
+        {
+            return Ok(RefundReserve::Existing(Box::new(existing)));
+        }
+        match self.reserve_refund_once(refund).await {
+            Ok(true) => Ok(RefundReserve::Reserved),
+            Ok(false) => Ok(RefundReserve::Exceeds),
+            // Two requests with one key at once: the unique index let one in.
+            Err(e) => match &refund.idempotency_key {
+                Some(key) => match self.refund_by_key(&refund.merchant_id, key).await? {
+                    Some(existing) => Ok(RefundReserve::Existing(Box::new(existing))),
+                    None => Err(e),
+                },
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn reserve_refund_once(&self, refund: &RefundRow) -> Result<bool, StoreError> {
         let mut tx = self.writer().begin().await?;
         let reserved = sqlx::query(
             "UPDATE checkout_sessions SET amount_refunded = amount_refunded + $1 WHERE id = $2 \
@@ -59,8 +134,8 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO refunds (id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO refunds (id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, \
+             idempotency_key, request_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&refund.id)
         .bind(&refund.session_id)
@@ -70,10 +145,31 @@ impl Store {
         .bind(&refund.status)
         .bind(&refund.provider_ref)
         .bind(refund.created_at)
+        .bind(&refund.idempotency_key)
+        .bind(&refund.request_hash)
+        .bind(refund.created_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Records that the provider accepted the refund but has not finished it:
+    /// it stays `pending`, its amount reserved.
+    pub async fn refund_pending(
+        &self,
+        refund: &RefundRow,
+        provider_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE refunds SET provider_ref = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(provider_ref)
+        .bind(super::now_ms())
+        .bind(&refund.id)
+        .execute(self.writer())
+        .await?;
+        Ok(())
     }
 
     /// Records the provider's answer; a failed refund releases its reservation.

@@ -363,9 +363,12 @@ async fn payment(
     Json(json!({"response_code": "SP000", "response_message": "Successfully", "data": data})).into_response()
 }
 
+/// By SingaPay's transaction id only: FACTS.md §2.2 confirms lookups by
+/// `transaction_id` / `provider_transaction_id`, not by the merchant's
+/// reference, so the simulator takes the harshest reading and does not
+/// find a transaction by Kasir's reference (`SP009`).
 fn find(ledger: &Mutex<Ledger>, id: &str) -> Option<Transaction> {
-    let l = ledger.lock().expect("ledger");
-    l.transactions.get(id).or_else(|| l.transactions.values().find(|t| t.reference_no == id)).cloned()
+    ledger.lock().expect("ledger").transactions.get(id).cloned()
 }
 
 fn envelope(t: &Transaction) -> Response {

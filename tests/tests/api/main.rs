@@ -9,6 +9,7 @@ mod crash;
 mod fuzz_api;
 mod health;
 mod helpers;
+mod money_safety;
 mod outage;
 mod pages;
 mod payments;

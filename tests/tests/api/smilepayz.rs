@@ -30,7 +30,7 @@ pub(crate) async fn simulator() -> SmilepayzSim {
 
 /// Kasir routing QRIS, VA and e-wallets to the simulator; `secret` lets a
 /// test configure a wrong merchant secret.
-async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) -> TestApp {
+pub(crate) async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) -> TestApp {
     let app = kasir_at(backend, &sim.url, secret, extra).await;
     // Kasir's public URL in tests is not routable; deliver callbacks here.
     sim.deliver_callbacks_to(&app.url("/webhooks/smilepayz"));

@@ -1,0 +1,245 @@
+//! Money at the edges (issue 14): a live merchant never reaches the sandbox,
+//! money after cancel is recorded as a late payment, a lost answer stays
+//! unknown until the merchant resolves it, and refunds are never paid twice.
+//! Each test fails on the code before the fix (see RELIABILITY.md's table).
+
+use kasir_server::config::MerchantConfig;
+use kasir_shared::secret::SecretString;
+use kasir_tests::sim::singapay;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+static CUSTOMER: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}),
+);
+
+const KEY_LIVE: &str = "sk_live_merchant_l_0123456789abcdef";
+
+fn card(number: &str) -> Value {
+    json!({"method": "card", "card": {"number": number, "expiry": "12/30", "cvv": "123", "holder_name": "Budi Santoso"},
+        "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}})
+}
+
+async fn session_as(app: &TestApp, key: &str, body: Value) -> Value {
+    let res =
+        app.client.post(app.url("/v1/checkout_sessions")).bearer_auth(key).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_live_merchant_never_reaches_the_sandbox() {
+    // A live merchant whose methods route to the sandbox (no [routing]): no start.
+    let mut config = kasir_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: fresh_database_url(Backend::Sqlite).await,
+        ..kasir_server::Config::default()
+    };
+    config.merchants = vec![MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into()))];
+    let err = kasir_server::Server::bind(config).await.expect_err("a live merchant routed to the sandbox");
+    assert!(err.to_string().contains("sandbox") && err.to_string().contains("live"), "{err}");
+
+    // Allowed only cards, routed to SingaPay: it starts, and sandbox stays out of reach.
+    let sim = crate::singapay::simulator().await;
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, |config| {
+        crate::singapay::route_cards_to(config, &sim, "singapay-client-secret-0123");
+        let mut live = MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into()));
+        live.payment_methods = Some(vec![kasir_shared::payment::PaymentMethodKind::Card]);
+        config.merchants.push(live);
+    })
+    .await;
+    let s = session_as(
+        &app,
+        KEY_LIVE,
+        json!({"amount": 90_000, "reference": "INV-LIVE", "customer": CUSTOMER.clone()}),
+    )
+    .await;
+    assert_eq!((s["livemode"].as_bool(), &s["payment_methods"]), (Some(true), &json!(["card"])), "{s}");
+    let test = session_as(&app, KEY_A, json!({"amount": 90_000, "reference": "INV-TEST"})).await;
+    assert_eq!(test["livemode"], false);
+    let res = app
+        .client
+        .post(app.url("/v1/checkout_sessions"))
+        .bearer_auth(KEY_LIVE)
+        .json(&json!({"amount": 90_000, "reference": "INV-LIVE", "payment_methods": ["card", "qris"]}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(res, 422, "payment_method.not_allowed").await;
+    assert_eq!(body["error"]["field"], "payment_methods[1]");
+    let id = s["id"].as_str().unwrap();
+    let a: Value = widget_attempt(&app, id, s["client_secret"].as_str().unwrap(), &card("5555555555554444"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["provider"], "singapay", "{a}");
+    // The test helper that pays through the sandbox refuses a live key.
+    let res = app
+        .client
+        .post(app.url(&format!("/v1/test_helpers/checkout_sessions/{id}/pay")))
+        .bearer_auth(KEY_LIVE)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 403, "test_mode.required").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_lost_singapay_answer_stays_unknown_until_the_merchant_resolves_it() {
+    for backend in backends().await {
+        let sim = crate::singapay::simulator().await;
+        let database_url = fresh_database_url(backend).await;
+        let app = spawn_with(database_url, Receiver::start().await, |config| {
+            crate::singapay::route_cards_to(config, &sim, "singapay-client-secret-0123");
+            config.timings.review_after = std::time::Duration::from_millis(2_500);
+        })
+        .await;
+        let s = session_as(
+            &app,
+            KEY_A,
+            json!({"amount": 90_000, "reference": "INV-LOST",
+            "customer": CUSTOMER.clone()}),
+        )
+        .await;
+        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        // Charged at SingaPay; the answer comes after Kasir's timeout, and
+        // SingaPay cannot be asked by our reference.
+        let a: Value =
+            widget_attempt(&app, id, secret, &card(singapay::CARD_SLOW)).await.json().await.unwrap();
+        assert_eq!(a["status"], "unknown", "{a}");
+        // The shopper cannot pay again while the money may have moved.
+        let again = widget_attempt(&app, id, secret, &card("4242424242424242")).await;
+        assert_eq!(again.status(), 409);
+        // The merchant is told, once, and the attempt stays unknown.
+        eventually("requires_review", || async {
+            !app.receiver.events_of("checkout_session.requires_review").is_empty()
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        let reviews = app.receiver.events_of("checkout_session.requires_review");
+        assert_eq!(reviews.len(), 1);
+        assert_eq!(reviews[0]["data"]["object"]["id"], id);
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "processing", "{got}");
+        assert_eq!(got["latest_attempt"]["status"], "unknown", "{got}");
+        assert_eq!(got["latest_attempt"]["requires_review"], true, "{got}");
+
+        // The merchant checked SingaPay's dashboard and settles it.
+        let path = format!("/v1/checkout_sessions/{id}/resolve");
+        assert_error(app.post_a(&path, &json!({"outcome": "maybe"})).await, 422, "resolution.outcome").await;
+        let res =
+            app.post_a(&path, &json!({"outcome": "succeeded", "note": "paid per SingaPay dashboard"})).await;
+        assert_eq!(res.status(), 200);
+        let resolved: Value = res.json().await.unwrap();
+        assert_eq!(resolved["status"], "succeeded", "{resolved}");
+        let resolution = &resolved["latest_attempt"]["resolution"];
+        assert_eq!(
+            (resolution["outcome"].as_str(), resolution["by"]["merchant"].as_str()),
+            (Some("succeeded"), Some("merchant_a"))
+        );
+        eventually("succeeded event", || async {
+            app.receiver.events_of("checkout_session.succeeded").len() == 1
+        })
+        .await;
+        assert_error(app.post_a(&path, &json!({"outcome": "failed"})).await, 409, "session.not_under_review")
+            .await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_qr_paid_after_cancel_is_a_late_payment_never_dropped() {
+    for backend in backends().await {
+        let sim = crate::smilepayz::simulator().await;
+        let app = crate::smilepayz::kasir(backend, &sim, crate::smilepayz::SECRET, "").await;
+        let s = session_as(&app, KEY_A, json!({"amount": 50_000, "reference": "INV-LATE"})).await;
+        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let a: Value =
+            widget_attempt(&app, id, secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        assert_eq!(a["status"], "requires_action", "{a}");
+        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+        assert_eq!(res.status(), 200);
+        // Smilepayz documents no void: the QR is still payable, and is paid.
+        let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
+        assert_eq!(sim.pay(&order.order_no).await, (200, "SUCCESS".to_owned()));
+        // A duplicate callback changes nothing.
+        sim.send_callback(&order.order_no, kasir_tests::sim::smilepayz::CallbackMode::Valid).await;
+        eventually("late payment event", || async {
+            !app.receiver.events_of("checkout_session.late_payment").is_empty()
+        })
+        .await;
+        let late = app.receiver.events_of("checkout_session.late_payment");
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0]["data"]["object"]["late_payment"]["amount"], 50_000, "{}", late[0]);
+        // Smilepayz cannot refund: the merchant is told so, and the session says it.
+        eventually("refund outcome", || async {
+            !app.receiver.events_of("checkout_session.late_payment_refund_failed").is_empty()
+        })
+        .await;
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "cancelled", "{got}");
+        let lp = &got["late_payments"];
+        assert_eq!(lp.as_array().map(Vec::len), Some(1), "{got}");
+        assert_eq!(
+            (lp[0]["status"].as_str(), lp[0]["failure_code"].as_str()),
+            (Some("refund_failed"), Some("refund_unsupported"))
+        );
+        assert_eq!(lp[0]["provider_reference"].as_str(), Some(order.trade_no.as_str()), "{got}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn refunds_are_idempotent_and_the_last_one_makes_the_session_refunded() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        let s = session_as(&app, KEY_A, json!({"amount": 100_000, "reference": "INV-RF"})).await;
+        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let a = widget_attempt(&app, id, secret, &card("4242424242424242")).await;
+        assert_eq!(a.status(), 201);
+        wait_session_status(&app, id, "succeeded").await;
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let refund = |amount: i64, key: &'static str| {
+            let (url, client) = (app.url(&path), app.client.clone());
+            async move {
+                client
+                    .post(url)
+                    .bearer_auth(KEY_A)
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"amount": amount}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // A retried request with its key refunds once.
+        let first: Value = refund(40_000, "rf-1").await.json().await.unwrap();
+        assert_eq!(first["status"], "succeeded", "{first}");
+        let retry = refund(40_000, "rf-1").await;
+        assert_eq!(retry.status(), 201);
+        let retry: Value = retry.json().await.unwrap();
+        assert_eq!((first["id"].clone(), first["status"].clone()), (retry["id"].clone(), json!("succeeded")));
+        assert_error(refund(10_000, "rf-1").await, 409, "idempotency_key.reused").await;
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(
+            (got["amount_refunded"].as_i64(), got["status"].as_str()),
+            (Some(40_000), Some("partially_refunded"))
+        );
+        // Two partial refunds at once that complete the amount: refunded.
+        let (x, y) = tokio::join!(refund(30_000, "rf-2"), refund(30_000, "rf-3"));
+        assert_eq!((x.status().as_u16(), y.status().as_u16()), (201, 201));
+        wait_session_status(&app, id, "refunded").await;
+        eventually("refunded event", || async {
+            app.receiver.events_of("checkout_session.refunded").len() == 1
+        })
+        .await;
+        app.stop().await;
+    }
+}
