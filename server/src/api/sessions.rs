@@ -141,14 +141,7 @@ pub(crate) async fn retrieve(
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
 ) -> Result<Json<SessionObject>, ApiError> {
-    let row = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
-    let latest = state.store.latest_attempt(&row.id).await?;
-    let late = state.store.late_payments(&row.id).await?;
-    Ok(Json(
-        SessionObject::from_row(row, &state.config.public_url)?
-            .with_attempt(latest.as_ref())
-            .with_late_payments(&late),
-    ))
+    Ok(Json(session_view(&state, &merchant.id, &id).await?))
 }
 
 /// Cancels an open session (or one waiting for the shopper). Cancelling a
@@ -348,6 +341,17 @@ async fn settle_refunded(state: &AppState, merchant_id: &str, session: &SessionR
     Ok(())
 }
 
+/// The merchant's session as the API shows it: with its latest attempt and
+/// its late payments.
+async fn session_view(state: &AppState, merchant_id: &str, id: &str) -> Result<SessionObject, ApiError> {
+    let row = state.store.session(merchant_id, id).await?.ok_or(ApiError::NotFound)?;
+    let latest = state.store.latest_attempt(&row.id).await?;
+    let late = state.store.late_payments(&row.id).await?;
+    Ok(SessionObject::from_row(row, &state.config.public_url)?
+        .with_attempt(latest.as_ref())
+        .with_late_payments(&late))
+}
+
 /// `?limit=&starting_after=`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
@@ -472,12 +476,5 @@ pub(crate) async fn resolve(
     }
     tracing::warn!(session = %session.id, attempt = %attempt.id, merchant = %merchant.id, outcome = %outcome,
         "payment resolved by the merchant");
-    let row = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
-    let latest = state.store.latest_attempt(&row.id).await?;
-    let late = state.store.late_payments(&row.id).await?;
-    Ok(Json(
-        SessionObject::from_row(row, &state.config.public_url)?
-            .with_attempt(latest.as_ref())
-            .with_late_payments(&late),
-    ))
+    Ok(Json(session_view(&state, &merchant.id, &id).await?))
 }
