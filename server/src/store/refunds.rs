@@ -99,11 +99,8 @@ impl Store {
     /// Reserves `refund.amount` on the session and writes the pending refund,
     /// unless its `Idempotency-Key` was used before.
     pub async fn reserve_refund(&self, refund: &RefundRow) -> Result<RefundReserve, StoreError> {
-        if let Some(key) = &refund.idempotency_key
-            && let Some(existing) = self.refund_by_key(&refund.merchant_id, key).await?
-        {
-            return Ok(RefundReserve::Existing(Box::new(existing)));
-        }
+        // The caller looked the key up already; only a concurrent first use
+        // of the same key gets here and is caught by the unique index.
         match self.reserve_refund_once(refund).await {
             Ok(true) => Ok(RefundReserve::Reserved),
             Ok(false) => Ok(RefundReserve::Exceeds),
