@@ -273,20 +273,19 @@ pub(crate) async fn refund(
     let status = match result {
         Ok(outcome) if outcome.pending => {
             // Accepted, not finished: the amount stays reserved, so a retry
-            // cannot refund it twice.
+            // cannot refund it twice; the reconciler asks until it ends.
             state.store.refund_pending(&refund, Some(&outcome.provider_ref)).await?;
             tracing::info!(refund = %refund.id, amount, "refund accepted by the provider, not yet finished");
             "pending"
         }
         Ok(outcome) => {
-            state.store.finish_refund(&refund, true, Some(&outcome.provider_ref)).await?;
-            settle_refunded(&state, &merchant.id, &session).await?;
+            finish_refund(&state, &refund, Ok(&outcome.provider_ref)).await?;
             tracing::info!(session = %id, refund = %refund.id, amount, "refunded");
             "succeeded"
         }
         Err(ProviderError::Refused { code }) => {
             tracing::warn!(refund = %refund.id, code = %code, "refund refused by the provider");
-            state.store.finish_refund(&refund, false, None).await?;
+            finish_refund(&state, &refund, Err(&code)).await?;
             return Err(if code.ends_with("unsupported") {
                 ApiError::Coded(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundUnsupported)
             } else {
@@ -295,22 +294,42 @@ pub(crate) async fn refund(
         }
         Err(e) => {
             // No answer: the provider may have refunded. Keep it pending and
-            // reserved rather than free the amount for a second refund.
+            // reserved rather than free the amount for a second refund; the
+            // reconciler asks the provider about it.
             tracing::warn!(refund = %refund.id, error = %e, "refund got no answer; left pending");
             "pending"
         }
     };
     let mut done = refund.clone();
     done.status = status.into();
-    Ok((StatusCode::CREATED, Json(refund_object(&done))).into_response())
+    Ok((StatusCode::CREATED, Json(done.to_json())).into_response())
 }
 
-/// The refund object.
-fn refund_object(refund: &RefundRow) -> serde_json::Value {
-    serde_json::json!({
-        "id": refund.id, "object": "refund", "session_id": refund.session_id, "amount": refund.amount,
-        "status": refund.status, "created_at": refund.created_at / 1000,
-    })
+/// Records a refund's final outcome (`Ok(provider_ref)` succeeded,
+/// `Err(code)` failed) with its `checkout_session.refund_*` event, and moves
+/// the session to `partially_refunded` or `refunded` from the total.
+pub(crate) async fn finish_refund(
+    state: &AppState,
+    refund: &RefundRow,
+    outcome: Result<&str, &str>,
+) -> Result<(), ApiError> {
+    let Some(session) = state.store.session_by_id(&refund.session_id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let attempt = state.store.attempt(&refund.attempt_id).await?;
+    let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+    let (succeeded, provider_ref, code) = match outcome {
+        Ok(provider_ref) => (true, Some(provider_ref), None),
+        Err(code) => (false, None, Some(code)),
+    };
+    let event = state.store.finish_refund(refund, succeeded, provider_ref, code, &snapshot).await?;
+    if event.is_some() {
+        state.wake_delivery();
+    }
+    if succeeded {
+        settle_refunded(state, &session.merchant_id, &session).await?;
+    }
+    Ok(())
 }
 
 /// The stored answer to a refund request repeated with its `Idempotency-Key`;
@@ -319,14 +338,18 @@ fn replay_refund(existing: &RefundRow, request_hash: Option<&str>) -> Result<Res
     if existing.request_hash.as_deref() != request_hash {
         return Err(ApiError::IdempotencyConflict);
     }
-    Ok((StatusCode::CREATED, Json(refund_object(existing))).into_response())
+    Ok((StatusCode::CREATED, Json(existing.to_json())).into_response())
 }
 
 /// Moves a paid session to `partially_refunded` or `refunded` from what its
 /// succeeded refunds add up to, read after this refund committed: however
 /// concurrent refunds interleave, the one that completes the amount makes
 /// the session `refunded`.
-async fn settle_refunded(state: &AppState, merchant_id: &str, session: &SessionRow) -> Result<(), ApiError> {
+pub(crate) async fn settle_refunded(
+    state: &AppState,
+    merchant_id: &str,
+    session: &SessionRow,
+) -> Result<(), ApiError> {
     let total = state.store.refunded_total(&session.id).await?;
     let to = if total >= session.amount { SessionStatus::Refunded } else { SessionStatus::PartiallyRefunded };
     let snapshot = snapshot_fn(state.config.public_url.clone());

@@ -1,8 +1,10 @@
 //! Inbound provider webhooks: `POST /webhooks/{provider}`. The signature is
 //! verified on the raw bytes before anything is parsed; the transition is
 //! idempotent, so a duplicate or late webhook changes nothing and emits
-//! nothing. An authentic webhook that does not match its attempt (unknown
-//! payment, other amount) is logged and acknowledged without any change.
+//! nothing. An authentic webhook for no known attempt is answered 503 so
+//! the provider retries; one whose amount, currency or order is not its
+//! attempt's is acknowledged, settles nothing, and leaves an open attempt
+//! `unknown` for review.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,11 +20,11 @@ use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::payments::attempt::settle_with;
+use crate::payments::attempt::{ms, settle, settle_with};
 use crate::providers::{
     AttemptRef, ProviderError, ProviderOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
 };
-use crate::store::{AttemptRow, now_ms};
+use crate::store::{AttemptRow, AttemptUpdate, now_ms};
 
 /// Webhook bodies larger than this are refused unread.
 const MAX_BODY: usize = 64 * 1024;
@@ -123,13 +125,21 @@ pub(crate) async fn receive(
         tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
         return Ok((StatusCode::OK, ack).into_response());
     }
-    if report.amount.is_some_and(|a| Some(a) != Idr::from_i64(attempt.amount)) {
+    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    if let Some(why) = report.echo.mismatch(&attempt.id, amount) {
+        // Signed, but about another amount or order: nothing is confirmed or
+        // settled; an open attempt becomes unknown, for review.
         state.metrics.provider_mismatch(provider.name());
-        state.metrics.webhook_in(provider.name(), "amount_mismatch");
-        tracing::error!(attempt = %attempt.id, "webhook amount does not match the attempt; ignored");
+        state.metrics.webhook_in(provider.name(), "mismatch");
+        tracing::error!(attempt = %attempt.id, provider = provider.name(), %why,
+            "webhook does not match the attempt; left unknown for review");
+        let update = AttemptUpdate {
+            reconcile_after: Some(now_ms() + ms(state.config.timings.reconcile_after)),
+            ..AttemptUpdate::default()
+        };
+        settle(&state, &attempt.id, PaymentStatus::Unknown, StatusSource::Webhook, &update, None).await?;
         return Ok((StatusCode::OK, ack).into_response());
     }
-    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
     let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
     let timeout = state.config.timings.provider_timeout;
     let call = match report.kind {

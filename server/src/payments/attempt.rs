@@ -184,9 +184,10 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Pars
 /// for the one-time URL. QR payloads are validated before they are shown.
 fn widget_action(
     state: &AppState,
-    attempt_id: &str,
+    attempt: &AttemptRow,
     action: Option<ProviderAction>,
 ) -> Result<(Option<String>, Option<String>), ApiError> {
+    let attempt_id = attempt.id.as_str();
     let Some(action) = action else { return Ok((None, None)) };
     let (next, html) = match action {
         ProviderAction::ThreeDsHtml(html) => (
@@ -376,6 +377,7 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
                 status: PaymentStatus::Unknown,
                 action: None,
                 failure_code: None,
+                echo: crate::providers::Echo::default(),
             };
             (Ok(unknown), Some(StatusSource::Timeout))
         }
@@ -394,6 +396,8 @@ pub async fn settle_with(
     result: Result<ProviderOutcome, ProviderError>,
     source_override: Option<StatusSource>,
 ) -> Result<AttemptRow, ApiError> {
+    let attempt = state.store.attempt(attempt_id).await?.ok_or(ApiError::NotFound)?;
+    let result = result.map(|outcome| checked(state, &attempt, outcome));
     let (status, source) = outcome_status(&result);
     let source = source_override.unwrap_or(source);
     let mut update = AttemptUpdate {
@@ -402,7 +406,7 @@ pub async fn settle_with(
     };
     match result {
         Ok(outcome) => {
-            let (next_action, html) = widget_action(state, attempt_id, outcome.action)?;
+            let (next_action, html) = widget_action(state, &attempt, outcome.action)?;
             if let Some(html) = html {
                 state.store.put_three_ds_html(attempt_id, &html).await?;
             }
@@ -410,14 +414,46 @@ pub async fn settle_with(
             update.next_action = next_action;
             update.failure_code = outcome.failure_code;
             if status == PaymentStatus::RequiresAction {
-                let provider = state.store.attempt(attempt_id).await?.map(|a| a.provider);
-                update.reconcile_after = Some(now_ms() + waiting_delay_ms(state, provider.as_deref()));
+                update.reconcile_after = Some(now_ms() + waiting_delay_ms(state, Some(&attempt.provider)));
             }
         }
         Err(ProviderError::Refused { code }) => update.failure_code = Some(code),
         Err(_) => {}
     }
     settle(state, attempt_id, status, source, &update, None).await
+}
+
+/// The provider's answer if what it echoes (amount, currency, our order
+/// number, the amount inside a QR code) is the attempt's; else an `unknown`
+/// outcome, logged and counted: an answer about another payment or amount
+/// never settles this one (issue 14). The reconciler keeps asking and the
+/// merchant is asked to review it after `review_after`.
+fn checked(state: &AppState, attempt: &AttemptRow, outcome: ProviderOutcome) -> ProviderOutcome {
+    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    let qr_amount = match &outcome.action {
+        Some(ProviderAction::ShowQr { payload: Some(p), .. }) => {
+            kasir_shared::qris::QrisPayload::parse(p).ok().and_then(|qr| qr.amount())
+        }
+        _ => None,
+    };
+    let why = outcome.echo.mismatch(&attempt.id, amount).or_else(|| {
+        qr_amount
+            .filter(|a| *a != amount)
+            .map(|a| format!("QR code for {} where the attempt is {}", a.rupiah(), amount.rupiah()))
+    });
+    let Some(why) = why else { return outcome };
+    state.metrics.provider_mismatch(&attempt.provider);
+    tracing::error!(attempt = %attempt.id, provider = %attempt.provider, reported = %outcome.status, %why,
+        "provider answer does not match the attempt; left unknown for review");
+    let other_order = outcome.echo.order.as_deref().is_some_and(|o| o != attempt.id);
+    ProviderOutcome {
+        // An answer about another order says nothing of this payment's id.
+        provider_ref: if other_order { None } else { outcome.provider_ref },
+        status: PaymentStatus::Unknown,
+        action: None,
+        failure_code: None,
+        echo: outcome.echo,
+    }
 }
 
 /// When to ask again about an attempt waiting for the shopper: soon and

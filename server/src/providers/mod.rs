@@ -180,6 +180,83 @@ pub struct ProviderOutcome {
     pub action: Option<ProviderAction>,
     /// A stable reason when `status` is `failed` (e.g. `card_declined`).
     pub failure_code: Option<String>,
+    /// What the answer says about which payment it describes, checked
+    /// against the attempt before the answer may settle it.
+    pub echo: Echo,
+}
+
+/// What a provider echoes of the payment (amount, currency, our order
+/// number), as far as its answer carries them. Kasir compares each with the
+/// attempt: an answer about another amount, currency or order never settles
+/// the attempt, which becomes `unknown` and goes to review (issue 14).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Echo {
+    /// The amount, converted to rupiah with the adapter's units.
+    pub amount: Option<EchoedAmount>,
+    /// The currency code as sent (compared case-insensitively with `IDR`).
+    pub currency: Option<String>,
+    /// Kasir's attempt id as the provider echoed it (adapters map their
+    /// order-number format back to the attempt id; what they cannot map is
+    /// kept as sent, so that it differs).
+    pub order: Option<String>,
+}
+
+/// An echoed amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EchoedAmount {
+    /// Whole rupiah.
+    Rupiah(Idr),
+    /// Present but not a whole rupiah amount in the configured units (a
+    /// fraction, a negative, text): as sent, for the log.
+    Unreadable(String),
+}
+
+impl EchoedAmount {
+    /// An amount in whole rupiah as JSON carries it: an integer, or a
+    /// number or decimal string whose fraction is zero (`"150000.00"`).
+    pub fn from_json(value: &serde_json::Value) -> EchoedAmount {
+        let unreadable = || EchoedAmount::Unreadable(value.to_string());
+        let text = match value {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.trim().to_owned(),
+            _ => return unreadable(),
+        };
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b == b'0')
+        {
+            return unreadable();
+        }
+        whole.parse::<u64>().ok().and_then(Idr::new).map_or_else(unreadable, EchoedAmount::Rupiah)
+    }
+}
+
+impl Echo {
+    /// Why the echo does not describe the attempt `attempt_id` of `amount`,
+    /// if it does not.
+    pub fn mismatch(&self, attempt_id: &str, amount: Idr) -> Option<String> {
+        match &self.amount {
+            Some(EchoedAmount::Rupiah(a)) if *a != amount => {
+                return Some(format!("amount {} where the attempt is {}", a.rupiah(), amount.rupiah()));
+            }
+            Some(EchoedAmount::Unreadable(raw)) => {
+                return Some(format!("amount {raw:?} where the attempt is {}", amount.rupiah()));
+            }
+            _ => {}
+        }
+        if let Some(currency) = &self.currency
+            && !currency.eq_ignore_ascii_case("IDR")
+        {
+            return Some(format!("currency {currency:?}"));
+        }
+        match &self.order {
+            Some(order) if order != attempt_id => {
+                Some(format!("order {order:?} where the attempt is {attempt_id}"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A provider call did not produce an answer we can trust.
@@ -250,8 +327,9 @@ pub struct WebhookReport {
     /// Kasir's attempt id, when the provider echoes our order number (this
     /// finds the attempt even when the provider's first answer was lost).
     pub attempt_id: Option<String>,
-    /// The amount the provider says was paid, to compare with the attempt.
-    pub amount: Option<Idr>,
+    /// What the signed webhook echoes of the payment, compared with the
+    /// attempt before anything is done about it.
+    pub echo: Echo,
     /// What Kasir should do about it.
     pub kind: WebhookKind,
 }
@@ -343,6 +421,20 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         amount: Idr,
     ) -> Result<RefundOutcome, ProviderError>;
 
+    /// Asks about a refund started with `refund(…, refund_id, …)` that was
+    /// left pending (accepted and not finished, or no answer): done,
+    /// still pending, or `Refused` (failed; the amount is released). The
+    /// default is a provider with no refund inquiry: `Unavailable`, so the
+    /// refund stays pending (reserved) and is never sent a second time.
+    async fn refund_status(
+        &self,
+        attempt: AttemptRef<'_>,
+        refund_id: &str,
+    ) -> Result<RefundOutcome, ProviderError> {
+        let _ = (attempt, refund_id);
+        Err(ProviderError::Unavailable(format!("{}: no refund inquiry", self.name())))
+    }
+
     /// Confirms a payment the provider holds for confirmation (Smart
     /// Glocal); providers without that step refuse.
     async fn confirm(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError> {
@@ -411,4 +503,52 @@ impl Providers {
 pub(crate) fn fixture(name: &str) -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
     std::fs::read_to_string(format!("{dir}{name}")).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idr(n: u64) -> Idr {
+        Idr::new(n).unwrap()
+    }
+
+    #[test]
+    fn echoed_amounts_are_whole_rupiah_or_unreadable() {
+        use serde_json::json;
+        let read = |v: serde_json::Value| EchoedAmount::from_json(&v);
+        assert_eq!(read(json!(150000)), EchoedAmount::Rupiah(idr(150_000)));
+        assert_eq!(read(json!("150000.00")), EchoedAmount::Rupiah(idr(150_000)));
+        assert_eq!(read(json!(150000.0)), EchoedAmount::Rupiah(idr(150_000)));
+        for bad in [
+            json!("150000.50"),
+            json!(-5),
+            json!("1e5"),
+            json!(""),
+            json!(null),
+            json!(".5"),
+            json!("15 000"),
+        ] {
+            assert!(matches!(read(bad.clone()), EchoedAmount::Unreadable(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_echo_of_another_amount_currency_or_order_is_a_mismatch() {
+        let ok = Echo {
+            amount: Some(EchoedAmount::Rupiah(idr(150_000))),
+            currency: Some("idr".into()),
+            order: Some("pa_1".into()),
+        };
+        assert_eq!(ok.mismatch("pa_1", idr(150_000)), None);
+        assert_eq!(Echo::default().mismatch("pa_1", idr(150_000)), None);
+        let x100 = Echo { amount: Some(EchoedAmount::Rupiah(idr(15_000_000))), ..ok.clone() };
+        assert!(x100.mismatch("pa_1", idr(150_000)).is_some());
+        let odd = Echo { amount: Some(EchoedAmount::Unreadable("1500.5".into())), ..ok.clone() };
+        assert!(odd.mismatch("pa_1", idr(150_000)).is_some());
+        let usd = Echo { currency: Some("USD".into()), ..ok.clone() };
+        assert!(usd.mismatch("pa_1", idr(150_000)).is_some());
+        let other = Echo { order: Some("pa_2".into()), ..ok };
+        assert!(other.mismatch("pa_1", idr(150_000)).is_some());
+    }
 }

@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction, ProviderError,
-    ProviderOutcome, RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
+    AttemptRef, Echo, EchoedAmount, MethodDetails, PaymentProvider, PaymentRequest, ProviderAction,
+    ProviderError, ProviderOutcome, RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
 };
 use crate::ids::{new_id, random_digits};
 use crate::signing::{self, SignatureError};
@@ -175,6 +175,14 @@ impl Sandbox {
             status,
             action: None,
             failure_code: (status == PaymentStatus::Failed).then(|| "card_declined".to_owned()),
+            echo: Echo {
+                amount: Some(Idr::from_i64(payment.amount).map_or_else(
+                    || EchoedAmount::Unreadable(payment.amount.to_string()),
+                    EchoedAmount::Rupiah,
+                )),
+                currency: None,
+                order: Some(payment.attempt_id.clone()),
+            },
         })
     }
 
@@ -303,6 +311,7 @@ impl PaymentProvider for Sandbox {
             status,
             action,
             failure_code: failure.map(str::to_owned),
+            echo: Echo::default(),
         })
     }
 
@@ -383,17 +392,27 @@ impl PaymentProvider for Sandbox {
             "expired" => PaymentStatus::Expired,
             other => return Err(WebhookError::Malformed(format!("status {other:?}"))),
         };
-        let amount = u64::try_from(body.amount).ok().and_then(Idr::new);
+        let echo = Echo {
+            amount: Some(
+                u64::try_from(body.amount)
+                    .ok()
+                    .and_then(Idr::new)
+                    .map_or_else(|| EchoedAmount::Unreadable(body.amount.to_string()), EchoedAmount::Rupiah),
+            ),
+            currency: None,
+            order: None,
+        };
         let outcome = ProviderOutcome {
             provider_ref: Some(body.payment_id.clone()),
             status,
             action: None,
             failure_code: None,
+            echo: echo.clone(),
         };
         Ok(WebhookReport {
             provider_ref: Some(body.payment_id),
             attempt_id: None,
-            amount,
+            echo,
             kind: WebhookKind::Outcome(outcome),
         })
     }

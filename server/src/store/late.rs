@@ -223,6 +223,19 @@ impl Store {
         Ok(Some(event))
     }
 
+    /// Whether the late payment's refund was sent before; if not, records
+    /// that it is being sent now (so that it is only ever asked about after).
+    pub async fn late_refund_sent_before(&self, id: &str) -> Result<bool, StoreError> {
+        let sent = sqlx::query(
+            "UPDATE late_payments SET refund_sent_at = $1 WHERE id = $2 AND refund_sent_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(sent.rows_affected() == 0)
+    }
+
     /// Puts a late refund back for another try at `at_ms`.
     pub async fn retry_late_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE late_payments SET next_try_at = $1 WHERE id = $2 AND status = 'refund_pending'")

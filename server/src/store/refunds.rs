@@ -5,6 +5,7 @@
 use sqlx::Row;
 
 use super::attempts::AttemptRow;
+use super::events::{self, EventRow};
 use super::{Store, StoreError};
 
 /// A refund as stored.
@@ -44,6 +45,39 @@ pub enum RefundReserve {
     Existing(Box<RefundRow>),
 }
 
+/// The column list (a macro so queries stay literals).
+macro_rules! refund_columns {
+    () => {
+        "id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, idempotency_key, \
+         request_hash"
+    };
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<RefundRow, sqlx::Error> {
+    Ok(RefundRow {
+        id: r.try_get("id")?,
+        session_id: r.try_get("session_id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        attempt_id: r.try_get("attempt_id")?,
+        amount: r.try_get("amount")?,
+        status: r.try_get("status")?,
+        provider_ref: r.try_get("provider_ref")?,
+        created_at: r.try_get("created_at")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        request_hash: r.try_get("request_hash")?,
+    })
+}
+
+impl RefundRow {
+    /// The API's refund object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "object": "refund", "session_id": self.session_id, "amount": self.amount,
+            "status": self.status, "created_at": self.created_at / 1000,
+        })
+    }
+}
+
 impl Store {
     /// The session's succeeded attempt, if any (there is at most one).
     pub async fn succeeded_attempt(&self, session_id: &str) -> Result<Option<AttemptRow>, StoreError> {
@@ -59,30 +93,61 @@ impl Store {
 
     /// The merchant's refund made with `Idempotency-Key` `key`, if any.
     pub async fn refund_by_key(&self, merchant_id: &str, key: &str) -> Result<Option<RefundRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, \
-             idempotency_key, request_hash FROM refunds WHERE merchant_id = $1 AND idempotency_key = $2",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            refund_columns!(),
+            " FROM refunds WHERE merchant_id = $1 AND idempotency_key = $2"
+        ))
         .bind(merchant_id)
         .bind(key)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(RefundRow {
-                id: r.try_get("id")?,
-                session_id: r.try_get("session_id")?,
-                merchant_id: r.try_get("merchant_id")?,
-                attempt_id: r.try_get("attempt_id")?,
-                amount: r.try_get("amount")?,
-                status: r.try_get("status")?,
-                provider_ref: r.try_get("provider_ref")?,
-                created_at: r.try_get("created_at")?,
-                idempotency_key: r.try_get("idempotency_key")?,
-                request_hash: r.try_get("request_hash")?,
-            })
-        })
-        .transpose()
-        .map_err(StoreError::Database)
+        row.as_ref().map(from_row).transpose().map_err(StoreError::Database)
+    }
+
+    /// Claims up to `limit` pending refunds to ask the provider about, for
+    /// `lease_ms`: those due again, and those never asked about that are
+    /// older than `min_age_ms` (younger ones may still be in their first call).
+    pub async fn claim_pending_refunds(
+        &self,
+        limit: i64,
+        min_age_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<RefundRow>, StoreError> {
+        let now = super::now_ms();
+        let sql = if self.is_postgres() {
+            concat!(
+                "UPDATE refunds SET next_try_at = $1 WHERE id IN (SELECT id FROM refunds WHERE status = 'pending' \
+                 AND (next_try_at <= $2 OR (next_try_at IS NULL AND created_at <= $3)) ORDER BY created_at \
+                 LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+                refund_columns!()
+            )
+        } else {
+            concat!(
+                "UPDATE refunds SET next_try_at = $1 WHERE id IN (SELECT id FROM refunds WHERE status = 'pending' \
+                 AND (next_try_at <= $2 OR (next_try_at IS NULL AND created_at <= $3)) ORDER BY created_at \
+                 LIMIT $4) RETURNING ",
+                refund_columns!()
+            )
+        };
+        let rows = sqlx::query(sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(now - min_age_ms)
+            .bind(limit)
+            .fetch_all(self.writer())
+            .await?;
+        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Asks about a pending refund again at `at_ms`.
+    pub async fn retry_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refunds SET next_try_at = $1 WHERE id = $2 AND status = 'pending'")
+            .bind(at_ms)
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
     }
 
     /// What the session's succeeded refunds add up to.
@@ -169,31 +234,57 @@ impl Store {
         Ok(())
     }
 
-    /// Records the provider's answer; a failed refund releases its reservation.
+    /// Records the provider's final answer once, with its event
+    /// (`checkout_session.refund_succeeded` or `…refund_failed`, the session
+    /// `snapshot` with the refund); a failed refund releases its
+    /// reservation. `None` if it was no longer pending.
     pub async fn finish_refund(
         &self,
         refund: &RefundRow,
         succeeded: bool,
         provider_ref: Option<&str>,
-    ) -> Result<(), StoreError> {
+        failure_code: Option<&str>,
+        snapshot: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
         let mut tx = self.writer().begin().await?;
         let status = if succeeded { "succeeded" } else { "failed" };
         let changed = sqlx::query(
-            "UPDATE refunds SET status = $1, provider_ref = $2 WHERE id = $3 AND status = 'pending'",
+            "UPDATE refunds SET status = $1, provider_ref = COALESCE($2, provider_ref), failure_code = $3, \
+             updated_at = $4, next_try_at = NULL WHERE id = $5 AND status = 'pending'",
         )
         .bind(status)
         .bind(provider_ref)
+        .bind(failure_code)
+        .bind(super::now_ms())
         .bind(&refund.id)
         .execute(&mut *tx)
         .await?;
-        if changed.rows_affected() == 1 && !succeeded {
+        if changed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        if !succeeded {
             sqlx::query("UPDATE checkout_sessions SET amount_refunded = amount_refunded - $1 WHERE id = $2")
                 .bind(refund.amount)
                 .bind(&refund.session_id)
                 .execute(&mut *tx)
                 .await?;
         }
+        let Some(session) = self.session_by_id(&refund.session_id).await? else {
+            return Err(StoreError::Corrupt(format!("refund {} has no session", refund.id)));
+        };
+        let mut after = refund.clone();
+        after.status = status.to_owned();
+        let mut payload: serde_json::Value = serde_json::from_str(snapshot)?;
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("refund".into(), after.to_json());
+        }
+        let current = kasir_shared::payment::SessionStatus::from_wire(&session.status)
+            .unwrap_or(kasir_shared::payment::SessionStatus::Succeeded);
+        let mut event = EventRow::new(&session, current, serde_json::to_string(&payload)?);
+        event.event_type = format!("checkout_session.refund_{status}");
+        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Some(event))
     }
 }

@@ -27,7 +27,8 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
                 let settled = reconciler::reconcile_due(&s).await.map_err(|e| e.to_string())?;
                 let expired = reconciler::expire_due(&s).await.map_err(|e| e.to_string())?;
                 let refunded = reconciler::refund_late_payments(&s).await.map_err(|e| e.to_string())?;
-                Ok(settled + expired + refunded)
+                let refunds = reconciler::reconcile_refunds(&s).await.map_err(|e| e.to_string())?;
+                Ok(settled + expired + refunded + refunds)
             }
         })),
     ]

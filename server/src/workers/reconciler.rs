@@ -133,16 +133,22 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
         let amount = Idr::from_i64(late.amount).unwrap_or(Idr::ZERO);
         let r =
             AttemptRef { attempt_id: &late.attempt_id, provider_ref: late.provider_ref.as_deref(), amount };
-        let result =
-            tokio::time::timeout(state.config.timings.provider_timeout, provider.refund(r, &late.id, amount))
-                .await
-                .unwrap_or(Err(ProviderError::Timeout));
+        // Sent once; after that (pending, or no answer) only asked about.
+        let call = async {
+            if state.store.late_refund_sent_before(&late.id).await? {
+                Ok::<_, ApiError>(provider.refund_status(r, &late.id).await)
+            } else {
+                Ok(provider.refund(r, &late.id, amount).await)
+            }
+        };
+        let result = tokio::time::timeout(state.config.timings.provider_timeout, call)
+            .await
+            .unwrap_or(Ok(Err(ProviderError::Timeout)))?;
         let attempt = state.store.attempt(&late.attempt_id).await?;
         let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
         let finished = match result {
             Ok(outcome) if outcome.pending => {
-                // Accepted, not done: ask again later (the refund id makes
-                // the provider treat the retry as the same refund).
+                // Accepted, not done: ask again later.
                 state
                     .store
                     .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
@@ -170,6 +176,46 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
         };
         if finished.is_some() {
             state.wake_delivery();
+        }
+    }
+    Ok(due.len())
+}
+
+/// Asks providers about refunds left pending (accepted and not finished,
+/// or no answer): a refund is never sent twice, only asked about, and its
+/// amount stays reserved until the provider says it failed. Returns how
+/// many were asked about.
+pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
+    let timings = &state.config.timings;
+    let lease = ms(timings.provider_timeout) * 2 + 5_000;
+    let due = state.store.claim_pending_refunds(BATCH, ms(timings.provider_timeout) * 2, lease).await?;
+    for refund in &due {
+        let later = now_ms() + ms(timings.reconcile_after);
+        let attempt = state.store.attempt(&refund.attempt_id).await?;
+        let provider = attempt.as_ref().and_then(|a| state.providers.get(&a.provider)).cloned();
+        let (Some(provider), Some(attempt)) = (provider, attempt) else {
+            state.store.retry_refund(&refund.id, later).await?;
+            continue;
+        };
+        let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+        let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
+        let result = tokio::time::timeout(timings.provider_timeout, provider.refund_status(r, &refund.id))
+            .await
+            .unwrap_or(Err(ProviderError::Timeout));
+        match result {
+            Ok(outcome) if !outcome.pending => {
+                tracing::info!(refund = %refund.id, "pending refund finished at the provider");
+                crate::api::sessions::finish_refund(state, refund, Ok(&outcome.provider_ref)).await?;
+            }
+            Err(ProviderError::Refused { code }) => {
+                tracing::warn!(refund = %refund.id, code = %code, "pending refund failed at the provider; amount released");
+                crate::api::sessions::finish_refund(state, refund, Err(&code)).await?;
+            }
+            Ok(_) => state.store.retry_refund(&refund.id, later).await?,
+            Err(e) => {
+                tracing::warn!(refund = %refund.id, error = %e, "pending refund: no answer from the provider; will ask again");
+                state.store.retry_refund(&refund.id, later).await?;
+            }
         }
     }
     Ok(due.len())

@@ -78,8 +78,10 @@ pub struct SgSession {
     pub nik: Option<String>,
     /// `MM`, `YY`.
     pub expiry: Option<(String, String)>,
-    /// Refunded so far.
+    /// Refunded so far (accepted refunds, finished or not).
     pub refunded: u64,
+    /// Refund operations: Kasir's id (`metadata`), amount, status.
+    pub refunds: Vec<(String, u64, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -92,7 +94,23 @@ struct Ledger {
     calls: Vec<String>,
 }
 
+#[derive(Debug, Default)]
+struct Harsh {
+    /// Every amount in answers and webhooks is multiplied by this (0: 1):
+    /// a provider echoing other units than it was sent.
+    echo_factor: std::sync::atomic::AtomicU64,
+    /// Refunds are answered `in_progress`; the next `session/status`
+    /// finds them `succeeded`.
+    slow_refunds: std::sync::atomic::AtomicBool,
+    /// `session/cancel` is refused while the shopper is in 3DS.
+    refuse_cancel_in_3ds: std::sync::atomic::AtomicBool,
+    /// The account has auto-confirm (FACTS.md §3): an authorised payment
+    /// is charged at once, with no `ready_to_confirm`.
+    auto_confirm: std::sync::atomic::AtomicBool,
+}
+
 struct Shared {
+    harsh: Harsh,
     keys: Keys,
     partner: rsa::PublicKey,
     sg: rsa::PrivateKey,
@@ -118,6 +136,7 @@ impl SmartGlocalSim {
     /// Starts the simulator.
     pub async fn start(keys: Keys) -> SmartGlocalSim {
         let shared = Arc::new(Shared {
+            harsh: Harsh::default(),
             partner: common::public_key(&keys.partner_public_pem),
             sg: common::private_key(&keys.sg_private_pem),
             keys,
@@ -131,6 +150,24 @@ impl SmartGlocalSim {
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.shared.ledger.lock().expect("ledger")
+    }
+
+    /// Echo every amount multiplied by `factor` (another unit than sent).
+    pub fn echo_amounts_times(&self, factor: u64) {
+        self.shared.harsh.echo_factor.store(factor, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// Answer refunds `in_progress` (finished by the next status call).
+    pub fn slow_refunds(&self, on: bool) {
+        self.shared.harsh.slow_refunds.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// Refuse `session/cancel` while the shopper is in 3DS.
+    pub fn refuse_cancel_during_3ds(&self, on: bool) {
+        self.shared.harsh.refuse_cancel_in_3ds.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// Charge an authorised payment at once (auto-confirm), without
+    /// `ready_to_confirm`.
+    pub fn auto_confirm(&self, on: bool) {
+        self.shared.harsh.auto_confirm.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Where webhooks go (Kasir's `/webhooks/smartglocal`).
@@ -175,6 +212,10 @@ impl SmartGlocalSim {
             } else if s.needs_3ds {
                 s.payment_status = Some("in_progress".into());
                 "action_required"
+            } else if self.shared.harsh.auto_confirm.load(std::sync::atomic::Ordering::SeqCst) {
+                s.payment_status = Some("succeeded".into());
+                s.status = "accepted".into();
+                "payment_finished"
             } else {
                 s.payment_status = Some("pending".into());
                 "ready_to_confirm"
@@ -202,7 +243,8 @@ impl SmartGlocalSim {
 }
 
 fn session_json(shared: &Shared, s: &SgSession, with_interaction: bool) -> Value {
-    let amount = json!({"amount": s.amount, "currency": "idr"});
+    let factor = shared.harsh.echo_factor.load(std::sync::atomic::Ordering::SeqCst).max(1);
+    let amount = json!({"amount": s.amount * factor, "currency": "idr"});
     let mut payments = Vec::new();
     if let Some(status) = &s.payment_status {
         let mut p = json!({
@@ -210,9 +252,6 @@ fn session_json(shared: &Shared, s: &SgSession, with_interaction: bool) -> Value
             "customer": {"reference": s.reference}, "amount_details": amount,
             "payment_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
         });
-        if s.refunded > 0 {
-            p["refunds"] = json!([{"id": "rf_1", "status": "succeeded", "amount_details": {"amount": s.refunded, "currency": "idr"}}]);
-        }
         if with_interaction {
             let _ = shared;
             p["customer_interaction"] = json!({"type": "redirect", "redirect": {
@@ -221,8 +260,17 @@ fn session_json(shared: &Shared, s: &SgSession, with_interaction: bool) -> Value
         }
         payments.push(p);
     }
+    let refunds: Vec<Value> = s
+        .refunds
+        .iter()
+        .enumerate()
+        .map(|(i, (metadata, amount, status))| {
+            json!({"id": format!("rf_{}", i + 1), "status": status, "metadata": metadata,
+                "amount_details": {"amount": amount * factor, "currency": "idr"}})
+        })
+        .collect();
     json!({"id": s.id, "status": s.status, "created_at": "2026-11-24T00:00:00.000000Z",
-        "updated_at": "2026-11-24T00:00:00.000000Z", "acquiring_payments": payments})
+        "updated_at": "2026-11-24T00:00:00.000000Z", "acquiring_payments": payments, "refunds": refunds})
 }
 
 async fn send_webhook(shared: &Shared, kind: &str, session_id: &str, forge: bool) -> u16 {
@@ -359,7 +407,16 @@ async fn call(
                 return error(&shared, StatusCode::NOT_FOUND, NOT_FOUND, "no such session");
             };
             match method.as_str() {
-                "status" => ok(&shared, &s),
+                "status" => {
+                    let mut s = s;
+                    for r in &mut s.refunds {
+                        if r.2 == "in_progress" {
+                            r.2 = "succeeded".into();
+                        }
+                    }
+                    shared.ledger.lock().expect("ledger").sessions.insert(s.id.clone(), s.clone());
+                    ok(&shared, &s)
+                }
                 "confirm" => confirm(&shared, s),
                 "cancel" => cancel(&shared, s),
                 _ => refund(&shared, s, &v),
@@ -385,6 +442,7 @@ fn create(shared: &Shared, v: &Value) -> Response {
         nik: None,
         expiry: None,
         refunded: 0,
+        refunds: Vec::new(),
     };
     shared.ledger.lock().expect("ledger").sessions.insert(s.id.clone(), s.clone());
     ok(shared, &s)
@@ -411,6 +469,7 @@ async fn start(shared: &Shared, v: &Value, init: bool) -> Response {
             nik: None,
             expiry: None,
             refunded: 0,
+            refunds: Vec::new(),
         },
     };
     if init || v.get("amount_details").is_some() {
@@ -478,6 +537,9 @@ fn cancel(shared: &Shared, mut s: SgSession) -> Response {
     if matches!(s.status.as_str(), "accepted" | "cancelled") {
         return error(shared, StatusCode::CONFLICT, WRONG_STATE, "session is final");
     }
+    if s.needs_3ds && shared.harsh.refuse_cancel_in_3ds.load(std::sync::atomic::Ordering::SeqCst) {
+        return error(shared, StatusCode::CONFLICT, WRONG_STATE, "the customer is authenticating");
+    }
     s.status = "cancelled".into();
     if s.payment_status.is_some() {
         s.payment_status = Some("failed".into());
@@ -495,6 +557,9 @@ fn refund(shared: &Shared, mut s: SgSession, v: &Value) -> Response {
         return error(shared, StatusCode::BAD_REQUEST, VALIDATION, "amount_details.amount invalid");
     }
     s.refunded += amount;
+    let slow = shared.harsh.slow_refunds.load(std::sync::atomic::Ordering::SeqCst);
+    let metadata = v["metadata"].as_str().unwrap_or_default().to_owned();
+    s.refunds.push((metadata, amount, if slow { "in_progress" } else { "succeeded" }.to_owned()));
     shared.ledger.lock().expect("ledger").sessions.insert(s.id.clone(), s.clone());
     ok(shared, &s)
 }

@@ -151,6 +151,11 @@ impl SmilepayzSim {
         self.ledger.lock().expect("ledger").scenarios.push_back(scenario);
     }
 
+    /// How many pushed scenarios no pay-in has taken yet.
+    pub fn scenarios_left(&self) -> usize {
+        self.ledger.lock().expect("ledger").scenarios.len()
+    }
+
     /// Serve QR codes as image URLs (the document's second form).
     pub fn qr_as_image(&self, on: bool) {
         self.ledger.lock().expect("ledger").qr_as_image = on;

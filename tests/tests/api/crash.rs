@@ -421,6 +421,12 @@ async fn an_attempt_cut_off_by_a_crash_before_the_provider_had_it_is_given_back(
         assert!(Instant::now() < deadline, "the attempt was never written");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Killed only once the simulator holds the request (else the next
+    // attempt would be the one swallowed).
+    while sim.scenarios_left() > 0 {
+        assert!(Instant::now() < deadline, "the pay-in never reached the simulator");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     kasir.kill();
     assert!(hanging.await.unwrap().is_err(), "the shopper's request died with the server");
     kasir.start().await;

@@ -243,3 +243,117 @@ async fn refunds_are_idempotent_and_the_last_one_makes_the_session_refunded() {
         app.stop().await;
     }
 }
+
+/// Smart Glocal's amount units are unconfirmed (FACTS.md §3). A provider
+/// answering in other units than it was sent (here ×100) must never settle
+/// the card: the attempt stays `unknown`, nothing is confirmed, the
+/// mismatch is counted, and the session stays closed to a second payment.
+#[tokio::test]
+async fn an_amount_echoed_in_other_units_never_settles_a_card() {
+    use crate::smartglocal as sg;
+    for backend in backends().await {
+        let sim = sg::simulator(false).await;
+        let app = sg::kasir(backend, &sim, "").await;
+        sim.echo_amounts_times(100);
+        let (id, secret) = sg::new_session(&app, 150_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        assert_eq!(a["status"], "unknown", "{a}");
+        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
+        // The authorisation webhook echoes the same units: not confirmed.
+        assert_eq!(sim.advance(&sg_session.id).await, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        assert!(!sim.calls().iter().any(|c| c == "confirm"), "{:?}", sim.calls());
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(
+            (got["status"].as_str(), got["latest_attempt"]["status"].as_str()),
+            (Some("processing"), Some("unknown")),
+            "{got}"
+        );
+        assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
+        let again = widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await;
+        assert_eq!(again.status(), 409, "no second payment while the first is unknown");
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("kasir_provider_mismatch_total{provider=\"smartglocal\"}"), "{metrics}");
+        app.stop().await;
+    }
+}
+
+/// Smart Glocal refuses `session/cancel` while the shopper is in 3DS, and
+/// the account auto-confirms: the card is charged after the merchant
+/// cancelled. Kasir records the late payment and refunds it.
+#[tokio::test]
+async fn a_card_charged_after_a_refused_cancel_is_a_late_payment_refunded() {
+    use crate::smartglocal as sg;
+    for backend in backends().await {
+        let sim = sg::simulator(false).await;
+        let app = sg::kasir(backend, &sim, "").await;
+        sim.refuse_cancel_during_3ds(true);
+        sim.auto_confirm(true);
+        let (id, secret) = sg::new_session(&app, 200_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &sg::card(kasir_tests::sim::smartglocal::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
+        assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
+        wait_session_status(&app, &id, "requires_action").await;
+        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+        assert_eq!(res.status(), 200);
+        wait_session_status(&app, &id, "cancelled").await;
+        // The shopper finishes 3DS; the account charges at once.
+        assert_eq!(sim.complete_3ds(&sg_session.id, true).await, 200);
+        eventually("late payment refunded", || async {
+            !app.receiver.events_of("checkout_session.late_payment_refunded").is_empty()
+        })
+        .await;
+        assert_eq!(app.receiver.events_of("checkout_session.late_payment").len(), 1);
+        assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
+        assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().refunded, 200_000);
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "cancelled", "{got}");
+        assert_eq!(got["late_payments"][0]["status"], "refunded", "{got}");
+        app.stop().await;
+    }
+}
+
+/// A refund the provider answers `in_progress` is `pending`, keeps its
+/// amount reserved, is never sent again, and is finished by asking the
+/// provider: then its event, and the session `refunded`.
+#[tokio::test]
+async fn a_refund_in_progress_is_pending_until_the_provider_finishes_it() {
+    use crate::smartglocal as sg;
+    for backend in backends().await {
+        let sim = sg::simulator(false).await;
+        let app = sg::kasir(backend, &sim, "").await;
+        sim.slow_refunds(true);
+        let (id, secret) = sg::new_session(&app, 150_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        sim.advance(&sim.session_for(a["id"].as_str().unwrap()).unwrap().id).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let res = app.post_a(&path, &json!({})).await;
+        assert_eq!(res.status(), 201);
+        let refund: Value = res.json().await.unwrap();
+        assert_eq!(refund["status"], "pending", "{refund}");
+        // Reserved: nothing more can be refunded meanwhile.
+        assert_error(app.post_a(&path, &json!({"amount": 1_000})).await, 422, "refund.amount").await;
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "succeeded", "not refunded before the provider says so: {got}");
+        eventually("refund finished", || async {
+            !app.receiver.events_of("checkout_session.refund_succeeded").is_empty()
+        })
+        .await;
+        wait_session_status(&app, &id, "refunded").await;
+        let e = &app.receiver.events_of("checkout_session.refund_succeeded")[0];
+        assert_eq!(e["data"]["object"]["refund"]["id"], refund["id"], "{e}");
+        let refund_calls = sim.calls().iter().filter(|c| c.as_str() == "refund").count();
+        assert_eq!(refund_calls, 1, "sent once, then only asked about: {:?}", sim.calls());
+        app.stop().await;
+    }
+}

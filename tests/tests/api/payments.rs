@@ -525,11 +525,15 @@ async fn inbound_webhooks_are_verified_and_idempotent() {
         .await;
         let res = app.client.post(app.url("/webhooks/nobody")).body("{}").send().await.unwrap();
         assert_error(res, 404, "provider.unknown").await;
-        // Authentic but the amount does not match: ignored.
-        let wrong_amount = good.replace("30000", "1");
+        // Authentic but about another amount: acknowledged, never settles
+        // the attempt as paid; it becomes unknown (the session stays
+        // closed to new attempts) until the provider's word matches.
+        let wrong_amount = good.replace("30000", "3000000");
         let res = send(sandbox_signature(SANDBOX_SECRET, now, &wrong_amount), wrong_amount).await.unwrap();
         assert_eq!(res.status(), 200);
-        assert_eq!(session(&app, &wid).await["status"], "requires_action");
+        let s = session(&app, &wid).await;
+        assert_eq!(s["status"], "processing", "{s}");
+        assert_eq!(s["latest_attempt"]["status"], "unknown", "{s}");
         // Authentic: applied once; the duplicate changes nothing and emits nothing.
         for _ in 0..3 {
             let res = send(sandbox_signature(SANDBOX_SECRET, now, &good), good.clone()).await.unwrap();
@@ -554,6 +558,7 @@ async fn inbound_webhooks_are_verified_and_idempotent() {
             metrics.contains("kasir_webhooks_in_total{provider=\"sandbox\",result=\"rejected\"} 4"),
             "{metrics}"
         );
+        assert!(metrics.contains("kasir_provider_mismatch_total{provider=\"sandbox\"} 1"), "{metrics}");
     }
 }
 

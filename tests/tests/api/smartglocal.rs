@@ -16,7 +16,7 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/providers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-async fn simulator(minor_units: bool) -> SmartGlocalSim {
+pub(crate) async fn simulator(minor_units: bool) -> SmartGlocalSim {
     SmartGlocalSim::start(Keys {
         project: "kasir_test".into(),
         partner_public_pem: fixture("smartglocal_partner.pub.pem"),
@@ -26,7 +26,7 @@ async fn simulator(minor_units: bool) -> SmartGlocalSim {
     .await
 }
 
-async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
+pub(crate) async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
     let text = format!(
         "base_url = {:?}\nproject = \"kasir_test\"\nprivate_key = {:?}\npublic_key = {:?}\n{extra}",
         sim.url,
@@ -46,12 +46,12 @@ async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
     app
 }
 
-async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
+pub(crate) async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
     let body = json!({"amount": amount, "reference": "INV-SG", "customer": {"name": "Siti Rahayu", "email": "siti@example.co.id"}});
     create_session(&app.client, &app.url(""), KEY_A, &body).await
 }
 
-fn card(number: &str) -> Value {
+pub(crate) fn card(number: &str) -> Value {
     json!({"method": "card", "nik": "3171014101900001",
         "card": {"number": number, "expiry": "12/30", "cvv": "123", "holder_name": "Siti Rahayu"}})
 }

@@ -41,8 +41,8 @@ use self::transformers as wire;
 use super::clock::jakarta_yyyymmdd;
 use super::crypto::{hmac_sha512_hex, same, sha256_hex};
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
-    RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
+    AttemptRef, Echo, EchoedAmount, MethodDetails, PaymentProvider, PaymentRequest, ProviderError,
+    ProviderOutcome, RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
 };
 use crate::config::ConfigError;
 use crate::store::now_ms;
@@ -368,6 +368,26 @@ impl PaymentProvider for Singapay {
         }
     }
 
+    async fn refund_status(
+        &self,
+        attempt: AttemptRef<'_>,
+        _refund_id: &str,
+    ) -> Result<RefundOutcome, ProviderError> {
+        // A SingaPay refund is the whole card transaction's (no partial
+        // refunds): the transaction's own status says where it stands.
+        let id = attempt.provider_ref.ok_or(ProviderError::NotFound)?;
+        let envelope =
+            self.call(reqwest::Method::GET, &self.card_path(&format!("inquiry-status/{id}")), None).await?;
+        match wire::card_status(&envelope) {
+            Some(wire::CardStatus::Refunded) => {
+                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: false })
+            }
+            // Still paid, or being processed: not refunded yet.
+            Some(_) => Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true }),
+            None => Err(ProviderError::Unavailable(format!("singapay: inquiry {}", envelope.response_code))),
+        }
+    }
+
     fn poll_while_waiting(&self) -> Option<Duration> {
         Some(Duration::from_secs(self.settings.poll_secs.max(1)))
     }
@@ -409,7 +429,13 @@ impl PaymentProvider for Singapay {
         if provider_ref.is_none() && attempt_id.is_none() {
             return Err(WebhookError::Malformed("no transaction_id or reference_no".into()));
         }
-        Ok(WebhookReport { provider_ref, attempt_id, amount: None, kind: WebhookKind::Inquire })
+        // The body is signed: what it echoes is compared with the attempt.
+        let echo = Echo {
+            amount: data.get("amount").filter(|a| !a.is_null()).map(EchoedAmount::from_json),
+            currency: text("currency"),
+            order: attempt_id.clone(),
+        };
+        Ok(WebhookReport { provider_ref, attempt_id, echo, kind: WebhookKind::Inquire })
     }
 }
 

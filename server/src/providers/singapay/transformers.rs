@@ -4,7 +4,7 @@
 use kasir_shared::payment::PaymentStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::providers::{ProviderAction, ProviderError, ProviderOutcome};
+use crate::providers::{Echo, EchoedAmount, ProviderAction, ProviderError, ProviderOutcome};
 
 /// `POST /api/v1.1/access-token/b2b`.
 #[derive(Debug, Serialize)]
@@ -234,6 +234,7 @@ pub fn outcome(envelope: Envelope) -> Result<ProviderOutcome, ProviderError> {
     let data = envelope.data;
     let provider_ref = data.as_ref().and_then(|d| d.transaction_id.clone());
     let status = data.as_ref().and_then(|d| d.status);
+    let echo = data.as_ref().map(echo).unwrap_or_default();
     let refused = |code: &str| Err(ProviderError::Refused { code: code.to_owned() });
     match code {
         ResponseCode::Accepted | ResponseCode::TransactionFailure => {
@@ -254,6 +255,7 @@ pub fn outcome(envelope: Envelope) -> Result<ProviderOutcome, ProviderError> {
                 status,
                 action,
                 failure_code: (status == PaymentStatus::Failed).then(|| "card_declined".to_owned()),
+                echo,
             })
         }
         ResponseCode::InsufficientFunds => refused("insufficient_funds"),
@@ -271,6 +273,15 @@ pub fn outcome(envelope: Envelope) -> Result<ProviderOutcome, ProviderError> {
         | ResponseCode::Unrecognised(_) => {
             Err(ProviderError::Unavailable(format!("singapay {}", envelope.response_code)))
         }
+    }
+}
+
+/// What a transaction echoes: its amount, where reported, and our reference.
+fn echo(data: &CardTransaction) -> Echo {
+    Echo {
+        amount: data.amount.as_ref().filter(|a| !a.is_null()).map(EchoedAmount::from_json),
+        currency: None,
+        order: data.reference_no.clone(),
     }
 }
 

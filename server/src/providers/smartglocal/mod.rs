@@ -192,9 +192,9 @@ impl SmartGlocal {
     }
 
     /// A session answer's outcome; an `error` answer is a refusal.
-    fn outcome(answer: wire::Answer) -> Result<ProviderOutcome, ProviderError> {
+    fn outcome(&self, answer: wire::Answer) -> Result<ProviderOutcome, ProviderError> {
         match (answer.status, answer.session) {
-            (wire::AnswerStatus::Ok, Some(session)) => wire::outcome(&session),
+            (wire::AnswerStatus::Ok, Some(session)) => wire::outcome(&session, &|a| self.rupiah(a)),
             (wire::AnswerStatus::Ok, None) => {
                 Err(ProviderError::Unavailable("smartglocal: no session".into()))
             }
@@ -208,13 +208,21 @@ impl SmartGlocal {
         }
     }
 
+    fn refund_outcome(session_id: &str, done: Option<bool>) -> Result<RefundOutcome, ProviderError> {
+        match done {
+            Some(true) => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: false }),
+            Some(false) => Err(ProviderError::Refused { code: "smartglocal_refund_failed".into() }),
+            None => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: true }),
+        }
+    }
+
     async fn session_call(
         &self,
         method: &str,
         attempt: AttemptRef<'_>,
     ) -> Result<ProviderOutcome, ProviderError> {
         let session_id = attempt.provider_ref.ok_or(ProviderError::NotFound)?;
-        Self::outcome(self.call_json(method, &wire::SessionId { session_id }).await?)
+        self.outcome(self.call_json(method, &wire::SessionId { session_id }).await?)
     }
 }
 
@@ -268,7 +276,7 @@ impl PaymentProvider for SmartGlocal {
                     payment_options: options(),
                 };
                 let answer = self.call_json("session/create", &create).await?;
-                let id = Self::outcome(answer)?.provider_ref.ok_or_else(|| {
+                let id = self.outcome(answer)?.provider_ref.ok_or_else(|| {
                     ProviderError::Unavailable("smartglocal: session/create gave no id".into())
                 })?;
                 request.provider_ref.set(&id);
@@ -301,7 +309,7 @@ impl PaymentProvider for SmartGlocal {
         let bytes =
             serde_json::to_vec(&body).map_err(|e| ProviderError::Unavailable(format!("smartglocal: {e}")))?;
         let method = if session_id.is_some() { "session/start/payment" } else { "session/init/payment" };
-        Self::outcome(self.call(method, bytes).await?)
+        self.outcome(self.call(method, bytes).await?)
     }
 
     async fn inquire(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError> {
@@ -336,6 +344,21 @@ impl PaymentProvider for SmartGlocal {
         }
     }
 
+    async fn refund_status(
+        &self,
+        attempt: AttemptRef<'_>,
+        refund_id: &str,
+    ) -> Result<RefundOutcome, ProviderError> {
+        let session_id = attempt.provider_ref.ok_or(ProviderError::NotFound)?;
+        let answer = self.call_json("session/status", &wire::SessionId { session_id }).await?;
+        let Some(session) = answer.session.filter(|_| answer.status == wire::AnswerStatus::Ok) else {
+            return Err(ProviderError::Unavailable("smartglocal: status without a session".into()));
+        };
+        // Only the refund named by our id counts here: a status answer lists
+        // every refund of the session.
+        Self::refund_outcome(session_id, wire::refund_done(session.refund(refund_id, false)))
+    }
+
     async fn refund(
         &self,
         attempt: AttemptRef<'_>,
@@ -350,16 +373,8 @@ impl PaymentProvider for SmartGlocal {
                 // The refund operation's own status decides: `succeeded` is
                 // done, `failed` refused, anything else (`in_progress`,
                 // `pending`, none yet) still pending.
-                let refund = answer.session.as_ref().and_then(|s| s.refunds.last());
-                match refund.map(|r| r.status.as_str()) {
-                    Some("succeeded") => {
-                        Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: false })
-                    }
-                    Some("failed") => {
-                        Err(ProviderError::Refused { code: "smartglocal_refund_failed".into() })
-                    }
-                    _ => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: true }),
-                }
+                let refund = answer.session.as_ref().and_then(|s| s.refund(refund_id, true));
+                Self::refund_outcome(session_id, wire::refund_done(refund))
             }
             wire::AnswerStatus::Error => {
                 let code = answer.error.map_or_else(|| "unknown".to_owned(), |e| e.code);
@@ -386,19 +401,20 @@ impl PaymentProvider for SmartGlocal {
             .and_then(|p| p.customer.as_ref())
             .map(|c| c.reference.clone())
             .filter(|r| r.starts_with("pa_"));
-        let amount = payment.and_then(|p| p.amount_details).and_then(|a| self.rupiah(a.amount));
+        let echo = payment.map(|p| wire::echo(p, &|a| self.rupiah(a))).unwrap_or_default();
         let kind = match hook.kind.as_str() {
             // `error` is not final (FACTS.md §3): answer 200, so Smart Glocal
             // does not retry for 30 minutes, and keep asking.
             _ if hook.session.status == wire::SessionState::Error => WebhookKind::Pending,
             "ready_to_confirm" => WebhookKind::ConfirmRequested,
             "action_required" | "payment_finished" => WebhookKind::Outcome(
-                wire::outcome(&hook.session).map_err(|e| WebhookError::Malformed(e.to_string()))?,
+                wire::outcome(&hook.session, &|a| self.rupiah(a))
+                    .map_err(|e| WebhookError::Malformed(e.to_string()))?,
             ),
             // Refund notices and types added later: ask rather than guess.
             _ => WebhookKind::Inquire,
         };
-        Ok(WebhookReport { provider_ref: Some(hook.session.id), attempt_id, amount, kind })
+        Ok(WebhookReport { provider_ref: Some(hook.session.id), attempt_id, echo, kind })
     }
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use kasir_shared::payment::PaymentStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::providers::{ProviderAction, ProviderError, ProviderOutcome};
+use kasir_shared::money::Idr;
+
+use crate::providers::{Echo, EchoedAmount, ProviderAction, ProviderError, ProviderOutcome};
 
 /// `amount_details`.
 #[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +188,29 @@ pub struct Session {
 pub struct RefundOperation {
     /// `succeeded`, `in_progress`, `pending` or `failed`.
     pub status: String,
+    /// Kasir's refund id, as sent.
+    #[serde(default)]
+    pub metadata: Option<String>,
+}
+
+impl Session {
+    /// The refund Kasir asked for with `refund_id`: by its metadata where
+    /// echoed, else the latest (an answer to the refund call itself).
+    pub fn refund(&self, refund_id: &str, latest_if_unnamed: bool) -> Option<&RefundOperation> {
+        let named = self.refunds.iter().rev().find(|r| r.metadata.as_deref() == Some(refund_id));
+        named.or_else(|| self.refunds.last().filter(|r| latest_if_unnamed && r.metadata.is_none()))
+    }
+}
+
+/// A refund operation's status as Kasir reads it: `Some(true)` done,
+/// `Some(false)` failed, `None` still pending (`in_progress`, `pending`, or
+/// not listed yet).
+pub fn refund_done(refund: Option<&RefundOperation>) -> Option<bool> {
+    match refund.map(|r| r.status.as_str()) {
+        Some("succeeded") => Some(true),
+        Some("failed") => Some(false),
+        _ => None,
+    }
 }
 
 /// Session statuses (the documented set; anything else fails to parse).
@@ -326,8 +351,12 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// What a session says about Kasir's payment.
-pub fn outcome(session: &Session) -> Result<ProviderOutcome, ProviderError> {
+/// What a session says about Kasir's payment; `rupiah` reads an amount in
+/// the configured units.
+pub fn outcome(
+    session: &Session,
+    rupiah: &dyn Fn(u64) -> Option<Idr>,
+) -> Result<ProviderOutcome, ProviderError> {
     let payment = session.acquiring_payments.last();
     let status = match (session.status, payment.map(|p| p.status)) {
         (SessionState::Error, _) => {
@@ -354,7 +383,20 @@ pub fn outcome(session: &Session) -> Result<ProviderOutcome, ProviderError> {
         status,
         action,
         failure_code: (status == PaymentStatus::Failed).then(|| "card_declined".to_owned()),
+        echo: payment.map(|p| echo(p, rupiah)).unwrap_or_default(),
     })
+}
+
+/// What a card payment echoes: its amount and currency, and our reference.
+pub fn echo(payment: &AcquiringPayment, rupiah: &dyn Fn(u64) -> Option<Idr>) -> Echo {
+    Echo {
+        amount: payment.amount_details.map(|a| {
+            rupiah(a.amount)
+                .map_or_else(|| EchoedAmount::Unreadable(a.amount.to_string()), EchoedAmount::Rupiah)
+        }),
+        currency: payment.amount_details.map(|_| "IDR".to_owned()),
+        order: payment.customer.as_ref().map(|c| c.reference.clone()),
+    }
 }
 
 #[cfg(test)]
@@ -368,7 +410,7 @@ mod tests {
             "customer_interaction":{"type":"redirect","redirect":{"url":"https://website.com?foo=bar","base_url":"https://website.com","method":"POST","qs":{"foo":"bar"},"params":{"PaReq":"sdfew^//asdhbv","MD":"abc75daefnn"}}}}]},"extra":1}"#,
         )
         .unwrap();
-        let o = outcome(&hook.session).unwrap();
+        let o = outcome(&hook.session, &Idr::new).unwrap();
         assert_eq!(o.status, PaymentStatus::RequiresAction);
         let Some(ProviderAction::ThreeDsHtml(html)) = o.action else { panic!() };
         assert!(html.contains("action=\"https://website.com?foo=bar\""), "{html}");
@@ -377,7 +419,7 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let s = |json: &str| outcome(&serde_json::from_str::<Session>(json).unwrap());
+        let s = |json: &str| outcome(&serde_json::from_str::<Session>(json).unwrap(), &Idr::new);
         assert_eq!(s(r#"{"id":"a","status":"accepted"}"#).unwrap().status, PaymentStatus::Succeeded);
         assert_eq!(
             s(r#"{"id":"a","status":"in_progress","acquiring_payments":[{"status":"failed"}]}"#)

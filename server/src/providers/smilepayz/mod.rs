@@ -38,7 +38,7 @@ use self::transformers as wire;
 use super::clock::{JAKARTA_OFFSET_SECS, iso8601, parse_iso8601};
 use super::crypto::{RsaHash, RsaSigner, RsaVerifier, SignatureEncoding};
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
+    AttemptRef, Echo, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
     RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http,
 };
 use crate::config::ConfigError;
@@ -240,10 +240,6 @@ impl PaymentProvider for Smilepayz {
             tracing::warn!(code = %answer.code, message = %answer.message, "smilepayz inquiry refused");
             return Err(ProviderError::Unavailable(format!("smilepayz inquiry: code {}", answer.code)));
         }
-        if answer.money.is_some_and(|m| m.amount != attempt.amount.rupiah()) {
-            tracing::error!(attempt = attempt.attempt_id, "smilepayz reports another amount; not applied");
-            return Err(ProviderError::Unavailable("smilepayz inquiry: amount differs".into()));
-        }
         wire::outcome(&answer, None, 0)
             .ok_or_else(|| ProviderError::Unavailable("smilepayz: inquiry answer without a status".into()))
     }
@@ -294,7 +290,7 @@ impl PaymentProvider for Smilepayz {
             provider_ref: Some(callback.trade_no),
             // The callback's amount is not signed (and "may differ due to
             // fees"): the inquiry's amount is the one compared.
-            amount: None,
+            echo: Echo::default(),
             kind: WebhookKind::Inquire,
         })
     }

@@ -5,7 +5,7 @@ use kasir_shared::money::Idr;
 use kasir_shared::payment::{Bank, PaymentStatus, Wallet};
 use serde::{Deserialize, Serialize};
 
-use crate::providers::{MethodDetails, ProviderAction, ProviderOutcome};
+use crate::providers::{Echo, EchoedAmount, MethodDetails, ProviderAction, ProviderOutcome};
 
 /// `POST /v2.0/transaction/pay-in`. Field order is the order sent (and signed).
 #[derive(Debug, Serialize)]
@@ -230,6 +230,16 @@ pub fn outcome(
         status,
         action,
         failure_code: (status == PaymentStatus::Failed).then(|| "payment_failed".to_owned()),
+        echo: Echo {
+            amount: answer.money.map(|m| {
+                Idr::new(m.amount)
+                    .map_or_else(|| EchoedAmount::Unreadable(m.amount.to_string()), EchoedAmount::Rupiah)
+            }),
+            currency: answer.money.map(|_| "IDR".to_owned()),
+            // Our order number maps back to the attempt id; one that does
+            // not is kept as sent, so that it differs.
+            order: answer.order_no.as_deref().map(|no| attempt_id(no).unwrap_or_else(|| no.to_owned())),
+        },
     })
 }
 
