@@ -180,8 +180,10 @@ impl PaymentStatus {
             return refuse(TransitionRejection::UnknownNeedsProvider);
         }
         let source_may_report = match to {
-            // A timeout can only ever make the outcome unknown.
-            P::Unknown => matches!(source, S::Timeout | S::ProviderResponse | S::Inquiry),
+            // A timeout can only ever make the outcome unknown; a provider's
+            // answer or webhook does when what it echoes (amount, currency,
+            // order) is not the attempt's.
+            P::Unknown => matches!(source, S::Timeout | S::ProviderResponse | S::Inquiry | S::Webhook),
             P::Expired => matches!(source, S::Expiry | S::Webhook | S::Inquiry | S::ProviderResponse),
             P::Cancelled => matches!(source, S::Cancellation | S::Webhook | S::Inquiry | S::ProviderResponse),
             P::Processing | P::RequiresAction | P::Succeeded | P::Failed => {

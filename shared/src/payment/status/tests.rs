@@ -52,6 +52,20 @@ fn a_timeout_makes_an_attempt_unknown_never_failed() {
 }
 
 #[test]
+fn an_answer_about_another_amount_makes_an_open_attempt_unknown() {
+    for from in [P::Processing, P::RequiresAction] {
+        for source in [S::ProviderResponse, S::Webhook, S::Inquiry] {
+            assert_eq!(from.transition(P::Unknown, source), Ok(Transition::Changed(P::Unknown)));
+        }
+    }
+    // A final attempt stays final.
+    assert_eq!(
+        P::Succeeded.transition(P::Unknown, S::Webhook).unwrap_err().reason,
+        TransitionRejection::Final
+    );
+}
+
+#[test]
 fn the_happy_paths() {
     assert_eq!(
         P::Processing.transition(P::RequiresAction, S::ProviderResponse),
