@@ -155,8 +155,8 @@ error_codes! {
         "The phone number has the wrong number of digits.",
         "Jumlah digit nomor telepon tidak sesuai.";
     PhoneNotMobile => "phone.not_mobile", "phone",
-        "Enter a mobile number (starting with 08 or +628).",
-        "Masukkan nomor ponsel (diawali 08 atau +628).";
+        "Enter a mobile number (081x, 082x, 083x, 085x, 087x, 088x or 089x; or +62 8…).",
+        "Masukkan nomor ponsel (081x, 082x, 083x, 085x, 087x, 088x atau 089x; atau +62 8…).";
     NikEmpty => "nik.empty", "nik",
         "Enter your NIK (16-digit national identity number).",
         "Masukkan NIK (16 digit Nomor Induk Kependudukan).";
@@ -378,6 +378,9 @@ error_codes! {
     QrisFieldTooLong => "qris.field_too_long", "qris",
         "A value is too long for a QRIS payload (merchant name 25, city 15, other fields 99 characters).",
         "Nilai terlalu panjang untuk data QRIS (nama merchant 25, kota 15, kolom lain 99 karakter).";
+    QrisMerchantAccount => "qris.merchant_account", "qris",
+        "The merchant account does not fit QRIS (identifier at most 32 characters, merchant PAN 19, merchant ID 15; NMID is ID and 13 digits).",
+        "Akun merchant tidak sesuai QRIS (pengenal maksimal 32 karakter, PAN merchant 19, ID merchant 15; NMID berupa ID dan 13 digit).";
 }
 
 /// An input was rejected. Carries a stable code, the field it concerns, and

@@ -16,15 +16,24 @@ pub enum CardBrand {
     Jcb,
     /// Maestro: `50`, `56`-`58`, `6304`, `6759`, `6761`-`6763`.
     Maestro,
-    /// UnionPay: `62`.
+    /// UnionPay: `62` and, since 2019, `8100`-`8171`.
     UnionPay,
+    /// Discover: `6011`, `644`-`649`, `65`. The co-branded `622126`-`622925`
+    /// stays UnionPay, as in Braintree's `credit-card-type`.
+    Discover,
+    /// Diners Club: `300`-`305`, `36`, `38`, `39`.
+    Diners,
     /// GPN, Indonesia's national debit network: `9360` (domestic only).
     Gpn,
     /// Not (yet) recognised.
     Unknown,
 }
 
-/// `(low, high, brand)` over the first `width` digits; the most specific first.
+/// Every length from 12 to 19: what Kasir accepts where it does not know the
+/// brand's own lengths.
+const ANY_LENGTH: &[usize] = &[12, 13, 14, 15, 16, 17, 18, 19];
+
+/// `(width, low, high, brand)` over the first `width` digits; the most specific first.
 const RANGES: &[(u32, u32, u32, CardBrand)] = &[
     (4, 9360, 9360, CardBrand::Gpn),
     (4, 2221, 2720, CardBrand::Mastercard),
@@ -37,24 +46,34 @@ const RANGES: &[(u32, u32, u32, CardBrand)] = &[
     (4, 6304, 6304, CardBrand::Maestro),
     (4, 6759, 6759, CardBrand::Maestro),
     (4, 6761, 6763, CardBrand::Maestro),
+    (4, 6011, 6011, CardBrand::Discover),
+    (4, 8100, 8171, CardBrand::UnionPay),
+    (3, 810, 810, CardBrand::UnionPay),
+    (3, 300, 305, CardBrand::Diners),
+    (3, 644, 649, CardBrand::Discover),
     (2, 34, 34, CardBrand::Amex),
     (2, 37, 37, CardBrand::Amex),
     (2, 51, 55, CardBrand::Mastercard),
     (2, 50, 50, CardBrand::Maestro),
     (2, 56, 58, CardBrand::Maestro),
     (2, 62, 62, CardBrand::UnionPay),
+    (2, 65, 65, CardBrand::Discover),
+    (2, 36, 36, CardBrand::Diners),
+    (2, 38, 39, CardBrand::Diners),
     (1, 4, 4, CardBrand::Visa),
 ];
 
 impl CardBrand {
     /// Every brand, for exhaustive tests and documentation.
-    pub const ALL: [CardBrand; 8] = [
+    pub const ALL: [CardBrand; 10] = [
         CardBrand::Visa,
         CardBrand::Mastercard,
         CardBrand::Amex,
         CardBrand::Jcb,
         CardBrand::Maestro,
         CardBrand::UnionPay,
+        CardBrand::Discover,
+        CardBrand::Diners,
         CardBrand::Gpn,
         CardBrand::Unknown,
     ];
@@ -85,7 +104,22 @@ impl CardBrand {
             CardBrand::Amex => &[15],
             CardBrand::Jcb => &[16, 17, 18, 19],
             CardBrand::UnionPay | CardBrand::Gpn => &[16, 17, 18, 19],
-            CardBrand::Maestro | CardBrand::Unknown => &[12, 13, 14, 15, 16, 17, 18, 19],
+            CardBrand::Discover => &[16, 19],
+            CardBrand::Diners => &[14, 16, 19],
+            CardBrand::Maestro | CardBrand::Unknown => ANY_LENGTH,
+        }
+    }
+
+    /// The lengths [`CardNumber::parse`](super::CardNumber::parse) accepts for
+    /// a number starting with `digits`: the brand's own, except in the ranges
+    /// Kasir used to accept at any length as unknown. Discover, Diners Club
+    /// and UnionPay's `81` range were labelled later (issue 16) without
+    /// refusing any number that was accepted before.
+    pub(crate) fn accepted_lengths(digits: &str) -> &'static [usize] {
+        match CardBrand::detect(digits) {
+            CardBrand::Discover | CardBrand::Diners => ANY_LENGTH,
+            CardBrand::UnionPay if digits.starts_with('8') => ANY_LENGTH,
+            brand => brand.lengths(),
         }
     }
 
@@ -103,6 +137,8 @@ impl CardBrand {
             | CardBrand::Jcb
             | CardBrand::Maestro
             | CardBrand::UnionPay
+            | CardBrand::Discover
+            | CardBrand::Diners
             | CardBrand::Gpn
             | CardBrand::Unknown => 3,
         }
@@ -117,6 +153,8 @@ impl CardBrand {
             | CardBrand::Jcb
             | CardBrand::Maestro
             | CardBrand::UnionPay
+            | CardBrand::Discover
+            | CardBrand::Diners
             | CardBrand::Gpn
             | CardBrand::Unknown => &[4, 4, 4, 4, 3],
         }
@@ -131,6 +169,8 @@ impl CardBrand {
             CardBrand::Jcb => "jcb",
             CardBrand::Maestro => "maestro",
             CardBrand::UnionPay => "union_pay",
+            CardBrand::Discover => "discover",
+            CardBrand::Diners => "diners",
             CardBrand::Gpn => "gpn",
             CardBrand::Unknown => "unknown",
         }
@@ -145,6 +185,8 @@ impl CardBrand {
             CardBrand::Jcb => "JCB",
             CardBrand::Maestro => "Maestro",
             CardBrand::UnionPay => "UnionPay",
+            CardBrand::Discover => "Discover",
+            CardBrand::Diners => "Diners Club",
             CardBrand::Gpn => "GPN",
             CardBrand::Unknown => "",
         }
@@ -190,6 +232,67 @@ mod tests {
         for (input, brand) in cases {
             assert_eq!(CardBrand::detect(input), brand, "{input:?}");
         }
+    }
+
+    #[test]
+    fn detects_unionpay_81_discover_and_diners() {
+        let cases = [
+            ("8171 9999 0000 0000 021", UnionPay),
+            ("8100", UnionPay),
+            ("810", UnionPay),
+            ("8110", UnionPay),
+            ("8171", UnionPay),
+            ("81", Unknown),
+            ("8099", Unknown),
+            ("8172", Unknown),
+            ("6011", Discover),
+            ("6011 1111", Discover),
+            ("601", Unknown),
+            ("6010", Unknown),
+            ("6012", Unknown),
+            ("644", Discover),
+            ("649", Discover),
+            ("643", Unknown),
+            ("65", Discover),
+            ("6599", Discover),
+            // Co-branded Discover range: UnionPay, as in Braintree's library.
+            ("622126", UnionPay),
+            ("622925", UnionPay),
+            ("300", Diners),
+            ("305", Diners),
+            ("306", Unknown),
+            ("30", Unknown),
+            ("3088", Jcb),
+            ("3096", Jcb),
+            ("36", Diners),
+            ("38", Diners),
+            ("39", Diners),
+            ("37", Amex),
+            ("35", Unknown),
+        ];
+        for (input, brand) in cases {
+            assert_eq!(CardBrand::detect(input), brand, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn as_str_is_the_serde_name() {
+        for brand in CardBrand::ALL {
+            assert_eq!(serde_json::to_value(brand).unwrap(), brand.as_str(), "{brand:?}");
+            assert_eq!(serde_json::from_value::<CardBrand>(brand.as_str().into()).unwrap(), brand);
+        }
+        assert_eq!(Discover.as_str(), "discover");
+        assert_eq!(Diners.as_str(), "diners");
+    }
+
+    #[test]
+    fn labelled_ranges_keep_every_length_unknown_numbers_had() {
+        for digits in ["6011", "644", "65", "300", "36", "38", "39", "8100", "8171"] {
+            assert_eq!(CardBrand::accepted_lengths(digits), ANY_LENGTH, "{digits}");
+        }
+        assert_eq!(CardBrand::accepted_lengths("62"), UnionPay.lengths());
+        assert_eq!(CardBrand::accepted_lengths("37"), Amex.lengths());
+        assert_eq!(CardBrand::accepted_lengths("99"), ANY_LENGTH);
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub struct CardNumber {
 
 impl CardNumber {
     /// Parses a number as typed: spaces and dashes are ignored, anything else
-    /// that is not a digit is rejected; 12-19 digits, the brand's own lengths,
-    /// and a valid Luhn check digit.
+    /// that is not a digit is rejected; 12-19 digits, the brand's own lengths
+    /// (any, for Discover, Diners Club and UnionPay's `81` range, which are
+    /// only labelled), and a valid Luhn check digit.
     pub fn parse(input: &str) -> Result<CardNumber, ValidationError> {
         let mut digits = Zeroizing::new(String::with_capacity(19));
         for c in input.trim().chars() {
@@ -36,7 +37,8 @@ impl CardNumber {
             return reject(ErrorCode::CardNumberEmpty);
         }
         let brand = CardBrand::detect(&digits);
-        if !(12..=19).contains(&digits.len()) || !brand.lengths().contains(&digits.len()) {
+        let lengths = CardBrand::accepted_lengths(&digits);
+        if !(12..=19).contains(&digits.len()) || !lengths.contains(&digits.len()) {
             return reject(ErrorCode::CardNumberLength);
         }
         if !luhn_valid(digits.as_bytes()) {
@@ -165,6 +167,14 @@ mod tests {
         ("6200000000000005", CardBrand::UnionPay),
         ("6759649826438453", CardBrand::Maestro),
         ("4000-0000-0000-0002", CardBrand::Visa),
+        // Adyen's UnionPay test card, in the 81 range issued since 2019.
+        ("8171 9999 0000 0000 021", CardBrand::UnionPay),
+        ("6011111111111117", CardBrand::Discover),
+        ("6011000990139424", CardBrand::Discover),
+        ("6445644564456445", CardBrand::Discover),
+        ("3056930009020004", CardBrand::Diners),
+        ("36227206271667", CardBrand::Diners),
+        ("38520000023237", CardBrand::Diners),
     ];
 
     #[test]
@@ -205,6 +215,32 @@ mod tests {
     }
 
     #[test]
+    fn labelling_refuses_no_number_that_was_accepted_as_unknown() {
+        let brands = [
+            ("6011", CardBrand::Discover),
+            ("644", CardBrand::Discover),
+            ("649", CardBrand::Discover),
+            ("65", CardBrand::Discover),
+            ("300", CardBrand::Diners),
+            ("305", CardBrand::Diners),
+            ("36", CardBrand::Diners),
+            ("38", CardBrand::Diners),
+            ("39", CardBrand::Diners),
+            ("8100", CardBrand::UnionPay),
+            ("8171", CardBrand::UnionPay),
+        ];
+        for (prefix, brand) in brands {
+            for len in 12..=19 {
+                let mut payload = format!("{prefix:0<width$}", width = len - 1).into_bytes();
+                payload.push(luhn_check_digit(&payload).unwrap());
+                let pan = String::from_utf8(payload).unwrap();
+                let card = CardNumber::parse(&pan).unwrap_or_else(|e| panic!("{pan}: {e}"));
+                assert_eq!(card.brand(), brand, "{pan}");
+            }
+        }
+    }
+
+    #[test]
     fn luhn_check_digit_matches_known_numbers() {
         assert_eq!(luhn_check_digit(b"411111111111111"), Some(b'1'));
         assert_eq!(luhn_check_digit(b"37828224631000"), Some(b'5'));
@@ -232,6 +268,19 @@ mod tests {
                 12usize..=19
             ),
             (Just(CardBrand::UnionPay), Just("62".to_string()), 16usize..=19),
+            (Just(CardBrand::UnionPay), (8100u32..=8171).prop_map(|p| p.to_string()), 12usize..=19),
+            (
+                Just(CardBrand::Discover),
+                prop::sample::select(vec!["6011", "644", "645", "646", "647", "648", "649", "65"])
+                    .prop_map(String::from),
+                12usize..=19
+            ),
+            (
+                Just(CardBrand::Diners),
+                prop::sample::select(vec!["300", "301", "302", "303", "304", "305", "36", "38", "39"])
+                    .prop_map(String::from),
+                12usize..=19
+            ),
             (Just(CardBrand::Gpn), Just("9360".to_string()), 16usize..=19),
         ]
     }

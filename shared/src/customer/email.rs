@@ -8,7 +8,9 @@ use crate::error::{ErrorCode, ValidationError, reject};
 
 /// An email address with a dotted-atom local part of at most 64 characters
 /// and a lower-cased DNS domain. Quoted local parts and internationalised
-/// domains are refused: no Indonesian provider accepts them.
+/// domains in Unicode are refused: no Indonesian provider accepts them.
+/// Internationalised domains in their ASCII (punycode, `xn--`) form are
+/// accepted, top-level domain included.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -53,8 +55,8 @@ impl Email {
     }
 }
 
-/// At least two labels of letters, digits and inner hyphens, 1-63 each; an
-/// alphabetic top-level label.
+/// At least two labels of letters, digits and inner hyphens, 1-63 each; a
+/// top-level label that is alphabetic or an IDN in punycode (`xn--p1ai`).
 fn valid_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| {
@@ -63,9 +65,16 @@ fn valid_domain(domain: &str) -> bool {
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
-    labels.len() >= 2
-        && labels.iter().all(label_ok)
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
+    labels.len() >= 2 && labels.iter().all(label_ok) && labels.last().is_some_and(|tld| valid_tld(tld))
+}
+
+/// Top-level domains are letters (never all digits, which would read as an IP
+/// address), or an internationalised one's `xn--` A-label.
+fn valid_tld(tld: &str) -> bool {
+    let alphabetic = tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic());
+    // The label's own check has already kept it to letters, digits and inner hyphens.
+    let punycode = tld.strip_prefix("xn--").is_some_and(|encoded| !encoded.is_empty());
+    alphabetic || punycode
 }
 
 impl TryFrom<String> for Email {
@@ -123,10 +132,34 @@ mod tests {
         assert_eq!(code("budi@"), "email.domain");
     }
 
+    #[test]
+    fn accepts_internationalised_top_level_domains_in_punycode() {
+        assert_eq!(Email::parse("user@domain.xn--p1ai").unwrap().as_str(), "user@domain.xn--p1ai");
+        assert_eq!(Email::parse("User@Domain.XN--P1AI").unwrap().as_str(), "User@domain.xn--p1ai");
+        assert!(Email::parse("budi@xn--80ak6aa92e.xn--p1ai").is_ok());
+        assert!(Email::parse("budi@contoh.xn--3e0b707e").is_ok());
+        let code = |s: &str| Email::parse(s).unwrap_err().code();
+        assert_eq!(code("budi@contoh.123"), "email.domain");
+        assert_eq!(code("budi@contoh.1"), "email.domain");
+        assert_eq!(code("budi@contoh.xn--"), "email.domain");
+        assert_eq!(code("budi@contoh.xn--p1ai-"), "email.domain");
+        assert_eq!(code("budi@contoh.xn--p1_ai"), "email.domain");
+        assert_eq!(code("budi@contoh.-xn--p1ai"), "email.domain");
+        assert_eq!(code("budi@contoh.1xn--p1ai"), "email.domain");
+        assert_eq!(code("budi@contoh.ab--p1ai"), "email.domain");
+        assert_eq!(code(&format!("budi@contoh.xn--{}", "a".repeat(60))), "email.domain");
+        assert_eq!(code("budi@xn--p1ai"), "email.domain");
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in ".*") {
             let _ = Email::parse(&s);
+        }
+
+        #[test]
+        fn numeric_top_level_domains_are_refused(tld in "[0-9]{1,10}") {
+            prop_assert_eq!(Email::parse(&format!("budi@contoh.{tld}")).unwrap_err().code(), "email.domain");
         }
 
         #[test]

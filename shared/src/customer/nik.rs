@@ -112,7 +112,7 @@ impl Nik {
         }
         let day = nik.pair(6);
         let day = if day > 40 { day - 40 } else { day };
-        if day == 0 || day > days_in_month(month) {
+        if day == 0 || day > days_in_month(month, nik.pair(10)) {
             return reject(ErrorCode::NikBirthDay);
         }
         if &nik.0[12..] == "0000" {
@@ -170,13 +170,21 @@ impl Nik {
     }
 }
 
-/// The longest a month can be in any year (February 29: the century is unknown).
-const fn days_in_month(month: u8) -> u8 {
+/// The longest the month can be in year `yy` of either century: the NIK does
+/// not say whether `00` is 1900 or 2000, so February 29 is possible when
+/// either reading is a leap year.
+const fn days_in_month(month: u8, yy: u8) -> u8 {
     match month {
-        2 => 29,
+        2 if is_leap(1900 + yy as u16) || is_leap(2000 + yy as u16) => 29,
+        2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
+}
+
+/// Gregorian leap year.
+const fn is_leap(year: u16) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 impl TryFrom<String> for Nik {
@@ -235,6 +243,35 @@ mod tests {
         assert_eq!(code("3201010013900001"), "nik.birth_month");
         assert_eq!(code("3201010500900001"), "nik.birth_month");
         assert_eq!(code("3201010508900000"), "nik.sequence");
+    }
+
+    #[test]
+    fn february_29_needs_a_leap_year_in_either_century() {
+        let code = |s: &str| Nik::parse(s).unwrap_err().code();
+        // yy = 00: 1900 is not a leap year, 2000 is.
+        assert!(Nik::parse("3201012902000001").is_ok());
+        assert!(Nik::parse("3201016902000001").is_ok(), "woman, day 29 + 40");
+        assert!(Nik::parse("3201012902040001").is_ok());
+        assert!(Nik::parse("3201016902960001").is_ok());
+        assert_eq!(code("3201012902010001"), "nik.birth_day");
+        assert_eq!(code("3201016902010001"), "nik.birth_day");
+        assert_eq!(code("3201012902990001"), "nik.birth_day");
+        assert_eq!(code("3201016902990001"), "nik.birth_day");
+        assert!(Nik::parse("3201012802010001").is_ok());
+        assert!(Nik::parse("3201016802010001").is_ok());
+        assert_eq!(code("3201013002000001"), "nik.birth_day");
+        assert_eq!(code("3201017002000001"), "nik.birth_day");
+    }
+
+    #[test]
+    fn february_29_is_accepted_for_every_year_a_multiple_of_four() {
+        // 19yy or 20yy is a leap year exactly when yy is a multiple of 4 (2000 was one).
+        for year in 0..=99u8 {
+            for day in [29, 69] {
+                let accepted = Nik::parse(&format!("320101{day}02{year:02}0001")).is_ok();
+                assert_eq!(accepted, year.is_multiple_of(4), "day {day}, year {year:02}");
+            }
+        }
     }
 
     proptest! {

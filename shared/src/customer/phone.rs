@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, ValidationError, reject};
 
 /// An Indonesian phone number, kept as its national significant number (the
 /// digits after `+62`). Accepts `0812-3456-7890`, `62812…`, `+62 812…`,
-/// `0062 812…` and `(021) 555-1234`.
+/// `(+62) 812…`, `0062 812…`, `(0812) 3456 7890` and `(021) 555-1234`.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PhoneNumber {
@@ -22,9 +22,19 @@ impl PhoneNumber {
         if s.is_empty() {
             return reject(ErrorCode::PhoneEmpty);
         }
-        let (plus, body) = match s.strip_prefix('+') {
-            Some(rest) => (true, rest),
-            None => (false, s),
+        let (plus, body) = if let Some(rest) = s.strip_prefix('+') {
+            (true, rest)
+        } else if let Some(rest) = s.strip_prefix("(+") {
+            // `(+62) 812…`, a common Indonesian way of writing it: the `+` is
+            // accepted only before a country code closed by `)`.
+            match rest.split_once(')') {
+                Some((code, _)) if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) => {
+                    (true, rest)
+                }
+                _ => return reject(ErrorCode::PhoneCharacters),
+            }
+        } else {
+            (false, s)
         };
         if !body.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c)) {
             return reject(ErrorCode::PhoneCharacters);
@@ -64,15 +74,19 @@ impl PhoneNumber {
         Ok(PhoneNumber { national: national.to_owned() })
     }
 
-    /// Parses and requires a mobile number (`08…`), as e-wallets do.
+    /// Parses and requires a mobile number (see [`PhoneNumber::is_mobile`]), as
+    /// e-wallets do.
     pub fn parse_mobile(input: &str) -> Result<PhoneNumber, ValidationError> {
         let phone = PhoneNumber::parse(input)?;
         if phone.is_mobile() { Ok(phone) } else { reject(ErrorCode::PhoneNotMobile) }
     }
 
-    /// Whether this is a mobile number (national number starts with 8).
+    /// Whether this is a mobile number: one of the operators' blocks `081x`,
+    /// `082x`, `083x`, `085x`, `087x`, `088x`, `089x`. The rest of `08…` are
+    /// service numbers (`0800` toll-free, `0804` shared cost, `0807` UAN,
+    /// `0809` premium) or unused, and no e-wallet account has one.
     pub fn is_mobile(&self) -> bool {
-        self.national.starts_with('8')
+        matches!(self.national.as_bytes(), [b'8', b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9', ..])
     }
 
     /// E.164: `+6281234567890`.
@@ -159,10 +173,70 @@ mod tests {
         assert_eq!(code("0112345678"), "phone.format");
     }
 
+    #[test]
+    fn accepts_the_country_code_or_the_leading_group_in_parentheses() {
+        for input in [
+            "(+62) 812-3456-7890",
+            "(+62)81234567890",
+            "(+62) (0) 812 3456 7890",
+            "(0812) 3456 7890",
+            "(0812)-3456-7890",
+        ] {
+            let p = PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(p.e164(), "+6281234567890", "{input}");
+        }
+        let code = |s: &str| PhoneNumber::parse(s).unwrap_err().code();
+        assert_eq!(code("(+65) 9123 4567"), "phone.country");
+        assert_eq!(code("(+62 812 3456 7890"), "phone.characters");
+        assert_eq!(code("(+) 62 812 3456 7890"), "phone.characters");
+        assert_eq!(code("(+62) +812 3456 7890"), "phone.characters");
+        assert_eq!(code("((+62)) 812 3456 7890"), "phone.characters");
+        assert_eq!(code("(+6 2) 812 3456 7890"), "phone.characters");
+    }
+
+    #[test]
+    fn only_the_operators_blocks_are_mobile() {
+        for input in [
+            "0811-1234-567",
+            "0821-1234-5678",
+            "0831-1234-5678",
+            "0851-1234-5678",
+            "0877-1234-5678",
+            "0881-1234-5678",
+            "0895-1234-5678",
+            "+62 812 3456 7890",
+        ] {
+            let p = PhoneNumber::parse_mobile(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert!(p.is_mobile(), "{input}");
+        }
+        // Toll-free, shared cost, UAN, premium, and blocks no operator uses.
+        for input in [
+            "0800-1-234567",
+            "0804 1 500 000",
+            "08071 234 567",
+            "0809 1234 567",
+            "+62 800 1234 567",
+            "0840 1234 5678",
+            "0860 1234 5678",
+        ] {
+            let p = PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert!(!p.is_mobile(), "{input}");
+            assert_eq!(PhoneNumber::parse_mobile(input).unwrap_err().code(), "phone.not_mobile", "{input}");
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in ".*") {
             let _ = PhoneNumber::parse(&s);
+        }
+
+        #[test]
+        fn mobile_means_an_operators_block(block in "8[0-9]", rest in "[0-9]{8}") {
+            let p = PhoneNumber::parse(&format!("0{block}{rest}")).unwrap();
+            let mobile = ["81", "82", "83", "85", "87", "88", "89"].contains(&block.as_str());
+            prop_assert_eq!(p.is_mobile(), mobile);
+            prop_assert_eq!(PhoneNumber::parse_mobile(&format!("(+62) {block}{rest}")).is_ok(), mobile);
         }
 
         #[test]

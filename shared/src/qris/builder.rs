@@ -7,6 +7,9 @@ use super::tlv::{crc16_ccitt_false, push};
 use crate::error::{ErrorCode, ValidationError, reject};
 use crate::money::Idr;
 
+/// The longest amount EMVCo's tag 54 holds, in characters.
+const AMOUNT_MAX_LEN: usize = 13;
+
 /// QRIS merchant criteria (tag 51, sub-tag 03), by business size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MerchantCriteria {
@@ -44,17 +47,19 @@ pub struct QrisMerchant {
     pub city: String,
     /// Postal code, if any.
     pub postal_code: Option<crate::customer::PostalCode>,
-    /// National Merchant ID, `ID` and 13 digits.
+    /// National Merchant ID (tag 51, sub-tag 02), `ID` and 13 digits.
     pub nmid: String,
     /// Merchant category code, 4 digits.
     pub mcc: String,
     /// Business size.
     pub criteria: MerchantCriteria,
-    /// The acquirer's reverse-domain identifier, e.g. `ID.CO.KASIR.WWW`.
+    /// The acquirer's reverse-domain identifier (tag 26, sub-tag 00), e.g.
+    /// `ID.CO.KASIR.WWW`; at most 32 characters.
     pub acquirer_gui: String,
-    /// Merchant PAN, starting with the acquirer's NNS (`9360…`).
+    /// Merchant PAN (sub-tag 01), starting with the acquirer's NNS (`9360…`);
+    /// at most 19 characters.
     pub merchant_pan: String,
-    /// The acquirer's merchant id.
+    /// The acquirer's merchant id (sub-tag 02); at most 15 characters.
     pub merchant_id: String,
 }
 
@@ -65,8 +70,9 @@ impl QrisMerchant {
     }
 
     /// A dynamic payload for one payment of `amount`, carrying `bill_number`.
+    /// The amount must fit tag 54: 1 to 9 999 999 999 999 rupiah.
     pub fn dynamic_payload(&self, amount: Idr, bill_number: &str) -> Result<QrisPayload, ValidationError> {
-        if amount.is_zero() {
+        if amount.is_zero() || amount.rupiah().to_string().len() > AMOUNT_MAX_LEN {
             return reject(ErrorCode::QrisAmount);
         }
         self.build(Some(amount), Some(bill_number))
@@ -90,6 +96,7 @@ impl QrisMerchant {
         if self.name.len() > 25 || self.city.len() > 15 || bill_number.is_some_and(|b| b.len() > 25) {
             return reject(ErrorCode::QrisFieldTooLong);
         }
+        self.check_account()?;
         let mut account = String::new();
         push(&mut account, 0, &self.acquirer_gui)?;
         push(&mut account, 1, &self.merchant_pan)?;
@@ -125,5 +132,23 @@ impl QrisMerchant {
         let crc = crc16_ccitt_false(out.as_bytes());
         out.push_str(&format!("{crc:04X}"));
         QrisPayload::parse(&out)
+    }
+
+    /// The QRIS limits of the merchant account template (tag 26) and the NMID
+    /// (tag 51), which the parser does not check: a payload that breaks them
+    /// parses here and is refused by the payer's app.
+    fn check_account(&self) -> Result<(), ValidationError> {
+        let nmid_ok = self
+            .nmid
+            .strip_prefix("ID")
+            .is_some_and(|digits| digits.len() == 13 && digits.bytes().all(|b| b.is_ascii_digit()));
+        if self.acquirer_gui.len() > 32
+            || self.merchant_pan.len() > 19
+            || self.merchant_id.len() > 15
+            || !nmid_ok
+        {
+            return reject(ErrorCode::QrisMerchantAccount);
+        }
+        Ok(())
     }
 }

@@ -177,6 +177,10 @@ impl QrisPayload {
 
 /// Tag 54: digits with an optional decimal point; rupiah has no cents.
 fn parse_amount(value: &str) -> Result<Idr, ValidationError> {
+    // EMVCo: tag 54 is at most 13 characters.
+    if value.len() > 13 {
+        return reject(ErrorCode::QrisAmount);
+    }
     let (whole, fraction) = match value.split_once('.') {
         Some((_, "")) => return reject(ErrorCode::QrisAmount),
         Some(parts) => parts,

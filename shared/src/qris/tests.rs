@@ -108,7 +108,12 @@ fn rejects_with_stable_codes() {
         "qris.missing_field"
     );
     assert_eq!(code(&with_fixed_crc(&format!("{good}54051000.6304"))), "qris.amount");
-    for bad_amount in ["5404-100", "54010", "540510.50", "5403abc"] {
+    // EMVCo: tag 54 is at most 13 characters (issue 16).
+    assert_eq!(
+        QrisPayload::parse(&with_fixed_crc(&format!("{good}541399999999999996304"))).unwrap().amount(),
+        Some(Idr::new(9_999_999_999_999).unwrap())
+    );
+    for bad_amount in ["5404-100", "54010", "540510.50", "5403abc", "541410000000000000", "541410000000000.00"] {
         let payload = with_fixed_crc(&format!("{good}{bad_amount}6304"));
         assert_eq!(code(&payload), "qris.amount", "{bad_amount}");
     }
@@ -156,6 +161,51 @@ fn builder_rejects_what_a_payload_cannot_hold() {
 }
 
 #[test]
+fn builder_refuses_an_amount_longer_than_thirteen_characters() {
+    // EMVCo tag 54 holds at most 13 characters.
+    let longest = Idr::new(9_999_999_999_999).unwrap();
+    assert_eq!(merchant().dynamic_payload(longest, "x").unwrap().amount(), Some(longest));
+    for rupiah in [10_000_000_000_000, 123_456_789_012_345, Idr::MAX.rupiah()] {
+        let amount = Idr::new(rupiah).unwrap();
+        assert_eq!(merchant().dynamic_payload(amount, "x").unwrap_err().code(), "qris.amount", "{rupiah}");
+    }
+}
+
+#[test]
+fn builder_checks_the_merchant_account_limits() {
+    let code = |m: QrisMerchant| m.static_payload().map(|_| "ok").unwrap_or_else(|e| e.code());
+    let with = |change: &dyn Fn(&mut QrisMerchant)| {
+        let mut m = merchant();
+        change(&mut m);
+        m
+    };
+    // Sub-tag 00, the globally unique identifier: at most 32 characters.
+    assert_eq!(code(with(&|m| m.acquirer_gui = format!("ID.CO.{}.WWW", "K".repeat(22)))), "ok");
+    assert_eq!(
+        code(with(&|m| m.acquirer_gui = format!("ID.CO.{}.WWW", "K".repeat(23)))),
+        "qris.merchant_account"
+    );
+    // Sub-tag 01, the merchant PAN: at most 19 characters.
+    assert_eq!(code(with(&|m| m.merchant_pan = "9360000000000000017".into())), "ok");
+    assert_eq!(code(with(&|m| m.merchant_pan = "93600000000000000017".into())), "qris.merchant_account");
+    // Sub-tag 02, the merchant ID: at most 15 characters.
+    assert_eq!(code(with(&|m| m.merchant_id = "KASIRDEMO012345".into())), "ok");
+    assert_eq!(code(with(&|m| m.merchant_id = "KASIRDEMO0123456".into())), "qris.merchant_account");
+    // NMID: `ID` and 13 digits.
+    for bad in [
+        "ID102003004005",
+        "ID10200300400500",
+        "XX1020030040050",
+        "id1020030040050",
+        "ID10200300400A0",
+        "ID 102003004005",
+    ] {
+        assert_eq!(code(with(&|m| m.nmid = bad.into())), "qris.merchant_account", "{bad}");
+    }
+    assert_eq!(code(with(&|m| m.nmid = "ID2024330225044".into())), "ok");
+}
+
+#[test]
 fn serde_is_the_payload_string() {
     let p = QrisPayload::parse(SMILEPAYZ_DOC_PAYLOAD).unwrap();
     let json = serde_json::to_string(&p).unwrap();
@@ -177,7 +227,7 @@ proptest! {
     }
 
     #[test]
-    fn built_payloads_round_trip(amount in 1u64..=999_999_999_999, bill in "[A-Za-z0-9_]{1,25}", name in "[A-Za-z][A-Za-z .]{0,24}") {
+    fn built_payloads_round_trip(amount in 1u64..=9_999_999_999_999, bill in "[A-Za-z0-9_]{1,25}", name in "[A-Za-z][A-Za-z .]{0,24}") {
         let mut m = merchant();
         m.name = name.clone();
         let p = m.dynamic_payload(Idr::new(amount).unwrap(), &bill).unwrap();
@@ -186,5 +236,11 @@ proptest! {
         prop_assert_eq!(again.bill_number(), Some(bill.as_str()));
         prop_assert_eq!(again.merchant_name(), name.as_str());
         prop_assert_eq!(&again, &p);
+    }
+
+    #[test]
+    fn the_builder_never_writes_an_amount_longer_than_thirteen_characters(amount in 10_000_000_000_000u64..=i64::MAX as u64) {
+        let refused = merchant().dynamic_payload(Idr::new(amount).unwrap(), "x").unwrap_err();
+        prop_assert_eq!(refused.code(), "qris.amount");
     }
 }
