@@ -219,6 +219,23 @@ pub struct Limits {
     /// Different cards one client IP may try per hour (card testing tries
     /// many numbers); the same card again is never refused by this limit.
     pub cards_per_ip_per_hour: u32,
+    /// Open client connections in all; 0: three quarters of the open-file
+    /// limit (always kept below it).
+    pub max_connections: usize,
+    /// Open client connections from one address (IPv6: one /64); trusted
+    /// proxies are exempt.
+    pub max_connections_per_ip: usize,
+    /// Time a client has to send a request's headers, from the connection's
+    /// start or the previous response (also the idle keep-alive timeout).
+    pub header_read_timeout: std::time::Duration,
+    /// Event streams open on one session at once.
+    pub event_streams_per_session: usize,
+    /// Event streams open in all.
+    pub event_streams_total: usize,
+    /// Largest signature header an inbound webhook may carry (bytes).
+    pub webhook_signature_bytes: usize,
+    /// Signatures tried per inbound webhook (`v1=` values; the rest ignored).
+    pub webhook_signatures_tried: usize,
 }
 
 impl Default for Limits {
@@ -228,6 +245,13 @@ impl Default for Limits {
             attempts_per_ip_per_minute: 20,
             rejected_webhooks_per_ip_per_minute: 30,
             cards_per_ip_per_hour: 10,
+            max_connections: 0,
+            max_connections_per_ip: 256,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            event_streams_per_session: 4,
+            event_streams_total: 2_000,
+            webhook_signature_bytes: 2_048,
+            webhook_signatures_tried: 3,
         }
     }
 }

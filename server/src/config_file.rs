@@ -54,6 +54,13 @@ struct FileLimits {
     attempts_per_ip_per_minute: Option<u32>,
     rejected_webhooks_per_ip_per_minute: Option<u32>,
     cards_per_ip_per_hour: Option<u32>,
+    max_connections: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    event_streams_per_session: Option<usize>,
+    event_streams_total: Option<usize>,
+    webhook_signature_bytes: Option<usize>,
+    webhook_signatures_tried: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +199,39 @@ impl FileConfig {
         }
         if let Some(v) = self.limits.cards_per_ip_per_hour {
             config.limits.cards_per_ip_per_hour = v;
+        }
+        let l = &self.limits;
+        let positive = |name: &'static str, v: usize| {
+            if v == 0 {
+                Err(ConfigError::Invalid { name, reason: "must be at least 1".into() })
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = l.max_connections {
+            config.limits.max_connections = v;
+        }
+        if let Some(v) = l.max_connections_per_ip {
+            config.limits.max_connections_per_ip = positive("limits.max_connections_per_ip", v)?;
+        }
+        if let Some(v) = l.header_read_timeout_secs {
+            if v == 0 {
+                let reason = "must be at least 1".to_owned();
+                return Err(ConfigError::Invalid { name: "limits.header_read_timeout_secs", reason });
+            }
+            config.limits.header_read_timeout = secs(v);
+        }
+        if let Some(v) = l.event_streams_per_session {
+            config.limits.event_streams_per_session = positive("limits.event_streams_per_session", v)?;
+        }
+        if let Some(v) = l.event_streams_total {
+            config.limits.event_streams_total = positive("limits.event_streams_total", v)?;
+        }
+        if let Some(v) = l.webhook_signature_bytes {
+            config.limits.webhook_signature_bytes = positive("limits.webhook_signature_bytes", v)?;
+        }
+        if let Some(v) = l.webhook_signatures_tried {
+            config.limits.webhook_signatures_tried = positive("limits.webhook_signatures_tried", v)?;
         }
         if !self.trusted_proxies.is_empty() {
             config.trusted_proxies = networks("trusted_proxies", &self.trusted_proxies)?;

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod payments;
 pub mod providers;
+pub mod serve;
 pub mod signals;
 pub mod signing;
 pub mod store;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the Server-Sent Events streams of a session that changed.
     pub session_changes: Arc<signals::SessionSignals>,
+    /// Open widget event streams.
+    pub event_streams: Arc<limits::EventStreams>,
     /// Wakes the delivery worker when an event is written.
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
@@ -144,12 +147,18 @@ impl Server {
         // The sandbox posts its webhooks to this very server, over loopback
         // when listening on all interfaces.
         let ip = if addr.ip().is_unspecified() { [127, 0, 0, 1].into() } else { addr.ip() };
-        let sandbox = Arc::new(Sandbox::new(
-            store.clone(),
-            format!("http://{}/webhooks/sandbox", SocketAddr::new(ip, addr.port())),
-            config.sandbox_webhook_secret.clone(),
-            config.public_url.clone(),
-        ));
+        let sandbox = Arc::new(
+            Sandbox::new(
+                store.clone(),
+                format!("http://{}/webhooks/sandbox", SocketAddr::new(ip, addr.port())),
+                config.sandbox_webhook_secret.clone(),
+                config.public_url.clone(),
+            )
+            .with_signature_limits(signing::SignatureLimits {
+                max_bytes: config.limits.webhook_signature_bytes,
+                max_signatures: config.limits.webhook_signatures_tried,
+            }),
+        );
         let mut providers = Providers::default();
         providers.register(sandbox.clone());
         let timeout = config.timings.provider_timeout;
@@ -187,6 +196,7 @@ impl Server {
             sandbox,
             metrics: Arc::default(),
             session_changes: Arc::default(),
+            event_streams: Arc::default(),
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
             card_limiter: Arc::default(),
@@ -213,7 +223,14 @@ impl Server {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let stopping = self.state.stopping.clone();
         let workers = workers::spawn(self.state.clone(), stopping.subscribe());
-        let service = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let config = self.state.config.clone();
+        let limits = serve::ConnectionLimits {
+            max_connections: serve::ConnectionLimits::effective_max(config.limits.max_connections),
+            max_connections_per_ip: config.limits.max_connections_per_ip,
+            header_read_timeout: config.limits.header_read_timeout,
+        };
+        let metrics = self.state.metrics.clone();
+        let router = app(self.state);
         // Tell long-lived responses to end as soon as the signal comes, so
         // that the graceful drain only waits for ordinary requests.
         let signal = {
@@ -223,7 +240,16 @@ impl Server {
                 stopping.send_replace(true);
             }
         };
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(signal).await;
+        tracing::info!(
+            max_connections = limits.max_connections,
+            per_ip = limits.max_connections_per_ip,
+            header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+            "accepting connections"
+        );
+        let trusted = Arc::new(config.trusted_proxies.clone());
+        // Requests in flight get the provider timeout and their settling.
+        let drain = config.timings.provider_timeout + std::time::Duration::from_secs(15);
+        let served = serve::serve(self.listener, router, limits, trusted, metrics, signal, drain).await;
         stopping.send_replace(true);
         for worker in workers {
             let _ = worker.await;

@@ -132,3 +132,54 @@ mod tests {
         assert!(l.allow(ip, cards[2], 3_600_000, 2));
     }
 }
+
+/// Open widget event streams, per session and in all: each holds a
+/// connection and a task, so an anonymous holder of one client secret must
+/// not be able to open thousands.
+#[derive(Debug, Default)]
+pub struct EventStreams {
+    per_session: Mutex<HashMap<String, usize>>,
+}
+
+/// One open stream; closing it (dropping) frees its place.
+#[derive(Debug)]
+pub struct StreamSlot {
+    streams: std::sync::Arc<EventStreams>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+    session: String,
+}
+
+impl EventStreams {
+    /// A place for a stream on `session`, if under both limits.
+    pub fn open(
+        self: &std::sync::Arc<Self>,
+        session: &str,
+        per_session: usize,
+        total: usize,
+        metrics: &std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Option<StreamSlot> {
+        use std::sync::atomic::Ordering;
+        let mut map = self.per_session.lock().ok()?;
+        let open = map.get(session).copied().unwrap_or(0);
+        if open >= per_session || metrics.event_streams.load(Ordering::SeqCst) >= total {
+            return None;
+        }
+        map.insert(session.to_owned(), open + 1);
+        metrics.event_streams.fetch_add(1, Ordering::SeqCst);
+        Some(StreamSlot { streams: self.clone(), metrics: metrics.clone(), session: session.to_owned() })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.metrics.event_streams.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut map) = self.streams.per_session.lock()
+            && let Some(n) = map.get_mut(&self.session)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.session);
+            }
+        }
+    }
+}

@@ -10,6 +10,10 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), f64>>,
+    /// The accept loop's connection counts.
+    pub connections: crate::serve::ConnectionCounters,
+    /// Event streams open now.
+    pub event_streams: std::sync::atomic::AtomicUsize,
 }
 
 const HELP: &[(&str, &str, &str)] = &[
@@ -103,7 +107,33 @@ impl Metrics {
 
     /// The exposition text.
     pub fn render(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut out = String::new();
+        let c = &self.connections;
+        let gauges = [
+            ("kasir_connections_open", "gauge", "Client connections open.", c.open.load(Relaxed)),
+            (
+                "kasir_connections_evicted_total",
+                "counter",
+                "Idle connections closed to make room at a connection limit.",
+                c.evicted.load(Relaxed),
+            ),
+            (
+                "kasir_connections_refused_total",
+                "counter",
+                "New connections closed at a limit because every connection was busy.",
+                c.refused.load(Relaxed),
+            ),
+            (
+                "kasir_event_streams_open",
+                "gauge",
+                "Widget event streams open.",
+                self.event_streams.load(Relaxed),
+            ),
+        ];
+        for (name, kind, help, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
         let Ok(map) = self.counters.lock() else { return out };
         for (name, kind, help) in HELP {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

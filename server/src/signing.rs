@@ -55,27 +55,57 @@ pub enum SignatureError {
     Stale,
 }
 
+/// What a signature header may cost to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureLimits {
+    /// Longest header accepted (bytes); longer is refused unread.
+    pub max_bytes: usize,
+    /// `v1=` values compared; the rest are ignored.
+    pub max_signatures: usize,
+}
+
+impl Default for SignatureLimits {
+    fn default() -> Self {
+        SignatureLimits { max_bytes: 2_048, max_signatures: 3 }
+    }
+}
+
 /// Verifies `header` over the raw `body` in constant time; the timestamp
-/// must be within `tolerance_secs` of `now_secs` either way.
+/// must be within `tolerance_secs` of `now_secs` either way. The HMAC is
+/// computed once whatever the header holds, and compared with at most
+/// `limits.max_signatures` non-empty `v1=` values (issue 15: one HMAC per
+/// value let a long header cost seconds of CPU).
 pub fn verify(
     secret: &[u8],
     header: &str,
     body: &[u8],
     now_secs: i64,
     tolerance_secs: i64,
+    limits: SignatureLimits,
 ) -> Result<(), SignatureError> {
+    if header.len() > limits.max_bytes {
+        return Err(SignatureError::Invalid);
+    }
     let mut timestamp = None;
     let mut candidates = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", v)) => candidates.extend(unhex(v)),
+            Some(("v1", v)) if !v.is_empty() && candidates.len() < limits.max_signatures => {
+                candidates.extend(unhex(v));
+            }
             _ => {}
         }
     }
     let timestamp = timestamp.ok_or(SignatureError::Invalid)?;
-    let authentic = candidates.iter().any(|c| mac(secret, timestamp, body).verify_slice(c).is_ok());
-    if !authentic {
+    if candidates.is_empty() {
+        return Err(SignatureError::Invalid);
+    }
+    let expected = mac(secret, timestamp, body).finalize().into_bytes();
+    let authentic = candidates.iter().fold(subtle::Choice::from(0), |any, c| {
+        any | subtle::ConstantTimeEq::ct_eq(expected.as_slice(), c.as_slice())
+    });
+    if !bool::from(authentic) {
         return Err(SignatureError::Invalid);
     }
     if (now_secs - timestamp).abs() > tolerance_secs {
@@ -88,25 +118,43 @@ pub fn verify(
 mod tests {
     use super::*;
 
+    const L: SignatureLimits = SignatureLimits { max_bytes: 2_048, max_signatures: 3 };
+
+    #[test]
+    fn a_long_header_or_many_signatures_cost_one_hmac_at_most() {
+        let body = vec![b'x'; 64 * 1024];
+        let good = sign(b"k", 1_000, &body);
+        let sig = good.split_once("v1=").unwrap().1.to_owned();
+        // The good signature after three bad ones is not even looked at.
+        let bad = "00".repeat(32);
+        let header = format!("t=1000,v1={bad},v1={bad},v1=,v1={bad},v1={sig}");
+        assert_eq!(verify(b"k", &header, &body, 1_000, 300, L), Err(SignatureError::Invalid));
+        let header = format!("t=1000,v1=,v1={bad},v1={sig}");
+        assert_eq!(verify(b"k", &header, &body, 1_000, 300, L), Ok(()));
+        // Longer than allowed: refused unread.
+        let long = format!("t=1000,{}v1={sig}", "v1=,".repeat(600));
+        assert_eq!(verify(b"k", &long, &body, 1_000, 300, L), Err(SignatureError::Invalid));
+    }
+
     #[test]
     fn signs_and_verifies_exact_bytes_only() {
         let header = sign(b"whsec_x", 1_700_000_000, br#"{"a":1}"#);
         assert!(header.starts_with("t=1700000000,v1="));
-        assert_eq!(verify(b"whsec_x", &header, br#"{"a":1}"#, 1_700_000_010, 300), Ok(()));
+        assert_eq!(verify(b"whsec_x", &header, br#"{"a":1}"#, 1_700_000_010, 300, L), Ok(()));
         assert_eq!(
-            verify(b"whsec_x", &header, br#"{"a": 1}"#, 1_700_000_010, 300),
+            verify(b"whsec_x", &header, br#"{"a": 1}"#, 1_700_000_010, 300, L),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
-            verify(b"whsec_y", &header, br#"{"a":1}"#, 1_700_000_010, 300),
+            verify(b"whsec_y", &header, br#"{"a":1}"#, 1_700_000_010, 300, L),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
-            verify(b"whsec_x", &header, br#"{"a":1}"#, 1_700_001_000, 300),
+            verify(b"whsec_x", &header, br#"{"a":1}"#, 1_700_001_000, 300, L),
             Err(SignatureError::Stale)
         );
-        assert_eq!(verify(b"whsec_x", "v1=00", b"", 0, 300), Err(SignatureError::Invalid));
-        assert_eq!(verify(b"whsec_x", "garbage", b"", 0, 300), Err(SignatureError::Invalid));
+        assert_eq!(verify(b"whsec_x", "v1=00", b"", 0, 300, L), Err(SignatureError::Invalid));
+        assert_eq!(verify(b"whsec_x", "garbage", b"", 0, 300, L), Err(SignatureError::Invalid));
         // A known vector computed independently (Python hmac):
         // hmac.new(b"k", b"1.x", sha256).hexdigest()
         assert_eq!(

@@ -59,13 +59,20 @@ pub(crate) async fn receive(
         .cloned()
         .ok_or(ApiError::Coded(StatusCode::NOT_FOUND, ErrorCode::ProviderUnknown))?;
     let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    // An address that keeps sending what does not verify is refused unread
-    // for the rest of the minute: signature checks cost CPU.
+    // Every webhook is verified, however many forgeries came from its
+    // address before (a proxy's address carries the provider's genuine ones
+    // too): verification is bounded instead. A signature header longer than
+    // the limit is refused unread, and each verifier does one HMAC or RSA
+    // check over at most 64 KiB. An address over the forgery limit gets 429
+    // for what does not verify, as a signal; its genuine webhooks pass.
     let per_minute = state.config.limits.rejected_webhooks_per_ip_per_minute;
-    if state.webhook_rejections.exhausted(ip, now_ms(), per_minute) {
-        state.metrics.webhook_in(provider.name(), "throttled");
-        state.metrics.rate_limited("rejected_webhooks_per_ip");
-        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    let longest = state.config.limits.webhook_signature_bytes;
+    let oversized =
+        headers.iter().any(|(name, value)| name.as_str().contains("sign") && value.len() > longest);
+    if oversized {
+        state.webhook_rejections.allow(ip, now_ms(), per_minute);
+        state.metrics.webhook_in(provider.name(), "rejected");
+        return Err(ApiError::Coded(StatusCode::UNAUTHORIZED, ErrorCode::WebhookSignature));
     }
     // The operator's allow-list of the provider's networks, when given.
     if let Some(sources) = state.config.webhook_sources.get(provider.name())
@@ -94,7 +101,12 @@ pub(crate) async fn receive(
     let report = match provider.verify_webhook(&request, now_ms() / 1000) {
         Ok(report) => report,
         Err(e) => {
-            state.webhook_rejections.allow(ip, now_ms(), per_minute);
+            if !state.webhook_rejections.allow(ip, now_ms(), per_minute) {
+                // Over the limit: counted apart, not logged again.
+                state.metrics.webhook_in(provider.name(), "throttled");
+                state.metrics.rate_limited("rejected_webhooks_per_ip");
+                return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+            }
             state.metrics.webhook_in(provider.name(), "rejected");
             tracing::warn!(provider = provider.name(), error = %e, "webhook rejected");
             let code = match e {

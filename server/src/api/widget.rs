@@ -257,9 +257,21 @@ pub(crate) async fn events(
     Query(query): Query<SecretQuery>,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, query.client_secret.as_deref()).await?;
+    let limits = &state.config.limits;
+    let Some(slot) = state.event_streams.open(
+        &id,
+        limits.event_streams_per_session,
+        limits.event_streams_total,
+        &state.metrics,
+    ) else {
+        state.metrics.rate_limited("event_streams");
+        return Err(ApiError::Coded(axum::http::StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+    };
     let mut changes = state.session_changes.subscribe(&id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
     tokio::spawn(async move {
+        // Held while the stream lives; dropped when the task ends.
+        let _slot = slot;
         let mut current = Some(session);
         let mut last_sent = String::new();
         loop {

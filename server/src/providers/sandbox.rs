@@ -86,6 +86,7 @@ pub struct Sandbox {
     store: Store,
     webhook: Arc<SandboxWebhook>,
     public_url: String,
+    signature_limits: signing::SignatureLimits,
 }
 
 impl Sandbox {
@@ -94,7 +95,18 @@ impl Sandbox {
     /// `secret`, and whose shopper pages live under `public_url`.
     pub fn new(store: Store, webhook_url: String, secret: SecretString, public_url: String) -> Sandbox {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Sandbox { store, webhook: Arc::new(SandboxWebhook { http, url: webhook_url, secret }), public_url }
+        Sandbox {
+            store,
+            webhook: Arc::new(SandboxWebhook { http, url: webhook_url, secret }),
+            public_url,
+            signature_limits: signing::SignatureLimits::default(),
+        }
+    }
+
+    /// What a webhook's signature header may cost to check.
+    pub fn with_signature_limits(mut self, limits: signing::SignatureLimits) -> Sandbox {
+        self.signature_limits = limits;
+        self
     }
 
     /// The shopper-facing page of a payment (3DS challenge or wallet approval).
@@ -378,6 +390,7 @@ impl PaymentProvider for Sandbox {
             body,
             now_secs,
             TOLERANCE_SECS,
+            self.signature_limits,
         )
         .map_err(|e| match e {
             SignatureError::Invalid => WebhookError::Signature,

@@ -113,7 +113,9 @@ fn rejects_with_stable_codes() {
         QrisPayload::parse(&with_fixed_crc(&format!("{good}541399999999999996304"))).unwrap().amount(),
         Some(Idr::new(9_999_999_999_999).unwrap())
     );
-    for bad_amount in ["5404-100", "54010", "540510.50", "5403abc", "541410000000000000", "541410000000000.00"] {
+    for bad_amount in
+        ["5404-100", "54010", "540510.50", "5403abc", "541410000000000000", "541410000000000.00"]
+    {
         let payload = with_fixed_crc(&format!("{good}{bad_amount}6304"));
         assert_eq!(code(&payload), "qris.amount", "{bad_amount}");
     }

@@ -3,6 +3,7 @@
 //! Black-box tests of the real server over HTTP: one binary, `spawn_app()`
 //! starts the server on port 0.
 
+mod attack;
 mod browser;
 mod card_data;
 mod crash;

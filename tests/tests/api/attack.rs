@@ -1,0 +1,236 @@
+//! The attack surface (issue 15): what an anonymous client can make Kasir
+//! spend. Connections and header reads are bounded (the server runs as its
+//! own process under `ulimit -n 1024`, as an operator's would), signature
+//! checks cost one HMAC whatever the header holds, event streams are
+//! bounded per session. Each test fails on the code before the fix.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::*;
+
+/// A Kasir process on SQLite with the sandbox, under an open-file limit.
+struct Limited {
+    port: u16,
+    child: Child,
+    workdir: std::path::PathBuf,
+}
+
+impl Limited {
+    async fn start(file_limit: u32, limits: &str) -> Limited {
+        let port = kasir_tests::webdriver::free_port();
+        let workdir =
+            std::env::temp_dir().join(format!("kasir-attack-{}", kasir_server::ids::random_token(8)));
+        std::fs::create_dir_all(&workdir).unwrap();
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
+             database_url = \"sqlite://kasir.db?mode=rwc\"\nlog_format = \"json\"\n\
+             [limits]\n{limits}\n\
+             [[merchants]]\nid = \"toko\"\ndisplay_name = \"Toko\"\nsecret_key_env = \"ATTACK_KEY\"\n"
+        );
+        std::fs::write(workdir.join("kasir.toml"), config).unwrap();
+        let log = std::fs::File::create(workdir.join("kasir.log")).unwrap();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n {file_limit} && exec \"$0\""))
+            .arg(env!("CARGO_BIN_EXE_kasir-server-under-test"))
+            .current_dir(&workdir)
+            .env("RUST_LOG", "info")
+            .env("ATTACK_KEY", KEY_A)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        let me = Limited { port, child, workdir };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !client.get(me.url("/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(Instant::now() < deadline, "the server did not start (see {:?})", me.workdir);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        me
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.workdir);
+    }
+}
+
+/// `/healthz` on a fresh connection, and how long it took.
+async fn health(url: &str) -> (Option<u16>, Duration) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let started = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(5), client.get(url).send())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|r| r.status().as_u16());
+    (status, started.elapsed())
+}
+
+/// 1,100 connections that never send a byte, against a server allowed 1,024
+/// open files: it stays up, and a fresh client is answered at once.
+#[tokio::test]
+async fn idle_connections_cannot_exhaust_the_server() {
+    let kasir = Limited::start(1024, "").await;
+    let mut held = Vec::new();
+    for _ in 0..1_100 {
+        match tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(kasir.addr())).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+    assert!(held.len() >= 1_050, "the test could open only {} connections", held.len());
+    for _ in 0..3 {
+        let (status, took) = health(&kasir.url("/healthz")).await;
+        assert_eq!(status, Some(200), "healthz while {} idle connections are held ({took:?})", held.len());
+        assert!(took < Duration::from_secs(2), "healthz took {took:?}");
+    }
+    let metrics = reqwest::get(kasir.url("/metrics")).await.unwrap().text().await.unwrap();
+    let evicted = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("kasir_connections_evicted_total "))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(evicted > 0, "{metrics}");
+    drop(held);
+}
+
+/// A client has `header_read_timeout` to send its headers: one trickling a
+/// header line a second, and an idle keep-alive connection, are closed.
+#[tokio::test]
+async fn trickled_headers_and_idle_keep_alive_are_cut_off() {
+    let kasir = Limited::start(1024, "header_read_timeout_secs = 2").await;
+    // Trickle: a line a second, never finishing.
+    let mut slow = TcpStream::connect(kasir.addr()).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: kasir\r\n").await.unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    for i in 0..10 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if slow.write_all(format!("X-Trickle-{i}: {i}\r\n").as_bytes()).await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(10), slow.read(&mut buf)).await {
+            // An error answer (408) or the end of the stream: cut off.
+            let _ = n;
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a trickling client was still connected after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    // Idle keep-alive: one request, then silence.
+    let mut idle = TcpStream::connect(kasir.addr()).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: kasir\r\n\r\n").await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = idle.read(&mut buf).await.unwrap();
+        assert!(n > 0, "answered");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let waited = Instant::now();
+    let end = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match idle.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "an idle keep-alive connection was still open after 8 s");
+    assert!(waited.elapsed() >= Duration::from_secs(1), "closed too early: {:?}", waited.elapsed());
+}
+
+/// The signature header is bounded and costs one HMAC: four requests with a
+/// header full of `v1=` values and a 64 KiB body each are refused at once,
+/// and `/healthz` answers meanwhile; a 380 KB header never reaches a handler.
+#[tokio::test]
+async fn webhook_signatures_cannot_amplify_cpu() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(64 * 1024 - 16));
+    let many = format!("t=1,{}", "v1=,".repeat(500));
+    let hostile = |header: String| {
+        let (client, url, body) = (app.client.clone(), app.url("/webhooks/sandbox"), body.clone());
+        async move {
+            let started = Instant::now();
+            let res = client
+                .post(url)
+                .header("sandbox-signature", header)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            (res.map(|r| r.status().as_u16()).ok(), started.elapsed())
+        }
+    };
+    let (status, took) = hostile(many.clone()).await;
+    assert_eq!(status, Some(401));
+    assert!(took < Duration::from_secs(1), "one hostile webhook took {took:?}");
+    let four = futures_util::future::join_all((0..4).map(|_| hostile(many.clone())));
+    let health_url = app.url("/healthz");
+    let (results, (health_status, health_took)) = tokio::join!(four, health(&health_url));
+    assert_eq!(health_status, Some(200));
+    assert!(health_took < Duration::from_secs(2), "healthz during four hostile webhooks: {health_took:?}");
+    for (status, took) in results {
+        assert!(matches!(status, Some(401 | 429)), "{status:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+    // 380 KB of header: hyper refuses it (431) before any handler runs.
+    let huge = format!("t=1,{}", "v1=00,".repeat(380 * 1024 / 6));
+    let (status, _) = hostile(huge).await;
+    assert!(matches!(status, Some(431) | None), "{status:?}");
+    app.stop().await;
+}
+
+/// One client secret opens at most `event_streams_per_session` streams.
+#[tokio::test]
+async fn event_streams_are_bounded_per_session() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, secret) =
+        create_session(&app.client, &app.url(""), KEY_A, &json!({"amount": 10_000, "reference": "INV-SSE"}))
+            .await;
+    let url = app.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}"));
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        let res = app.client.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        open.push(res);
+    }
+    let res = app.client.get(&url).send().await.unwrap();
+    let body: Value = assert_error(res, 429, "rate_limit.exceeded").await;
+    assert!(body["error"]["message_id"].is_string());
+    // A closed stream frees its place (the server notices within seconds).
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = app.client.get(&url).send().await.unwrap();
+        if res.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a closed stream's place was never freed");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.stop().await;
+}
