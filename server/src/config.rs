@@ -119,6 +119,9 @@ pub struct MerchantConfig {
     pub payment_methods: Option<Vec<kasir_shared::payment::PaymentMethodKind>>,
     /// What happens to money that arrives after a session closed.
     pub late_payments: LatePaymentPolicy,
+    /// The largest session amount this merchant may ask for (at most
+    /// Rp9,999,999,999, which every provider and QRIS can carry).
+    pub max_amount: Option<kasir_shared::money::Idr>,
 }
 
 /// `late_payments = "refund" | "notify"`: what Kasir does with money a
@@ -147,6 +150,7 @@ impl MerchantConfig {
             theme: Theme::default(),
             payment_methods: None,
             late_payments: LatePaymentPolicy::default(),
+            max_amount: None,
         }
     }
 
@@ -276,6 +280,10 @@ pub struct Config {
     /// The secret the built-in sandbox provider signs its webhooks with
     /// (random per start unless configured).
     pub sandbox_webhook_secret: SecretString,
+    /// Bearer token for `/metrics`; without one, `/metrics` answers only
+    /// clients on loopback (after `trusted_proxies`), as an operator's
+    /// Prometheus on the same host would be.
+    pub metrics_token: Option<SecretString>,
     /// Method (`card`, `qris`, `virtual_account`, `ewallet`) → provider name;
     /// methods not listed go to `sandbox`.
     pub routing: BTreeMap<String, String>,
@@ -372,6 +380,7 @@ impl Default for Config {
             timings: Timings::default(),
             limits: Limits::default(),
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
+            metrics_token: None,
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),
             widget_dir: "dist".into(),
@@ -469,6 +478,9 @@ impl Config {
         }
         if let Some(secret) = lookup("KASIR_SANDBOX_WEBHOOK_SECRET") {
             config.sandbox_webhook_secret = SecretString::new(secret);
+        }
+        if let Some(token) = lookup("KASIR_METRICS_TOKEN") {
+            config.metrics_token = Some(SecretString::new(token));
         }
         if let Some(list) = lookup("KASIR_TRUSTED_PROXIES") {
             let list: Vec<String> =

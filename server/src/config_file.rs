@@ -34,6 +34,8 @@ pub struct FileConfig {
     trusted_proxies: Vec<String>,
     #[serde(default)]
     webhook_sources: BTreeMap<String, Vec<String>>,
+    /// The environment variable holding the `/metrics` bearer token.
+    metrics_token_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +82,7 @@ struct FileMerchant {
     theme: Option<Theme>,
     payment_methods: Option<Vec<String>>,
     late_payments: Option<crate::config::LatePaymentPolicy>,
+    max_amount: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -294,10 +297,24 @@ impl FileConfig {
                 merchant.payment_methods = Some(methods);
             }
             merchant.late_payments = m.late_payments.unwrap_or_default();
+            if let Some(max) = m.max_amount {
+                let max = kasir_shared::money::Idr::new(max)
+                    .filter(|a| !a.is_zero() && *a <= kasir_shared::money::Idr::MAX_PAYMENT)
+                    .ok_or_else(|| invalid("merchants.max_amount", "must be 1 to 9999999999"))?;
+                merchant.max_amount = Some(max);
+            }
             if config.merchants.iter().any(|other| other.id == merchant.id) {
                 return Err(invalid("merchants.id", format!("{} is configured twice", m.id)));
             }
             config.merchants.push(merchant);
+        }
+        if let Some(name) = &self.metrics_token_env {
+            let token = std::env::var(name)
+                .map_err(|_| invalid("metrics_token_env", format!("{name} is not set")))?;
+            if token.len() < 24 {
+                return Err(invalid("metrics_token_env", "the token must have at least 24 characters"));
+            }
+            config.metrics_token = Some(SecretString::new(token));
         }
         if let Some(secret) = self.providers.sandbox.and_then(|s| s.webhook_secret) {
             config.sandbox_webhook_secret = secret;

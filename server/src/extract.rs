@@ -27,6 +27,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
                     _ => "other",
                 };
                 tracing::debug!(kind, "rejected JSON body");
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    // Over the body limit: 413, as the README promises (issue 15).
+                    return Err(ApiError::Coded(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::BodyTooLarge,
+                    ));
+                }
                 Err(ApiError::BadRequest(ValidationError::new(ErrorCode::RequestMalformed)))
             }
         }

@@ -6,27 +6,46 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-/// Entries kept before those of past windows are dropped.
-const PRUNE_ABOVE: usize = 100_000;
+/// Addresses tracked per window before new ones share one bucket.
+const TRACKED: usize = 100_000;
 
-/// `ip`'s entry for `window`, started afresh (`V::default()`) when the one
-/// held is from an earlier window; past windows' entries are dropped once
-/// the map is large.
-fn current<V: Default>(windows: &mut HashMap<IpAddr, (i64, V)>, ip: IpAddr, window: i64) -> &mut V {
-    if windows.len() > PRUNE_ABOVE {
-        windows.retain(|_, (w, _)| *w == window);
+/// Per-address windows: IPv6 clients count per /64 (one subscriber's
+/// block, issue 15), entries of past windows are dropped once per window
+/// (never a scan per request), and past `TRACKED` addresses in a window
+/// the newcomers share one overflow bucket: a flood of fresh addresses
+/// neither escapes the limit nor makes every request pay for a scan.
+#[derive(Debug, Default)]
+struct Windows<V> {
+    map: HashMap<IpAddr, (i64, V)>,
+    pruned: i64,
+}
+
+impl<V: Default> Windows<V> {
+    fn current(&mut self, ip: IpAddr, window: i64) -> &mut V {
+        if self.pruned != window && self.map.len() > TRACKED / 2 {
+            self.map.retain(|_, (w, _)| *w == window);
+            self.pruned = window;
+        }
+        let mut key = crate::serve::address_key(ip);
+        if self.map.len() >= TRACKED && !self.map.contains_key(&key) {
+            key = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+        }
+        let entry = self.map.entry(key).or_insert_with(|| (window, V::default()));
+        if entry.0 != window {
+            *entry = (window, V::default());
+        }
+        &mut entry.1
     }
-    let entry = windows.entry(ip).or_insert_with(|| (window, V::default()));
-    if entry.0 != window {
-        *entry = (window, V::default());
+
+    fn get(&self, ip: IpAddr) -> Option<&(i64, V)> {
+        self.map.get(&crate::serve::address_key(ip))
     }
-    &mut entry.1
 }
 
 /// Counts attempts per IP per minute.
 #[derive(Debug, Default)]
 pub struct IpLimiter {
-    windows: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    windows: Mutex<Windows<u32>>,
 }
 
 impl IpLimiter {
@@ -35,7 +54,7 @@ impl IpLimiter {
     pub fn exhausted(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {
         let minute = now_ms / 60_000;
         let Ok(windows) = self.windows.lock() else { return true };
-        windows.get(&ip).is_some_and(|(m, n)| *m == minute && *n >= per_minute)
+        windows.get(ip).is_some_and(|(m, n)| *m == minute && *n >= per_minute)
     }
 
     /// Counts one attempt from `ip` at `now_ms`; `false` once `per_minute`
@@ -43,7 +62,7 @@ impl IpLimiter {
     pub fn allow(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {
         let minute = now_ms / 60_000;
         let Ok(mut windows) = self.windows.lock() else { return false };
-        let count = current(&mut windows, ip, minute);
+        let count = windows.current(ip, minute);
         if *count >= per_minute {
             return false;
         }
@@ -59,7 +78,7 @@ impl IpLimiter {
 #[derive(Debug)]
 pub struct CardLimiter {
     key: [u8; 32],
-    windows: Mutex<HashMap<IpAddr, (i64, Vec<u64>)>>,
+    windows: Mutex<Windows<Vec<u64>>>,
 }
 
 impl Default for CardLimiter {
@@ -91,7 +110,7 @@ impl CardLimiter {
         let hour = now_ms / 3_600_000;
         let card = self.fingerprint(pan);
         let Ok(mut windows) = self.windows.lock() else { return false };
-        let cards = current(&mut windows, ip, hour);
+        let cards = windows.current(ip, hour);
         if cards.contains(&card) {
             return true;
         }
@@ -130,6 +149,32 @@ mod tests {
         // Another IP, or the next hour, starts afresh.
         assert!(l.allow("10.0.0.2".parse().unwrap(), cards[2], 3_000, 2));
         assert!(l.allow(ip, cards[2], 3_600_000, 2));
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client() {
+        let l = IpLimiter::default();
+        for i in 0..3u16 {
+            let ip: IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+            assert!(l.allow(ip, 1_000, 3));
+        }
+        assert!(!l.allow("2001:db8:1:2:ffff::1".parse().unwrap(), 1_000, 3));
+        assert!(l.allow("2001:db8:1:3::1".parse().unwrap(), 1_000, 3));
+    }
+
+    #[test]
+    fn a_flood_of_fresh_addresses_shares_one_bucket() {
+        let l = IpLimiter::default();
+        for i in 0..TRACKED as u32 {
+            assert!(l.allow(IpAddr::V4(std::net::Ipv4Addr::from(i)), 1_000, 1));
+        }
+        // Past the tracked number, newcomers share one bucket of 1.
+        let a = IpAddr::V4(std::net::Ipv4Addr::from(u32::MAX));
+        let b = IpAddr::V4(std::net::Ipv4Addr::from(u32::MAX - 1));
+        assert!(l.allow(a, 1_000, 1));
+        assert!(!l.allow(b, 1_000, 1));
+        // The next window starts afresh.
+        assert!(l.allow(b, 61_000, 1));
     }
 }
 

@@ -251,6 +251,9 @@ error_codes! {
         "Enter an absolute http or https URL.", "Masukkan URL http atau https yang lengkap.";
     DescriptionTooLong => "description.too_long", "description",
         "The description may have at most 500 characters.", "Deskripsi maksimal 500 karakter.";
+    TextControlCharacters => "text.control_characters", "description",
+        "This text may not contain control characters (such as NUL, tab or line breaks).",
+        "Teks ini tidak boleh berisi karakter kontrol (seperti NUL, tab, atau baris baru).";
     LocaleUnsupported => "locale.unsupported", "locale",
         "locale must be id or en.", "locale harus id atau en.";
     SessionNotCancellable => "session.not_cancellable", "id",

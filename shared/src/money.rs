@@ -18,6 +18,10 @@ impl Idr {
     pub const ZERO: Idr = Idr(0);
     /// The largest amount Kasir represents.
     pub const MAX: Idr = Idr(i64::MAX as u64);
+    /// The largest amount a payment may ask for: Rp9,999,999,999. Every
+    /// provider and QRIS can carry it, even written with decimals
+    /// (`9999999999.00` is EMVCo's 13 characters for tag 54).
+    pub const MAX_PAYMENT: Idr = Idr(9_999_999_999);
 
     /// An amount from whole rupiah; `None` above [`Idr::MAX`].
     pub const fn new(rupiah: u64) -> Option<Idr> {

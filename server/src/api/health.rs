@@ -18,7 +18,8 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process is up")))]
 pub(crate) async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    // No version here: it is public. `/metrics` (private) carries it.
+    Json(json!({ "status": "ok" }))
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
@@ -35,7 +36,39 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<V
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub(crate) async fn metrics(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !metrics_allowed(&state, peer.ip(), &headers) {
+        // As if it were not there: nothing to learn for an outsider.
+        return crate::error::ApiError::NotFound.into_response();
+    }
+    let mut text = state.metrics.render();
+    text.push_str(&format!(
+        "# HELP kasir_build_info The running version.\n# TYPE kasir_build_info gauge\nkasir_build_info{{version=\"{}\"}} 1\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// With a token configured, only its bearer; without, only a loopback
+/// client that came directly (issue 15: `/metrics` was public).
+fn metrics_allowed(state: &AppState, peer: std::net::IpAddr, headers: &axum::http::HeaderMap) -> bool {
+    match &state.config.metrics_token {
+        Some(token) => headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.expose_secret().as_bytes()))
+            }),
+        // A proxied request (a proxy on this host, not listed in
+        // trusted_proxies) is not a local one.
+        None => {
+            let proxied = headers.contains_key("x-forwarded-for") || headers.contains_key("forwarded");
+            !proxied && crate::http::client_ip(peer, headers, &state.config.trusted_proxies).is_loopback()
+        }
+    }
 }

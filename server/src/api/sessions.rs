@@ -66,6 +66,9 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let mut session: NewSession = request.parse()?;
+    if merchant.max_amount.is_some_and(|max| session.amount > max) {
+        return Err(ValidationError::new(ErrorCode::AmountTooLarge).at("amount").into());
+    }
     // Only the methods this merchant allows (a live merchant's are all
     // routed to real providers; checked at start).
     let allowed = merchant.allowed_methods();

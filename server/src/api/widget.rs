@@ -46,12 +46,38 @@ fn origin_allowed(state: &AppState, origin: &str) -> bool {
         || state.config.merchants.iter().any(|m| m.allowed_origins.iter().any(|o| o.as_str() == origin))
 }
 
-/// CORS: answers preflights and echoes an allowed `Origin`; anything else
-/// gets no CORS headers, so the browser refuses the response.
+/// Whether `origin` may read this session's answers: Kasir's own origin,
+/// or one of the session's own merchant's (issue 15: any merchant's
+/// origin could read every session).
+async fn origin_allowed_for(state: &AppState, origin: &str, session_id: &str) -> bool {
+    let own = state.config.public_url.trim_end_matches('/');
+    if origin == own {
+        return true;
+    }
+    let merchant = state.store.session_by_id(session_id).await.ok().flatten().map(|s| s.merchant_id);
+    merchant
+        .and_then(|id| state.merchant(&id).map(|m| m.allowed_origins.iter().any(|o| o.as_str() == origin)))
+        .unwrap_or(false)
+}
+
+/// CORS: answers preflights (for any configured origin: a preflight
+/// carries no credential and reads nothing) and echoes the `Origin` on an
+/// answer only when that origin belongs to the session's merchant;
+/// anything else gets no CORS headers, so the browser refuses the response.
 async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let allowed =
-        origin.as_deref().filter(|o| origin_allowed(&state, o)).and_then(|o| HeaderValue::from_str(o).ok());
+    let session_id = request
+        .uri()
+        .path()
+        .strip_prefix("/v1/widget/sessions/")
+        .map(|rest| rest.split('/').next().unwrap_or_default().to_owned());
+    let permitted = match (origin.as_deref(), &session_id) {
+        (None, _) => false,
+        (Some(o), _) if request.method() == Method::OPTIONS => origin_allowed(&state, o),
+        (Some(o), Some(id)) => origin_allowed_for(&state, o, id).await,
+        (Some(o), None) => origin_allowed(&state, o),
+    };
+    let allowed = origin.as_deref().filter(|_| permitted).and_then(|o| HeaderValue::from_str(o).ok());
     if request.method() == Method::OPTIONS {
         let mut res = StatusCode::NO_CONTENT.into_response();
         if let Some(origin) = allowed {

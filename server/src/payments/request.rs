@@ -109,7 +109,7 @@ impl CreateSessionRequest {
             },
             _ => return Err(reject(ErrorCode::AmountFormat)),
         };
-        let amount = amount.ensure_between(Idr::new(1).unwrap_or(Idr::ZERO), Idr::MAX)?;
+        let amount = amount.ensure_between(Idr::new(1).unwrap_or(Idr::ZERO), Idr::MAX_PAYMENT)?;
         if self.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case("IDR")) {
             return Err(reject(ErrorCode::CurrencyUnsupported));
         }
@@ -117,6 +117,14 @@ impl CreateSessionRequest {
         let description = self.description.as_deref().map(str::trim).filter(|d| !d.is_empty());
         if description.is_some_and(|d| d.chars().count() > 500) {
             return Err(reject(ErrorCode::DescriptionTooLong));
+        }
+        // NUL broke PostgreSQL (500); no control character belongs in text a
+        // shopper sees or a provider receives.
+        if self.description.as_deref().is_some_and(has_control) {
+            return Err(reject(ErrorCode::TextControlCharacters).at("description"));
+        }
+        if has_control(&self.reference) {
+            return Err(reject(ErrorCode::TextControlCharacters).at("reference"));
         }
         let mut payment_methods = Vec::new();
         match &self.payment_methods {
@@ -159,6 +167,11 @@ impl CreateSessionRequest {
         {
             return Err(reject(ErrorCode::MetadataTooLarge));
         }
+        if let Some((key, _)) = metadata.iter().find(|(k, v)| has_control(k) || has_control(v)) {
+            return Err(
+                reject(ErrorCode::TextControlCharacters).at(format!("metadata.{}", key.escape_default()))
+            );
+        }
         Ok(NewSession {
             amount,
             reference,
@@ -173,6 +186,11 @@ impl CreateSessionRequest {
             metadata,
         })
     }
+}
+
+/// Whether `text` holds a control character (C0, DEL or C1).
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 /// An absolute `http`/`https` URL with a host, at most 2,048 characters.

@@ -89,8 +89,15 @@ impl Store {
         install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         if sqlite && let Some(dir) = sqlite_parent_dir(url) {
+            let existed = std::path::Path::new(dir).exists();
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Corrupt(format!("cannot create {dir}: {e}")))?;
+            if !existed {
+                owner_only(dir, 0o700)?;
+            }
+        }
+        if sqlite && let Some(file) = sqlite_file(url) {
+            private_database_file(file)?;
         }
         let options = |max: u32| {
             AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(5)).after_connect(
@@ -150,6 +157,52 @@ impl Store {
 }
 
 /// The directory of a `sqlite://dir/file.db?...` URL, if it names one.
+/// The database file of a SQLite URL (not an in-memory one).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!memory).then_some(path)
+}
+
+/// The database holds payment records and client secrets: it, and the WAL
+/// and shared-memory files SQLite creates with its mode, are readable by
+/// the server's user alone (issue 15). A new file is created 0600; an
+/// existing one with wider permissions is narrowed, with a warning.
+fn private_database_file(path: &str) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| StoreError::Corrupt(format!("{path}: {e}"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+        for file in [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")] {
+            let Ok(meta) = std::fs::metadata(&file) else { continue };
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(file = %file, "database file was readable by others; narrowed to 0600");
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
+/// Narrows a directory Kasir created to its owner.
+fn owner_only(dir: &str, mode: u32) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| StoreError::Corrupt(format!("{dir}: {e}")))?;
+    }
+    let _ = (dir, mode);
+    Ok(())
+}
+
 fn sqlite_parent_dir(url: &str) -> Option<&str> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next()?;

@@ -234,3 +234,117 @@ async fn event_streams_are_bounded_per_session() {
     }
     app.stop().await;
 }
+
+/// The SQLite database and its WAL and shared-memory files are the server
+/// user's alone (they hold client secrets and payment records).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let kasir = Limited::start(4096, "").await;
+    let res = reqwest::Client::new()
+        .post(kasir.url("/v1/checkout_sessions"))
+        .bearer_auth(KEY_A)
+        .json(&json!({"amount": 10_000, "reference": "INV-PERM"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    for file in ["kasir.db", "kasir.db-wal", "kasir.db-shm"] {
+        let mode = std::fs::metadata(kasir.workdir.join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{file} is {mode:o}");
+    }
+}
+
+/// `/metrics` is private: loopback only by default (and not through a
+/// proxy), or a bearer token; `/healthz` tells no version.
+#[tokio::test]
+async fn operations_endpoints_tell_outsiders_nothing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let health: Value = app.client.get(app.url("/healthz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health, json!({"status": "ok"}));
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 200);
+    let proxied =
+        app.client.get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.7").send().await.unwrap();
+    assert_eq!(proxied.status(), 404);
+    app.stop().await;
+    let token = "metrics-token-0123456789abcdef";
+    let app = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |c| {
+        c.metrics_token = Some(kasir_shared::secret::SecretString::new(token.into()));
+    })
+    .await;
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 404);
+    let res = app.client.get(app.url("/metrics")).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app.client.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("kasir_build_info{version="));
+    app.stop().await;
+}
+
+/// Amounts stop at Rp9,999,999,999 (QRIS's 13 characters with decimals,
+/// every provider's range) and at a merchant's own maximum; control
+/// characters get a field error on both databases; an oversized body 413.
+#[tokio::test]
+async fn hostile_session_bodies_get_field_errors() {
+    for backend in backends().await {
+        let app = spawn_with(fresh_database_url(backend).await, Receiver::start().await, |c| {
+            c.merchants[1].max_amount = kasir_shared::money::Idr::new(1_000_000);
+        })
+        .await;
+        let create = |key: &'static str, body: Value| {
+            app.client.post(app.url("/v1/checkout_sessions")).bearer_auth(key).json(&body).send()
+        };
+        let ok = create(KEY_A, json!({"amount": 9_999_999_999u64, "reference": "INV-MAX"})).await.unwrap();
+        assert_eq!(ok.status(), 201);
+        let res = create(KEY_A, json!({"amount": 10_000_000_000u64, "reference": "INV-MAX"})).await.unwrap();
+        let e = assert_error(res, 422, "amount.too_large").await;
+        assert_eq!(e["error"]["field"], "amount");
+        let res = create(KEY_A, json!({"amount": i64::MAX, "reference": "INV-MAX"})).await.unwrap();
+        assert_error(res, 422, "amount.too_large").await;
+        let res = create(KEY_B, json!({"amount": 1_000_001, "reference": "INV-MAX"})).await.unwrap();
+        assert_error(res, 422, "amount.too_large").await;
+        let res =
+            create(KEY_A, json!({"amount": 10_000, "reference": "INV-NUL", "description": "Kopi\u{0}Gayo"}))
+                .await
+                .unwrap();
+        let e = assert_error(res, 422, "text.control_characters").await;
+        assert_eq!(e["error"]["field"], "description", "{backend:?}");
+        assert!(e["error"]["message_id"].as_str().unwrap().contains("karakter kontrol"));
+        let res =
+            create(KEY_A, json!({"amount": 10_000, "reference": "INV-NL", "metadata": {"order": "a\nb"}}))
+                .await
+                .unwrap();
+        let e = assert_error(res, 422, "text.control_characters").await;
+        assert_eq!(e["error"]["field"], "metadata.order");
+        let huge = json!({"amount": 10_000, "reference": "INV-BIG", "description": "x".repeat(300 * 1024)});
+        let res = create(KEY_A, huge).await.unwrap();
+        assert_error(res, 413, "request.too_large").await;
+        app.stop().await;
+    }
+}
+
+/// A merchant's storefront origin can read its own sessions from the
+/// widget API, never another merchant's.
+#[tokio::test]
+async fn cors_answers_only_the_sessions_own_merchant() {
+    let app = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |c| {
+        c.merchants[1].allowed_origins = vec!["https://toko-b.example".into()];
+    })
+    .await;
+    let (id, secret) =
+        create_session(&app.client, &app.url(""), KEY_A, &json!({"amount": 10_000, "reference": "INV-CORS"}))
+            .await;
+    let read = |origin: &'static str| {
+        app.client
+            .get(app.url(&format!("/v1/widget/sessions/{id}")))
+            .bearer_auth(&secret)
+            .header("origin", origin)
+            .send()
+    };
+    let own = read("https://toko-a.example").await.unwrap();
+    assert_eq!(own.headers()["access-control-allow-origin"], "https://toko-a.example");
+    let other = read("https://toko-b.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none(), "{:?}", other.headers());
+    app.stop().await;
+}
