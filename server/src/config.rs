@@ -284,6 +284,9 @@ pub struct Config {
     /// clients on loopback (after `trusted_proxies`), as an operator's
     /// Prometheus on the same host would be.
     pub metrics_token: Option<SecretString>,
+    /// Let merchant webhook URLs point at loopback or private addresses
+    /// (development and tests only; refused otherwise at start).
+    pub allow_private_webhook_urls: bool,
     /// Method (`card`, `qris`, `virtual_account`, `ewallet`) → provider name;
     /// methods not listed go to `sandbox`.
     pub routing: BTreeMap<String, String>,
@@ -381,6 +384,7 @@ impl Default for Config {
             limits: Limits::default(),
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
             metrics_token: None,
+            allow_private_webhook_urls: false,
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),
             widget_dir: "dist".into(),
@@ -478,6 +482,9 @@ impl Config {
         }
         if let Some(secret) = lookup("KASIR_SANDBOX_WEBHOOK_SECRET") {
             config.sandbox_webhook_secret = SecretString::new(secret);
+        }
+        if let Some(allow) = lookup("KASIR_ALLOW_PRIVATE_WEBHOOK_URLS") {
+            config.allow_private_webhook_urls = matches!(allow.as_str(), "1" | "true" | "yes");
         }
         if let Some(token) = lookup("KASIR_METRICS_TOKEN") {
             config.metrics_token = Some(SecretString::new(token));

@@ -36,6 +36,9 @@ pub struct FileConfig {
     webhook_sources: BTreeMap<String, Vec<String>>,
     /// The environment variable holding the `/metrics` bearer token.
     metrics_token_env: Option<String>,
+    /// Development only: merchant webhooks to private addresses.
+    #[serde(default)]
+    allow_private_webhook_urls: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -308,6 +311,7 @@ impl FileConfig {
             }
             config.merchants.push(merchant);
         }
+        config.allow_private_webhook_urls |= self.allow_private_webhook_urls;
         if let Some(name) = &self.metrics_token_env {
             let token = std::env::var(name)
                 .map_err(|_| invalid("metrics_token_env", format!("{name} is not set")))?;

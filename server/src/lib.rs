@@ -52,6 +52,117 @@ pub enum StartError {
     /// The provider routing table is not usable.
     #[error("routing: {0}")]
     Routing(String),
+    /// A setting that would leave the server open to abuse (issue 15).
+    #[error("unsafe setting {key}: {reason}")]
+    Unsafe {
+        /// The setting.
+        key: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+}
+
+/// Refuses settings that would leave the server open: two merchants with
+/// one key, a key too short to be secret, `*` or malformed origins (they
+/// also feed the page's Content-Security-Policy), webhook URLs that are not
+/// http(s) or that point into the host's own network or a cloud metadata
+/// service (unless `allow_private_webhook_urls`, for development), an empty
+/// or short sandbox webhook secret.
+pub fn check_safe(config: &Config) -> Result<(), StartError> {
+    let unsafe_setting = |key: String, reason: &str| StartError::Unsafe { key, reason: reason.to_owned() };
+    let mut keys = std::collections::HashSet::new();
+    for m in &config.merchants {
+        let at = |field: &str| format!("merchants[{}].{field}", m.id);
+        config::check_secret_key(&m.secret_key).map_err(|_| {
+            unsafe_setting(at("secret_key"), "expected sk_test_ or sk_live_ and at least 16 more characters")
+        })?;
+        if !keys.insert(m.secret_key.expose_secret().to_owned()) {
+            return Err(unsafe_setting(at("secret_key"), "the same key is configured for two merchants"));
+        }
+        if m.webhook_secret.as_ref().is_some_and(|s| s.expose_secret().len() < 16) {
+            return Err(unsafe_setting(at("webhook_secret"), "at least 16 characters"));
+        }
+        for origin in &m.allowed_origins {
+            check_origin(origin).map_err(|reason| unsafe_setting(at("allowed_origins"), &reason))?;
+        }
+        if let Some(url) = &m.webhook_url {
+            check_webhook_url(url, config.allow_private_webhook_urls)
+                .map_err(|reason| unsafe_setting(at("webhook_url"), &reason))?;
+        }
+    }
+    if config.sandbox_webhook_secret.expose_secret().trim().len() < 16 {
+        return Err(unsafe_setting("providers.sandbox.webhook_secret".into(), "at least 16 characters"));
+    }
+    Ok(())
+}
+
+/// `scheme://host[:port]`, http(s), nothing else (no `*`, path or spaces).
+fn check_origin(origin: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Err(format!("{origin:?} is not an origin (https://shop.example)"));
+    };
+    let host_ok = !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        && !rest.starts_with(['.', ':']);
+    if !matches!(scheme, "https" | "http") || !host_ok {
+        return Err(format!("{origin:?} is not an origin (https://shop.example; no * or path)"));
+    }
+    Ok(())
+}
+
+/// An http(s) URL whose host is not this host's network, link-local or a
+/// cloud metadata service (unless `allow_private`).
+fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("{url:?} is not an http(s) URL"));
+    };
+    if !matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http") {
+        return Err(format!("{url:?}: only http and https"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    let metadata = matches!(host.as_str(), "metadata.google.internal" | "metadata" | "instance-data");
+    let private = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.ends_with(".internal")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(v4) => {
+                v4.is_private()
+                    || v4.is_loopback()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+            }
+            std::net::IpAddr::V6(v6) => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+                    || v6
+                        .to_ipv4_mapped()
+                        .is_some_and(|v4| v4.is_private() || v4.is_loopback() || v4.is_link_local())
+            }
+        });
+    let link_local_metadata = host == "169.254.169.254" || host == "fd00:ec2::254";
+    if metadata || link_local_metadata {
+        return Err(format!("{url:?} points at a cloud metadata service"));
+    }
+    if private && !allow_private {
+        return Err(format!(
+            "{url:?} points into this host's network; set allow_private_webhook_urls = true only for development"
+        ));
+    }
+    Ok(())
 }
 
 /// What every handler can reach.
@@ -132,6 +243,7 @@ impl Server {
     /// Connects the store (running migrations) and binds the configured
     /// address (port 0 picks a free port).
     pub async fn bind(config: Config) -> Result<Server, StartError> {
+        check_safe(&config)?;
         let silent = config.merchants.iter().filter(|m| m.webhook_url.is_none()).map(|m| m.id.clone());
         let notify_only = config
             .merchants

@@ -172,6 +172,8 @@ pub struct RefundObject {
 pub struct DecisionDoc {
     /// The shopper's choice.
     decision: DecisionValue,
+    /// The page's form token (a post without it is refused).
+    token: String,
 }
 
 /// `approve` or `decline`.

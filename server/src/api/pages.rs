@@ -128,9 +128,12 @@ async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
+    // Origins are checked at start; should one still not fit a header, the
+    // page goes out with the policy and no embedding, never without one.
+    let value = HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(
+        "default-src 'none'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+    ));
+    headers.insert(header::CONTENT_SECURITY_POLICY, value);
     (headers, html).into_response()
 }
 

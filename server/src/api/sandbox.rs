@@ -27,6 +27,30 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The pages' policy: nothing loads but the page's own inline style, and
+/// only Kasir's pages (and the merchant's storefronts that embed the
+/// checkout) may frame it. (No `form-action`: the 3DS page runs in a
+/// sandboxed frame, where `'self'` is not reliably the server's origin;
+/// the form token is what stops a cross-site post.)
+fn hardened(html: Html<String>, ancestors: &str) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'self' {ancestors}"
+    );
+    let value = axum::http::HeaderValue::from_str(&csp)
+        .unwrap_or(axum::http::HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'"));
+    let mut response = html.into_response();
+    response.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    response
+}
+
+/// The storefront origins of the merchant whose session the payment is for.
+async fn ancestors_of(state: &AppState, attempt_id: &str) -> String {
+    let attempt = state.store.attempt(attempt_id).await.ok().flatten();
+    attempt
+        .and_then(|a| state.merchant(&a.merchant_id).map(|m| m.allowed_origins.join(" ")))
+        .unwrap_or_default()
+}
+
 fn shell(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
@@ -52,29 +76,36 @@ pub(crate) async fn page(
     } else {
         ("Sandbox e-wallet", "Setujui pembayaran di dompet digital / Approve the payment in your wallet")
     };
+    let ancestors = ancestors_of(&state, &payment.attempt_id).await;
     if payment.status != PaymentStatus::RequiresAction.as_str() {
         let body = format!("<h1>{title}</h1><p>Status: <b>{}</b></p>", escape(&payment.status));
-        return Ok(shell(title, &body).into_response());
+        return Ok(hardened(shell(title, &body), &ancestors));
     }
+    let token = state.sandbox.form_token(&payment.id);
     let body = format!(
         "<h1>{title}</h1><p>{what}</p><p>Jumlah / Amount: <b>{amount}</b></p>\
-         <form method=\"post\"><button class=\"ok\" name=\"decision\" value=\"approve\">Setujui / Approve</button>\
+         <form method=\"post\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <button class=\"ok\" name=\"decision\" value=\"approve\">Setujui / Approve</button>\
          <button name=\"decision\" value=\"decline\">Tolak / Decline</button></form>\
          <p><small>Kasir sandbox: no real money moves.</small></p>"
     );
-    Ok(shell(title, &body).into_response())
+    Ok(hardened(shell(title, &body), &ancestors))
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Decision {
     decision: String,
+    /// The page's form token.
+    #[serde(default)]
+    token: String,
 }
 
 #[utoipa::path(post, path = "/sandbox/pay/{id}", tag = "sandbox",
     params(("id" = String, Path, description = "The sandbox payment id")),
     request_body(content = crate::openapi::DecisionDoc, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Decided; the sandbox's signed webhook has reached Kasir", content_type = "text/html"),
-        (status = 400, description = "Neither approve nor decline, or not the page's form", content_type = "text/html"),
+        (status = 400, description = "Neither approve nor decline", content_type = "text/html"),
+        (status = 403, description = "Not the page's own form (no or wrong token), or a live-mode payment", content_type = "text/html"),
         (status = 409, description = "Already decided", content_type = "text/html")))]
 pub(crate) async fn decide(
     State(state): State<AppState>,
@@ -82,7 +113,13 @@ pub(crate) async fn decide(
     form: Result<Form<Decision>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     // A body that is not the page's form gets the same answer as a wrong choice.
-    let decision = form.map(|Form(f)| f.decision).unwrap_or_default();
+    let (decision, token) = form.map(|Form(f)| (f.decision, f.token)).unwrap_or_default();
+    // Only the page's own form decides: a post from another site (which
+    // cannot read the page) lacks its token.
+    if !state.sandbox.form_token_matches(&id, &token) {
+        let body = "<p>Formulir tidak sah / Not this page's form.</p>";
+        return Ok((StatusCode::FORBIDDEN, shell("Sandbox", body)).into_response());
+    }
     let to = match decision.as_str() {
         "approve" => PaymentStatus::Succeeded,
         "decline" => PaymentStatus::Failed,

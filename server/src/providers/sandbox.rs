@@ -109,6 +109,20 @@ impl Sandbox {
         self
     }
 
+    /// The token the payment's approval page carries in its form, so that a
+    /// post from another site cannot approve it (issue 15): an HMAC of the
+    /// payment id under the sandbox's secret.
+    pub fn form_token(&self, id: &str) -> String {
+        let mut header =
+            signing::sign(self.webhook.secret.expose_secret().as_bytes(), 0, format!("form|{id}").as_bytes());
+        header.split_off(header.len().saturating_sub(32))
+    }
+
+    /// Whether `token` is the payment's form token (constant time).
+    pub fn form_token_matches(&self, id: &str, token: &str) -> bool {
+        bool::from(subtle::ConstantTimeEq::ct_eq(self.form_token(id).as_bytes(), token.as_bytes()))
+    }
+
     /// The shopper-facing page of a payment (3DS challenge or wallet approval).
     pub fn page_url(&self, id: &str) -> String {
         format!("{}/sandbox/pay/{id}", self.public_url)

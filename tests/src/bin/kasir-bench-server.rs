@@ -44,6 +44,7 @@ async fn kasir(database_url: String, hooks_url: &str) -> Option<String> {
             ..Limits::default()
         },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
+        allow_private_webhook_urls: true,
         ..Config::default()
     };
     let server = Server::bind(config).await.ok()?;

@@ -348,3 +348,60 @@ async fn cors_answers_only_the_sessions_own_merchant() {
     assert!(other.headers().get("access-control-allow-origin").is_none(), "{:?}", other.headers());
     app.stop().await;
 }
+
+/// Settings that would leave the server open stop it at start, naming the
+/// setting: one key for two merchants, a short key, `*` as an origin, a
+/// webhook to a cloud metadata service, `file://` or a private address
+/// (unless allowed for development), a short sandbox webhook secret.
+#[tokio::test]
+async fn unsafe_settings_never_start() {
+    use kasir_server::config::MerchantConfig;
+    use kasir_shared::secret::SecretString;
+    let base = || kasir_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: "sqlite::memory:".into(),
+        merchants: vec![MerchantConfig::new("a", "A", SecretString::new(KEY_A.into()))],
+        ..kasir_server::Config::default()
+    };
+    let refused = |config: kasir_server::Config, key: &'static str| async move {
+        let err = kasir_server::Server::bind(config).await.expect_err(key).to_string();
+        assert!(err.contains(key), "{err}");
+    };
+    let mut c = base();
+    c.merchants.push(MerchantConfig::new("b", "B", SecretString::new(KEY_A.into())));
+    refused(c, "merchants[b].secret_key").await;
+    let mut c = base();
+    c.merchants[0].secret_key = SecretString::new("sk_test_short".into());
+    refused(c, "merchants[a].secret_key").await;
+    let mut c = base();
+    c.merchants[0].allowed_origins = vec!["*".into()];
+    refused(c, "merchants[a].allowed_origins").await;
+    let mut c = base();
+    c.merchants[0].allowed_origins = vec!["https://toko.example\r\nX-Evil: 1".into()];
+    refused(c, "merchants[a].allowed_origins").await;
+    for url in [
+        "http://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+        "http://10.0.0.5/hook",
+        "http://[::1]:9/x",
+    ] {
+        let mut c = base();
+        c.merchants[0].webhook_url = Some(url.into());
+        refused(c, "merchants[a].webhook_url").await;
+    }
+    let mut c = base();
+    c.merchants[0].webhook_url = Some("http://10.0.0.5/hook".into());
+    c.allow_private_webhook_urls = true;
+    assert!(kasir_server::Server::bind(c).await.is_ok(), "private webhooks allowed for development");
+    let mut c = base();
+    c.merchants[0].webhook_url = Some("http://169.254.169.254/".into());
+    c.allow_private_webhook_urls = true;
+    refused(c, "merchants[a].webhook_url").await;
+    let mut c = base();
+    c.sandbox_webhook_secret = SecretString::new(String::new());
+    refused(c, "providers.sandbox.webhook_secret").await;
+    let mut c = base();
+    c.merchants[0].webhook_url = Some("https://toko.example/kasir/hooks".into());
+    c.merchants[0].allowed_origins = vec!["https://toko.example".into(), "http://localhost:3000".into()];
+    assert!(kasir_server::Server::bind(c).await.is_ok(), "a sound configuration starts");
+}

@@ -51,7 +51,7 @@ impl Kasir {
         std::fs::create_dir_all(&workdir).unwrap();
         let config = format!(
             "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
-             log_format = \"json\"\n\
+             log_format = \"json\"\nallow_private_webhook_urls = true\n\
              [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
              delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n\
              [limits]\nattempts_per_ip_per_minute = 1000000\n\

@@ -248,6 +248,8 @@ pub async fn spawn_with(
             ..Limits::default()
         },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
+        // The test receiver listens on loopback.
+        allow_private_webhook_urls: true,
         ..Config::default()
     };
     tweak(&mut config);

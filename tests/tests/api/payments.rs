@@ -40,6 +40,12 @@ async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> reqwest
         .unwrap()
 }
 
+/// The hidden form token of a sandbox approval page.
+fn form_token(page: &str) -> String {
+    let at = page.find("name=\"token\" value=\"").expect("a form token") + "name=\"token\" value=\"".len();
+    page[at..].chars().take_while(|c| *c != '"').collect()
+}
+
 async fn session(app: &TestApp, id: &str) -> Value {
     app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap()
 }
@@ -173,15 +179,41 @@ async fn three_ds_challenge_in_a_one_time_sandboxed_page() {
 
             let start = html.find("/sandbox/pay/").unwrap();
             let challenge: String = html[start..].chars().take_while(|c| *c != '"').collect();
-            let page = app.client.get(app.url(&challenge)).send().await.unwrap().text().await.unwrap();
+            let page = app.client.get(app.url(&challenge)).send().await.unwrap();
+            let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+            assert!(csp.contains("frame-ancestors 'self' https://toko-a.example"), "{csp}");
+            let page = page.text().await.unwrap();
             assert!(page.contains("75.000"), "{page}");
-            let res =
-                app.client.post(app.url(&challenge)).form(&[("decision", decision)]).send().await.unwrap();
+            let token = form_token(&page);
+            // A cross-site form post (no token, or another's) decides nothing.
+            for forged in ["", "0123456789abcdef0123456789abcdef"] {
+                let res = app
+                    .client
+                    .post(app.url(&challenge))
+                    .form(&[("decision", "approve"), ("token", forged)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 403);
+            }
+            assert_eq!(session(&app, &id).await["status"], "requires_action");
+            let res = app
+                .client
+                .post(app.url(&challenge))
+                .form(&[("decision", decision), ("token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200);
             wait_status(&app, &id, final_status).await;
             // Deciding twice changes nothing.
-            let res =
-                app.client.post(app.url(&challenge)).form(&[("decision", "approve")]).send().await.unwrap();
+            let res = app
+                .client
+                .post(app.url(&challenge))
+                .form(&[("decision", "approve"), ("token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 409);
             assert_eq!(session(&app, &id).await["status"], final_status, "{backend:?}");
         }
@@ -250,7 +282,7 @@ async fn switching_from_a_virtual_account_to_a_card_voids_the_account_first() {
         let wallet_page = path_of(wallet["next_action"]["url"].as_str().unwrap()).to_owned();
         let res =
             app.client.post(app.url(&wallet_page)).form(&[("decision", "approve")]).send().await.unwrap();
-        assert_eq!(res.status(), 409);
+        assert_eq!(res.status(), 403, "no form token");
     }
 }
 
