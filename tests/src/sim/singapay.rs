@@ -126,7 +126,11 @@ impl SingapaySim {
     pub fn revoke_tokens(&self) {
         self.ledger().tokens.clear();
     }
-    /// The transaction for Kasir's attempt id.
+    /// Every transaction (every card charged or tried).
+    pub fn transactions(&self) -> Vec<Transaction> {
+        self.ledger().transactions.values().cloned().collect()
+    }
+    /// The transaction made with Kasir's reference (test-side lookup only).
     pub fn transaction_for(&self, reference: &str) -> Option<Transaction> {
         self.ledger().transactions.values().find(|t| t.reference_no == reference).cloned()
     }

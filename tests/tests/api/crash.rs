@@ -67,6 +67,34 @@ impl Kasir {
         Kasir { port, workdir, child: None, starts: 0 }
     }
 
+    /// An instance whose cards go to the SingaPay simulator at `sim_url`
+    /// (answers lost in a crash cannot be looked up by our reference
+    /// there), asking the merchant to review after `review_after_secs`.
+    pub(crate) fn configure_singapay(
+        database_url: &str,
+        webhook_url: &str,
+        sim_url: &str,
+        review_after_secs: u64,
+    ) -> Kasir {
+        let port = kasir_tests::webdriver::free_port();
+        let workdir =
+            std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
+        std::fs::create_dir_all(&workdir).unwrap();
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
+             log_format = \"json\"\nallow_private_webhook_urls = true\n\
+             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
+             review_after_secs = {review_after_secs}\n\
+             [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
+             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
+             [providers.singapay]\nbase_url = {sim_url:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\n\
+             client_secret = \"singapay-client-secret-0123\"\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n\
+             [routing]\ncard = \"singapay\"\n",
+        );
+        std::fs::write(workdir.join("kasir.toml"), config).unwrap();
+        Kasir { port, workdir, child: None, starts: 0 }
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -465,5 +493,85 @@ async fn sigkill_under_load_loses_no_payment_and_charges_no_one_twice() {
     let kills = env_number("KASIR_CRASH_KILLS", 3);
     for backend in backends().await {
         run(backend, checkouts, kills).await;
+    }
+}
+
+/// SIGKILL after the card provider has charged the card and before its
+/// answer is recorded (SingaPay holds the answer; Kasir dies meanwhile):
+/// after the restart the attempt is never `failed` and the session never
+/// reopens, whatever the reconciler learns (SingaPay cannot be asked by our
+/// reference); the merchant is asked to review, resolves it, and the
+/// shopper was charged exactly once.
+#[tokio::test]
+async fn a_card_charged_while_kasir_died_is_never_failed_nor_paid_twice() {
+    use kasir_tests::sim::Scenario;
+    let sim = crate::singapay::simulator().await;
+    let receiver = Receiver::start().await;
+    let mut runs = 0;
+    for backend in backends().await {
+        runs += 1;
+        let database_url = fresh_database_url(backend).await;
+        let mut kasir = Kasir::configure_singapay(&database_url, &receiver.url, &sim.url, 4);
+        kasir.start().await;
+        let http = reqwest::Client::new();
+        let body = json!({"amount": 120_000, "reference": "INV-CHARGED",
+            "customer": {"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}});
+        let (id, secret) = create_session(&http, &kasir.url(""), KEY, &body).await;
+        sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(30)));
+        let card = json!({"method": "card",
+            "card": {"number": "4242424242424242", "expiry": "12/30", "cvv": "123", "holder_name": "Budi Santoso"},
+            "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}});
+        let attempt_url = kasir.url(&format!("/v1/widget/sessions/{id}/attempts"));
+        let hanging = {
+            let (http, url, secret, card) = (http.clone(), attempt_url.clone(), secret.clone(), card.clone());
+            tokio::spawn(async move { http.post(url).bearer_auth(secret).json(&card).send().await })
+        };
+        let session = |url: String| {
+            let http = http.clone();
+            async move { http.get(url).bearer_auth(KEY).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let session_url = kasir.url(&format!("/v1/checkout_sessions/{id}"));
+        // The provider has the charge; its answer is held.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let attempt_id = loop {
+            let s = session(session_url.clone()).await;
+            if let Some(a) = s["latest_attempt"]["id"].as_str()
+                && sim.transaction_for(a).is_some()
+            {
+                break a.to_owned();
+            }
+            assert!(Instant::now() < deadline, "the charge never reached the provider");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        kasir.kill();
+        assert!(hanging.await.unwrap().is_err(), "the shopper's request died with the server");
+        kasir.start().await;
+        // Reconciler rounds come and go: never failed, never reopened.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = session(session_url.clone()).await;
+            assert_eq!(s["status"], "processing", "{backend:?}: {s}");
+            assert_ne!(s["latest_attempt"]["status"], "failed", "{s}");
+            if s["latest_attempt"]["requires_review"] == true {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never handed to the merchant for review: {s}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let again = http.post(&attempt_url).bearer_auth(&secret).json(&card).send().await.unwrap();
+        assert_eq!(again.status(), 409, "no second charge while the first is unknown");
+        // The merchant checks at SingaPay and resolves it.
+        let res = http
+            .post(kasir.url(&format!("/v1/checkout_sessions/{id}/resolve")))
+            .bearer_auth(KEY)
+            .json(&json!({"outcome": "succeeded", "note": "SingaPay dashboard: paid"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(session(session_url.clone()).await["status"], "succeeded");
+        assert!(sim.transaction_for(&attempt_id).is_some());
+        assert_eq!(sim.transactions().len(), runs, "one charge per checkout");
+        kasir.kill();
     }
 }
