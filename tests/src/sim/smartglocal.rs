@@ -190,6 +190,12 @@ impl SmartGlocalSim {
     pub fn session_for(&self, attempt_id: &str) -> Option<SgSession> {
         self.ledger().sessions.values().find(|s| s.reference == attempt_id).cloned()
     }
+    /// Sets a session's status as Smart Glocal would report it (`error`).
+    pub fn set_session_status(&self, session_id: &str, status: &str) {
+        if let Some(s) = self.ledger().sessions.get_mut(session_id) {
+            s.status = status.to_owned();
+        }
+    }
     /// Sets a session's payment outcome directly (for lost-answer tests).
     pub fn settle(&self, session_id: &str, succeeded: bool) {
         if let Some(s) = self.ledger().sessions.get_mut(session_id) {

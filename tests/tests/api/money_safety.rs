@@ -357,3 +357,72 @@ async fn a_refund_in_progress_is_pending_until_the_provider_finishes_it() {
         app.stop().await;
     }
 }
+
+/// Smilepayz's `expiryPeriod` is never below 300 s and it documents no
+/// void: a QR can outlive its session. Paid after the session expired, the
+/// money is a late payment (recorded, told, refund attempted), never a
+/// `succeeded` for an expired session and never dropped.
+#[tokio::test]
+async fn a_qr_paid_after_its_session_expired_is_a_late_payment() {
+    for backend in backends().await {
+        let sim = crate::smilepayz::simulator().await;
+        let app = crate::smilepayz::kasir(backend, &sim, crate::smilepayz::SECRET, "").await;
+        let s = session_as(&app, KEY_A, json!({"amount": 40_000, "reference": "INV-EXPIRED"})).await;
+        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let a: Value =
+            widget_attempt(&app, id, secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        assert_eq!(a["status"], "requires_action", "{a}");
+        crate::webhooks_out::force_expiry(&app.database_url, id).await;
+        wait_session_status(&app, id, "expired").await;
+        let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
+        assert_eq!(sim.pay(&order.order_no).await, (200, "SUCCESS".to_owned()));
+        eventually("late payment event", || async {
+            !app.receiver.events_of("checkout_session.late_payment").is_empty()
+        })
+        .await;
+        assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "expired", "{got}");
+        assert_eq!(got["late_payments"][0]["amount"], 40_000, "{got}");
+        app.stop().await;
+    }
+}
+
+/// Smart Glocal's session `error` is not final (FACTS.md §3): its webhook
+/// is answered 200 (else Smart Glocal retries for 30 minutes and gives up)
+/// and changes nothing. A signed webhook for a payment Kasir has not
+/// recorded yet is answered 503, so the provider sends it again.
+#[tokio::test]
+async fn webhooks_that_cannot_settle_yet_are_never_dropped() {
+    use crate::smartglocal as sg;
+    for backend in backends().await {
+        let sim = sg::simulator(false).await;
+        let app = sg::kasir(backend, &sim, "").await;
+        let (id, secret) = sg::new_session(&app, 150_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
+        sim.set_session_status(&sg_session.id, "error");
+        assert_eq!(sim.send("payment_finished", &sg_session.id, false).await, 200);
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["latest_attempt"]["status"], "processing", "{got}");
+        // A sandbox webhook for a payment no attempt knows yet.
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let body =
+            json!({"payment_id": "sbx_not_recorded_yet", "status": "succeeded", "amount": 1000}).to_string();
+        let res = app
+            .client
+            .post(app.url("/webhooks/sandbox"))
+            .header("sandbox-signature", sandbox_signature(SANDBOX_SECRET, now, &body))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 503, "webhook.unknown_payment").await;
+        app.stop().await;
+    }
+}

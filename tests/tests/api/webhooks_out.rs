@@ -116,7 +116,7 @@ async fn a_restart_in_the_middle_of_retries_loses_no_event() {
     }
 }
 
-async fn force_expiry(database_url: &str, session_id: &str) {
+pub(crate) async fn force_expiry(database_url: &str, session_id: &str) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
     sqlx::query("UPDATE checkout_sessions SET expires_at = 1 WHERE id = $1")
