@@ -99,7 +99,7 @@ impl CardBrand {
     /// The number lengths the brand issues.
     pub const fn lengths(self) -> &'static [usize] {
         match self {
-            CardBrand::Visa => &[13, 16, 19],
+            CardBrand::Visa => &[13, 16, 18, 19],
             CardBrand::Mastercard => &[16],
             CardBrand::Amex => &[15],
             CardBrand::Jcb => &[16, 17, 18, 19],

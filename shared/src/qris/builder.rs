@@ -90,6 +90,10 @@ impl QrisMerchant {
                 return reject(ErrorCode::QrisCharacters);
             }
         }
+        // EMVCo has no empty sub-fields: a dynamic code names its bill.
+        if bill_number.is_some_and(str::is_empty) {
+            return reject(ErrorCode::QrisMissingField);
+        }
         if bill_number.is_some_and(|b| !printable(b)) {
             return reject(ErrorCode::QrisCharacters);
         }
@@ -144,6 +148,7 @@ impl QrisMerchant {
             .is_some_and(|digits| digits.len() == 13 && digits.bytes().all(|b| b.is_ascii_digit()));
         if self.acquirer_gui.len() > 32
             || self.merchant_pan.len() > 19
+            || !self.merchant_pan.bytes().all(|b| b.is_ascii_digit())
             || self.merchant_id.len() > 15
             || !nmid_ok
         {

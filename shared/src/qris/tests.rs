@@ -174,6 +174,18 @@ fn builder_refuses_an_amount_longer_than_thirteen_characters() {
 }
 
 #[test]
+fn builder_refuses_an_empty_bill_number_and_a_pan_with_letters() {
+    // Found by the differential check against qriskit (issue 16).
+    assert_eq!(
+        merchant().dynamic_payload(Idr::new(15_000).unwrap(), "").unwrap_err().code(),
+        "qris.missing_field"
+    );
+    let mut m = merchant();
+    m.merchant_pan = "93600014ABC".into();
+    assert_eq!(m.static_payload().unwrap_err().code(), "qris.merchant_account");
+}
+
+#[test]
 fn builder_checks_the_merchant_account_limits() {
     let code = |m: QrisMerchant| m.static_payload().map(|_| "ok").unwrap_or_else(|e| e.code());
     let with = |change: &dyn Fn(&mut QrisMerchant)| {

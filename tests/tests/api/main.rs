@@ -7,6 +7,7 @@ mod attack;
 mod browser;
 mod card_data;
 mod crash;
+mod differential;
 mod fuzz_api;
 mod health;
 mod helpers;
