@@ -170,6 +170,32 @@ impl MerchantConfig {
     }
 }
 
+/// How long records are kept (issue 15: nothing was ever deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Sessions (once nothing about their money is open), their attempts,
+    /// refunds, late payments and events, and delivered or failed events:
+    /// deleted this long after they were created. `None`: kept forever.
+    pub records: Option<std::time::Duration>,
+    /// `Idempotency-Key` records: a retry after this is a new request.
+    pub idempotency: std::time::Duration,
+    /// How often the purge runs.
+    pub every: std::time::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
+        Retention {
+            // 13 months: past card schemes' dispute windows and a year of
+            // the merchant's own reconciliation.
+            records: Some(days(400)),
+            idempotency: days(1),
+            every: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
 /// Timings of the background work and of provider calls.
 #[derive(Debug, Clone)]
 pub struct Timings {
@@ -284,6 +310,8 @@ pub struct Config {
     /// clients on loopback (after `trusted_proxies`), as an operator's
     /// Prometheus on the same host would be.
     pub metrics_token: Option<SecretString>,
+    /// How long records are kept.
+    pub retention: Retention,
     /// Let merchant webhook URLs point at loopback or private addresses
     /// (development and tests only; refused otherwise at start).
     pub allow_private_webhook_urls: bool,
@@ -384,6 +412,7 @@ impl Default for Config {
             limits: Limits::default(),
             sandbox_webhook_secret: SecretString::new(format!("sbx_whsec_{}", crate::ids::random_token(32))),
             metrics_token: None,
+            retention: Retention::default(),
             allow_private_webhook_urls: false,
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),

@@ -25,6 +25,8 @@ pub struct FileConfig {
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
+    retention: FileRetention,
+    #[serde(default)]
     merchants: Vec<FileMerchant>,
     #[serde(default)]
     providers: FileProviders,
@@ -50,6 +52,15 @@ struct FileTimings {
     delivery_schedule_secs: Option<Vec<u64>>,
     delivery_timeout_secs: Option<u64>,
     review_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRetention {
+    /// Days records are kept; 0 keeps them forever.
+    days: Option<u64>,
+    idempotency_hours: Option<u64>,
+    purge_every_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -312,6 +323,19 @@ impl FileConfig {
             config.merchants.push(merchant);
         }
         config.allow_private_webhook_urls |= self.allow_private_webhook_urls;
+        let r = &self.retention;
+        if let Some(days) = r.days {
+            config.retention.records = (days > 0).then(|| secs(days.saturating_mul(86_400)));
+        }
+        if let Some(hours) = r.idempotency_hours {
+            if hours == 0 {
+                return Err(invalid("retention.idempotency_hours", "must be at least 1"));
+            }
+            config.retention.idempotency = secs(hours.saturating_mul(3_600));
+        }
+        if let Some(v) = r.purge_every_secs {
+            config.retention.every = secs(v.max(1));
+        }
         if let Some(name) = &self.metrics_token_env {
             let token = std::env::var(name)
                 .map_err(|_| invalid("metrics_token_env", format!("{name} is not set")))?;

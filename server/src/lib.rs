@@ -182,6 +182,8 @@ pub struct AppState {
     pub session_changes: Arc<signals::SessionSignals>,
     /// Open widget event streams.
     pub event_streams: Arc<limits::EventStreams>,
+    /// When the retention purge last ran (Unix ms).
+    pub last_purge: Arc<std::sync::atomic::AtomicI64>,
     /// Wakes the delivery worker when an event is written.
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
@@ -309,6 +311,7 @@ impl Server {
             metrics: Arc::default(),
             session_changes: Arc::default(),
             event_streams: Arc::default(),
+            last_purge: Arc::default(),
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
             card_limiter: Arc::default(),

@@ -32,6 +32,7 @@ const HELP: &[(&str, &str, &str)] = &[
         "Provider answers whose amount or order did not match, by provider.",
     ),
     ("kasir_reviews_total", "counter", "Attempts handed to the merchant for review, by provider."),
+    ("kasir_purged_total", "counter", "Rows deleted past their retention, by kind."),
 ];
 
 impl Metrics {
@@ -98,6 +99,20 @@ impl Metrics {
     /// An attempt handed to the merchant for review.
     pub fn review(&self, provider: &str) {
         self.add("kasir_reviews_total", format!("provider=\"{provider}\""), 1.0);
+    }
+
+    /// One purge round.
+    pub fn purged(&self, purged: &crate::store::Purged) {
+        for (kind, n) in [
+            ("sessions", purged.sessions),
+            ("events", purged.events),
+            ("idempotency_keys", purged.idempotency_keys),
+            ("sandbox_payments", purged.sandbox_payments),
+        ] {
+            if n > 0 {
+                self.add("kasir_purged_total", format!("kind=\"{kind}\""), n as f64);
+            }
+        }
     }
 
     /// One reconciliation.

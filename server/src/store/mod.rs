@@ -9,6 +9,7 @@ mod idempotency;
 mod late;
 mod outbox;
 mod refunds;
+mod retention;
 mod sessions;
 mod transitions;
 
@@ -23,6 +24,7 @@ pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
 pub use late::{LatePaymentRow, late_payload};
 pub use outbox::{Delivery, NextDelivery};
 pub use refunds::{RefundReserve, RefundRow};
+pub use retention::Purged;
 pub use sessions::{SessionPage, SessionRow};
 pub use transitions::{AttemptSettle, AttemptUpdate, SessionTransition, Snapshot};
 

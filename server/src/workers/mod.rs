@@ -28,6 +28,8 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
                 let expired = reconciler::expire_due(&s).await.map_err(|e| e.to_string())?;
                 let refunded = reconciler::refund_late_payments(&s).await.map_err(|e| e.to_string())?;
                 let refunds = reconciler::reconcile_refunds(&s).await.map_err(|e| e.to_string())?;
+                // Deletions never count as work found: the loop would spin.
+                reconciler::purge_due(&s).await.map_err(|e| e.to_string())?;
                 Ok(settled + expired + refunded + refunds)
             }
         })),

@@ -221,6 +221,38 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
     Ok(due.len())
 }
 
+/// Deletes records past their retention, at most once per
+/// `retention.every`, in batches until a round finds less than a batch.
+/// Returns how many rows went.
+pub async fn purge_due(state: &AppState) -> Result<usize, ApiError> {
+    const PURGE_BATCH: i64 = 500;
+    let retention = &state.config.retention;
+    let now = now_ms();
+    let last = state.last_purge.load(std::sync::atomic::Ordering::Relaxed);
+    if now - last < ms(retention.every) {
+        return Ok(0);
+    }
+    state.last_purge.store(now, std::sync::atomic::Ordering::Relaxed);
+    // No record retention: only idempotency records age out.
+    let records_before = retention.records.map_or(i64::MIN, |keep| now - ms(keep));
+    let idempotency_before = now - ms(retention.idempotency);
+    let mut total = 0;
+    loop {
+        let purged = state.store.purge(records_before, idempotency_before, PURGE_BATCH).await?;
+        state.metrics.purged(&purged);
+        total += purged.total();
+        let full = [purged.sessions, purged.events, purged.idempotency_keys, purged.sandbox_payments]
+            .contains(&(PURGE_BATCH as u64));
+        if !full {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(rows = total, "records past their retention deleted");
+    }
+    Ok(usize::try_from(total).unwrap_or(usize::MAX))
+}
+
 /// A QRIS or virtual-account attempt still `processing` long after any
 /// provider call for it must have ended (so its process died during the
 /// call), with no QR code or account number recorded: the shopper never saw

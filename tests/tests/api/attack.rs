@@ -405,3 +405,90 @@ async fn unsafe_settings_never_start() {
     c.merchants[0].allowed_origins = vec!["https://toko.example".into(), "http://localhost:3000".into()];
     assert!(kasir_server::Server::bind(c).await.is_ok(), "a sound configuration starts");
 }
+
+/// Records past their retention are deleted (issue 15: nothing ever was):
+/// an old session whose money is settled goes with its attempts and events,
+/// an old one still open about its money stays, a young one stays, and old
+/// idempotency records go.
+#[tokio::test]
+async fn records_past_their_retention_are_purged() {
+    for backend in backends().await {
+        let app = spawn_with(fresh_database_url(backend).await, Receiver::start().await, |c| {
+            c.retention.records = Some(Duration::from_secs(30 * 86_400));
+            c.retention.every = Duration::from_millis(200);
+        })
+        .await;
+        let new = |reference: &'static str| {
+            let (client, url) = (app.client.clone(), app.url("/v1/checkout_sessions"));
+            async move {
+                let res = client
+                    .post(url)
+                    .bearer_auth(KEY_A)
+                    .header("Idempotency-Key", format!("key-{reference}"))
+                    .json(&json!({"amount": 10_000, "reference": reference}))
+                    .send()
+                    .await
+                    .unwrap();
+                let s: Value = res.json().await.unwrap();
+                (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned())
+            }
+        };
+        // Old and settled: cancelled (with its event).
+        let (old, _) = new("INV-OLD").await;
+        assert_eq!(
+            app.post_a(&format!("/v1/checkout_sessions/{old}/cancel"), &json!({})).await.status(),
+            200
+        );
+        // Old but a QR still waits for the shopper: money may still move.
+        let (waiting, secret) = new("INV-WAITING").await;
+        let a = widget_attempt(&app, &waiting, &secret, &json!({"method": "qris"})).await;
+        assert_eq!(a.status(), 201);
+        // Young and settled.
+        let (young, _) = new("INV-YOUNG").await;
+        assert_eq!(
+            app.post_a(&format!("/v1/checkout_sessions/{young}/cancel"), &json!({})).await.status(),
+            200
+        );
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let long_ago = kasir_server::store::now_ms() - 31 * 86_400_000;
+        for id in [&old, &waiting] {
+            for sql in [
+                "UPDATE checkout_sessions SET created_at = $1 WHERE id = $2",
+                "UPDATE events SET created_at = $1 WHERE session_id = $2",
+            ] {
+                sqlx::query(sql).bind(long_ago).bind(id).execute(&pool).await.unwrap();
+            }
+        }
+        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE idempotency_key = 'key-INV-OLD'")
+            .bind(long_ago)
+            .execute(&pool)
+            .await
+            .unwrap();
+        eventually("the old session purged", || async {
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{old}")).await.status() == 404
+        })
+        .await;
+        for id in [&waiting, &young] {
+            assert_eq!(app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.status(), 200);
+        }
+        let count = |sql: &'static str, id: String| {
+            let pool = pool.clone();
+            async move {
+                let n: i64 = sqlx::query_scalar(sql).bind(id).fetch_one(&pool).await.unwrap();
+                n
+            }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM events WHERE session_id = $1", old.clone()).await, 0);
+        assert_eq!(count("SELECT COUNT(*) FROM attempts WHERE session_id = $1", waiting.clone()).await, 1);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = $1", "key-INV-OLD".into())
+                .await,
+            0
+        );
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("kasir_purged_total{kind=\"sessions\"}"), "{metrics}");
+        pool.close().await;
+        app.stop().await;
+    }
+}
