@@ -18,9 +18,19 @@ pub struct PageContext {
 }
 
 impl PageContext {
-    /// Reads `kasir-api`, `kasir-session` and `kasir-client-secret`.
+    /// Reads `kasir-api` and `kasir-session` from the page, and the client
+    /// secret from the URL's fragment (`/pay/{id}#{client_secret}`), which
+    /// the browser never sends to a server.
     pub fn from_page() -> Option<PageContext> {
-        let document = web_sys::window()?.document()?;
+        let window = web_sys::window()?;
+        let document = window.document()?;
+        let fragment = window.location().hash().ok().unwrap_or_default();
+        let client_secret = fragment
+            .trim_start_matches('#')
+            .split('&')
+            .next()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))?
+            .to_owned();
         let meta = |name: &str| {
             document
                 .query_selector(&format!("meta[name=\"{name}\"]"))
@@ -29,11 +39,7 @@ impl PageContext {
                 .and_then(|e| e.get_attribute("content"))
                 .filter(|v| !v.is_empty())
         };
-        Some(PageContext {
-            api: meta("kasir-api")?,
-            session_id: meta("kasir-session")?,
-            client_secret: meta("kasir-client-secret")?,
-        })
+        Some(PageContext { api: meta("kasir-api")?, session_id: meta("kasir-session")?, client_secret })
     }
 }
 

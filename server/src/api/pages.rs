@@ -1,9 +1,11 @@
 //! The hosted payment page `/pay/{id}` and the widget's files under
 //! `/assets/`, built by Trunk into `widget_dir` (default `dist/`).
 //!
-//! - `/pay/{id}` is Trunk's `index.html` with the session id and client
-//!   secret in `<meta>` tags (the unguessable page URL is the shopper's
-//!   capability, as with Stripe Checkout). It is never cached, and carries a
+//! - `/pay/{id}` is Trunk's `index.html` with the session id in a `<meta>`
+//!   tag. The client secret is not in the page: the session's `url` carries
+//!   it in the fragment (`/pay/{id}#{client_secret}`), which the browser
+//!   keeps to itself, so knowing a session id (it is in every webhook and
+//!   the merchant's logs) gives nothing (issue 15). It is never cached, and carries a
 //!   strict Content-Security-Policy: scripts only from Kasir's own origin
 //!   plus the exact SHA-256 of each inline module script Trunk wrote (no
 //!   `'unsafe-inline'`), frames only Kasir's own one-time 3DS pages, and
@@ -107,9 +109,8 @@ async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         state.merchant(&session.merchant_id).map(|m| m.allowed_origins.join(" ")).unwrap_or_default();
     let ancestors = if origins.is_empty() { "'none'".to_owned() } else { origins.clone() };
     let meta = format!(
-        "<meta name=\"kasir-session\" content=\"{}\"><meta name=\"kasir-client-secret\" content=\"{}\"><meta name=\"kasir-api\" content=\"{}\"><meta name=\"kasir-parent-origins\" content=\"{}\">",
+        "<meta name=\"kasir-session\" content=\"{}\"><meta name=\"kasir-api\" content=\"{}\"><meta name=\"kasir-parent-origins\" content=\"{}\">",
         escape_attr(&session.id),
-        escape_attr(&session.client_secret),
         escape_attr(&state.config.public_url),
         escape_attr(&origins),
     );

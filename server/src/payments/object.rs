@@ -65,7 +65,10 @@ impl SessionObject {
         let corrupt =
             |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what} of {}: {e}", row.id));
         Ok(SessionObject {
-            url: format!("{public_url}/pay/{}", row.id),
+            // The page's secret rides in the fragment, which browsers never
+            // send to a server: it is in no access log, and no webhook
+            // carries it (the snapshot drops it). As Stripe's hosted URL.
+            url: format!("{public_url}/pay/{}#{}", row.id, row.client_secret),
             object: "checkout_session",
             payment_methods: serde_json::from_str(&row.payment_methods).map_err(|e| corrupt("methods", e))?,
             customer: serde_json::from_str(&row.customer).map_err(|e| corrupt("customer", e))?,
@@ -110,6 +113,7 @@ pub fn snapshot_fn(
     move |row, attempt| {
         let mut object = SessionObject::from_row(row.clone(), &public_url)?.with_attempt(attempt);
         object.client_secret = None;
+        object.url = format!("{public_url}/pay/{}", row.id);
         Ok(serde_json::to_string(&object)?)
     }
 }

@@ -13,11 +13,12 @@ use crate::helpers::*;
 
 use kasir_tests::webdriver::{Driver, free_port};
 
-/// A storefront on `port` (another origin) embedding session `id` with
-/// Kasir's `/embed.js`, listing every event it hears and the message origin.
-async fn start_storefront(port: u16, kasir: &str, id: &str) {
+/// A storefront on `port` (another origin) embedding the hosted `page`
+/// (path and fragment) with Kasir's `/embed.js`, listing every event it
+/// hears and the message origin.
+async fn start_storefront(port: u16, kasir: &str, page: &str) {
     let html = format!(
-        "<!doctype html><html><body><h1>Toko</h1><div data-kasir-checkout=\"{kasir}/pay/{id}\"></div><ul id=\"log\"></ul>\
+        "<!doctype html><html><body><h1>Toko</h1><div data-kasir-checkout=\"{kasir}{page}\"></div><ul id=\"log\"></ul>\
          <script>var origin='';window.addEventListener('message',function(e){{origin=e.origin;}});\
          ['kasir:ready','kasir:succeeded','kasir:failed'].forEach(function(t){{document.addEventListener(t,function(){{\
          var li=document.createElement('li');li.setAttribute('data-event',t);li.textContent=t+' from '+origin;\
@@ -99,13 +100,16 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
             .json()
             .await
             .unwrap();
-        s["id"].as_str().unwrap().to_owned()
+        // The id, and the hosted page's path with the secret in its fragment.
+        let id = s["id"].as_str().unwrap().to_owned();
+        let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
+        (id, page)
     };
 
     // Frictionless: the page shows the merchant and the amount in Rupiah;
     // a wrong number is refused inline and nothing is sent; a good card pays.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     let amount = driver.wait("[data-testid=amount]").await;
     for _ in 0..50 {
         if driver.text(&amount).await == "Rp150.000" {
@@ -148,8 +152,8 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
 
     // 3DS: the challenge runs in Kasir's sandboxed frame; approving it
     // brings the success screen (by polling).
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (_, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.type_into("#card-number", "4000000000003220").await;
     driver.type_into("#card-expiry", "1230").await;
     driver.type_into("#card-cvv", "123").await;
@@ -186,8 +190,8 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
 
     // QRIS: the code is drawn from the payload the server validated; the
     // shopper pays (the sandbox's test helper) and the page follows.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.click("[data-testid=method-qris]").await;
     driver.click("[data-testid=pay-qris]").await;
     let qr = driver.wait("[data-testid=qr]").await;
@@ -203,8 +207,8 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     driver.wait("[data-testid=succeeded]").await;
 
     // Virtual account at BNI, in English.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.click("[data-testid=lang-en]").await;
     driver.click("[data-testid=method-virtual_account]").await;
     driver
@@ -227,8 +231,8 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     // Embedded on an allowed storefront: the card is typed in Kasir's frame,
     // and the storefront hears kasir:ready and kasir:succeeded from Kasir's origin.
     let kasir_origin = format!("http://127.0.0.1:{port}");
-    let id = new_session().await;
-    start_storefront(shop, &kasir_origin, &id).await;
+    let (_, page) = new_session().await;
+    start_storefront(shop, &kasir_origin, &page).await;
     driver.goto(&format!("http://127.0.0.1:{shop}/")).await;
     driver.wait("[data-event='kasir:ready']").await;
     driver.frame(Some("iframe")).await;
@@ -244,8 +248,8 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     driver.screenshot("08-embedded-succeeded").await;
 
     // A storefront the merchant does not allow cannot frame the page.
-    let id = new_session().await;
-    start_storefront(rogue, &kasir_origin, &id).await;
+    let (_, page) = new_session().await;
+    start_storefront(rogue, &kasir_origin, &page).await;
     driver.goto(&format!("http://127.0.0.1:{rogue}/")).await;
     driver.wait("iframe").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -273,7 +277,10 @@ async fn declines_errors_and_the_keyboard() {
             .json()
             .await
             .unwrap();
-        s["id"].as_str().unwrap().to_owned()
+        // The id, and the hosted page's path with the secret in its fragment.
+        let id = s["id"].as_str().unwrap().to_owned();
+        let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
+        (id, page)
     };
     let card = |number: &'static str| {
         let driver = &driver;
@@ -287,8 +294,8 @@ async fn declines_errors_and_the_keyboard() {
     };
 
     // Expiry and CVV errors inline, in Bahasa Indonesia; nothing is sent.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.type_into("#card-number", "4242424242424242").await;
     driver.type_into("#card-expiry", "1320").await;
     driver.type_into("#card-cvv", "12").await;
@@ -307,8 +314,8 @@ async fn declines_errors_and_the_keyboard() {
     assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
 
     // An issuer decline is shown; the shopper then pays with QRIS.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     card("4000000000000002").await;
     driver.wait("[data-testid=failed]").await;
     driver.screenshot("09-declined").await;
@@ -319,8 +326,8 @@ async fn declines_errors_and_the_keyboard() {
     driver.wait("[data-testid=succeeded]").await;
 
     // 3DS declined in the frame: the failure screen, the session open again.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     card("4000000000003220").await;
     driver.frame(Some("[data-testid=three-ds]")).await;
     driver.click("button[value=decline]").await;
@@ -331,8 +338,8 @@ async fn declines_errors_and_the_keyboard() {
 
     // E-wallet: OVO needs the phone, checked in the page as the server
     // checks it; then the link to the wallet, and the payment arrives.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.click("[data-testid=method-ewallet]").await;
     driver
         .script(
@@ -359,8 +366,8 @@ async fn declines_errors_and_the_keyboard() {
     driver.wait("[data-testid=succeeded]").await;
 
     // Keyboard only: Tab through the page into each field, Enter to pay.
-    let id = new_session().await;
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let (_, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
     driver.wait("#card-number").await;
     for _ in 0..12 {
         if active_id(&driver).await == "card-number" {
@@ -408,7 +415,8 @@ async fn singapay_cards_ask_for_the_billing_address() {
         .await
         .unwrap();
     let id = s["id"].as_str().unwrap();
-    driver.goto(&app.url(&format!("/pay/{id}"))).await;
+    let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
+    driver.goto(&app.url(&page)).await;
     driver.type_into("#card-number", "4242424242424242").await;
     driver.type_into("#card-expiry", "1230").await;
     driver.type_into("#card-cvv", "123").await;

@@ -37,7 +37,9 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
         .await
         .unwrap();
     let id = s["id"].as_str().unwrap();
-    assert_eq!(s["url"], format!("{PUBLIC_URL}/pay/{id}"));
+    let secret = s["client_secret"].as_str().unwrap();
+    // The page's secret rides in the fragment, never sent to a server.
+    assert_eq!(s["url"], format!("{PUBLIC_URL}/pay/{id}#{secret}"));
 
     let res = app.client.get(app.url(&format!("/pay/{id}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -51,7 +53,12 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
     assert_eq!(header("x-content-type-options"), "nosniff");
     let html = res.text().await.unwrap();
     assert!(html.contains(&format!("<meta name=\"kasir-session\" content=\"{id}\">")), "{html}");
-    assert!(html.contains(&format!("content=\"{}\"", s["client_secret"].as_str().unwrap())));
+    // Knowing the session id (in every webhook) does not give the secret.
+    assert!(!html.contains(secret), "{html}");
+    // And no event (webhook) carries it: its `url` has no fragment.
+    assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+    let events = app.get_as(KEY_A, "/v1/events").await.text().await.unwrap();
+    assert!(events.contains(&format!("{PUBLIC_URL}/pay/{id}\"")) && !events.contains(secret), "{events}");
 
     // Merchant B allows no origin: nobody may frame its page.
     let res = app
@@ -127,10 +134,15 @@ async fn the_loader_and_the_demo_storefront() {
     assert!(page.contains("data-testid=\"demo-embed\"") && page.contains("/demo/checkout"));
     let page = app.client.get(app.url("/demo?mode=embed")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("data-kasir-checkout=\"{PUBLIC_URL}/pay/cs_")), "{page}");
+    assert!(page.contains("_secret_"), "the embed carries the page's secret in the fragment: {page}");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = client.post(app.url("/demo/checkout")).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    assert!(res.headers()["location"].to_str().unwrap().starts_with(&format!("{PUBLIC_URL}/pay/cs_")));
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!("{PUBLIC_URL}/pay/cs_")) && location.contains("#cs_"),
+        "{location}"
+    );
     let list: Value = app.get_as(KEY_A, "/v1/checkout_sessions").await.json().await.unwrap();
     assert_eq!(
         list["data"].as_array().unwrap().len(),

@@ -27,7 +27,8 @@ async fn create_then_retrieve_a_session() {
         assert_eq!(created["payment_methods"], json!(["qris", "card"]));
         assert_eq!(created["customer"]["email"], "Budi@contoh.co.id");
         assert_eq!(created["customer"]["phone"], "+6281234567890");
-        assert_eq!(created["url"], format!("http://kasir.test/pay/{id}"));
+        let secret = created["client_secret"].as_str().unwrap();
+        assert_eq!(created["url"], format!("http://kasir.test/pay/{id}#{secret}"));
         assert!(created["client_secret"].as_str().unwrap().starts_with(&format!("{id}_secret_")));
         assert_eq!(created["expires_at"].as_i64().unwrap() - created["created_at"].as_i64().unwrap(), 900);
 
