@@ -258,6 +258,8 @@ pub struct Limits {
     /// Time a client has to send a request's headers, from the connection's
     /// start or the previous response (also the idle keep-alive timeout).
     pub header_read_timeout: std::time::Duration,
+    /// Time a client has to send a request's body once its headers are in.
+    pub body_read_timeout: std::time::Duration,
     /// Event streams open on one session at once.
     pub event_streams_per_session: usize,
     /// Event streams open in all.
@@ -278,6 +280,7 @@ impl Default for Limits {
             max_connections: 0,
             max_connections_per_ip: 256,
             header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(10),
             event_streams_per_session: 4,
             event_streams_total: 2_000,
             webhook_signature_bytes: 2_048,

@@ -73,6 +73,7 @@ struct FileLimits {
     max_connections: Option<usize>,
     max_connections_per_ip: Option<usize>,
     header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
     event_streams_per_session: Option<usize>,
     event_streams_total: Option<usize>,
     webhook_signature_bytes: Option<usize>,
@@ -237,6 +238,13 @@ impl FileConfig {
                 return Err(ConfigError::Invalid { name: "limits.header_read_timeout_secs", reason });
             }
             config.limits.header_read_timeout = secs(v);
+        }
+        if let Some(v) = l.body_read_timeout_secs {
+            if v == 0 {
+                let reason = "must be at least 1".to_owned();
+                return Err(ConfigError::Invalid { name: "limits.body_read_timeout_secs", reason });
+            }
+            config.limits.body_read_timeout = secs(v);
         }
         if let Some(v) = l.event_streams_per_session {
             config.limits.event_streams_per_session = positive("limits.event_streams_per_session", v)?;

@@ -343,6 +343,7 @@ impl Server {
             max_connections: serve::ConnectionLimits::effective_max(config.limits.max_connections),
             max_connections_per_ip: config.limits.max_connections_per_ip,
             header_read_timeout: config.limits.header_read_timeout,
+            body_read_timeout: config.limits.body_read_timeout,
         };
         let metrics = self.state.metrics.clone();
         let router = app(self.state);

@@ -53,6 +53,9 @@ pub struct ConnectionLimits {
     /// Time to send a request's headers, from the connection's start or the
     /// previous response (so also the idle keep-alive timeout).
     pub header_read_timeout: Duration,
+    /// Time to send a request's body, from the end of its headers; a body
+    /// still arriving then fails to read (the handler answers 400).
+    pub body_read_timeout: Duration,
 }
 
 impl ConnectionLimits {
@@ -149,6 +152,20 @@ impl Drop for Registered {
         }
         self.metrics.connections.open.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// `body`, failing with an error once `deadline` passes before it ends (a
+/// client trickling its body cannot hold a handler for longer).
+fn timed_body(body: Body, deadline: tokio::time::Instant) -> Body {
+    let chunks = body.into_data_stream();
+    Body::from_stream(futures_util::stream::unfold(Some(chunks), move |state| async move {
+        let mut chunks = state?;
+        match tokio::time::timeout_at(deadline, chunks.next()).await {
+            Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+            Ok(None) => None,
+            Err(_) => Some((Err(axum::Error::new("request body not received in time")), None)),
+        }
+    }))
 }
 
 /// Counts a request (and its response body, which for an event stream
@@ -254,12 +271,15 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = {
             let (app, in_flight) = (app.clone(), in_flight.clone());
+            let body_timeout = limits.body_read_timeout;
             hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                 let guard = InFlight::new(&in_flight);
                 request.extensions_mut().insert(ConnectInfo(peer));
                 let app = app.clone();
                 async move {
-                    let response = app.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {});
+                    let deadline = tokio::time::Instant::now() + body_timeout;
+                    let request = request.map(|body| timed_body(Body::new(body), deadline));
+                    let response = app.oneshot(request).await.unwrap_or_else(|e| match e {});
                     let (parts, body) = response.into_parts();
                     let body = Body::from_stream(body.into_data_stream().map(move |chunk| {
                         let _held = &guard;

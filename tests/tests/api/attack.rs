@@ -117,7 +117,26 @@ async fn idle_connections_cannot_exhaust_the_server() {
 /// header line a second, and an idle keep-alive connection, are closed.
 #[tokio::test]
 async fn trickled_headers_and_idle_keep_alive_are_cut_off() {
-    let kasir = Limited::start(1024, "header_read_timeout_secs = 2").await;
+    let kasir = Limited::start(1024, "header_read_timeout_secs = 2\nbody_read_timeout_secs = 2").await;
+    // A body trickled after its headers: refused when the time is up.
+    let mut body = TcpStream::connect(kasir.addr()).await.unwrap();
+    let head = format!(
+        "POST /v1/checkout_sessions HTTP/1.1\r\nHost: kasir\r\nAuthorization: Bearer {KEY_A}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"amount\""
+    );
+    body.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(8), body.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(answer.starts_with("HTTP/1.1 400"), "a trickled body: {answer:?} after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
     // Trickle: a line a second, never finishing.
     let mut slow = TcpStream::connect(kasir.addr()).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: kasir\r\n").await.unwrap();
