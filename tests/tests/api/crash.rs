@@ -45,26 +45,20 @@ impl Kasir {
     /// `database_url`, merchant webhooks to `webhook_url`, QRIS routed to
     /// the Smilepayz simulator at `sim_url`. Not started yet.
     pub(crate) fn configure(database_url: &str, webhook_url: &str, sim_url: &str) -> Kasir {
-        let port = kasir_tests::webdriver::free_port();
-        let workdir =
-            std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
-        std::fs::create_dir_all(&workdir).unwrap();
-        let config = format!(
-            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
-             log_format = \"json\"\nallow_private_webhook_urls = true\n\
-             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
-             delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n\
-             [limits]\nattempts_per_ip_per_minute = 1000000\n\
-             [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
-             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
+        let tables = format!(
+            "[limits]\nattempts_per_ip_per_minute = 1000000\n\
              [providers.smilepayz]\nbase_url = {sim_url:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\n\
              private_key = {:?}\nplatform_public_key = {:?}\n\
              [routing]\nqris = \"smilepayz\"\n",
             fixture("merchant.key.pem"),
             fixture("platform.pub.pem"),
         );
-        std::fs::write(workdir.join("kasir.toml"), config).unwrap();
-        Kasir { port, workdir, child: None, starts: 0 }
+        Kasir::with_config(
+            database_url,
+            webhook_url,
+            "delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n",
+            &tables,
+        )
     }
 
     /// An instance whose cards go to the SingaPay simulator at `sim_url`
@@ -76,6 +70,19 @@ impl Kasir {
         sim_url: &str,
         review_after_secs: u64,
     ) -> Kasir {
+        let tables = format!(
+            "[providers.singapay]\nbase_url = {sim_url:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\n\
+             client_secret = \"singapay-client-secret-0123\"\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n\
+             [routing]\ncard = \"singapay\"\n"
+        );
+        let timings = format!("review_after_secs = {review_after_secs}\n");
+        Kasir::with_config(database_url, webhook_url, &timings, &tables)
+    }
+
+    /// A new instance on a free port, not started: its own port, the shared
+    /// `database_url`, the merchant with its webhooks to `webhook_url`, fast
+    /// timings plus `timings`, and the provider `tables`.
+    fn with_config(database_url: &str, webhook_url: &str, timings: &str, tables: &str) -> Kasir {
         let port = kasir_tests::webdriver::free_port();
         let workdir =
             std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
@@ -83,13 +90,9 @@ impl Kasir {
         let config = format!(
             "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
              log_format = \"json\"\nallow_private_webhook_urls = true\n\
-             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n\
-             review_after_secs = {review_after_secs}\n\
+             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n{timings}\
              [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
-             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n\
-             [providers.singapay]\nbase_url = {sim_url:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\n\
-             client_secret = \"singapay-client-secret-0123\"\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n\
-             [routing]\ncard = \"singapay\"\n",
+             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n{tables}"
         );
         std::fs::write(workdir.join("kasir.toml"), config).unwrap();
         Kasir { port, workdir, child: None, starts: 0 }
