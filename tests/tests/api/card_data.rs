@@ -136,6 +136,7 @@ async fn run(provider: &str, database_url: &str) -> Run {
         .env("KASIR_MERCHANT_NAME", "Toko Scan")
         .env("KASIR_MERCHANT_SECRET_KEY", MERCHANT_KEY)
         .env("KASIR_MERCHANT_WEBHOOK_URL", &receiver.url)
+        .env("KASIR_ALLOW_PRIVATE_WEBHOOK_URLS", "true")
         .env("KASIR_MERCHANT_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
