@@ -176,7 +176,7 @@ pub(crate) async fn receive(
         }
     };
     let before = attempt.status.clone();
-    let after = settle_with(&state, &attempt.id, Ok(outcome), Some(StatusSource::Webhook)).await?;
+    let after = settle_with(&state, &attempt, Ok(outcome), Some(StatusSource::Webhook)).await?;
     let result = if after.status == before { "duplicate" } else { "applied" };
     state.metrics.webhook_in(provider.name(), result);
     tracing::info!(provider = provider.name(), attempt = %attempt.id, from = %before, to = %after.status, result, "webhook");

@@ -383,7 +383,7 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
         }
         (result, _) => (result, None),
     };
-    let settled = settle_with(state, &attempt.id, result, source).await?;
+    let settled = settle_with(state, &attempt, result, source).await?;
     state.metrics.attempt(provider.name(), &settled.status);
     Ok(settled)
 }
@@ -392,12 +392,14 @@ pub async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result
 /// cancellation); `inquiry` marks the source as the provider's word.
 pub async fn settle_with(
     state: &AppState,
-    attempt_id: &str,
+    attempt: &AttemptRow,
     result: Result<ProviderOutcome, ProviderError>,
     source_override: Option<StatusSource>,
 ) -> Result<AttemptRow, ApiError> {
-    let attempt = state.store.attempt(attempt_id).await?.ok_or(ApiError::NotFound)?;
-    let result = result.map(|outcome| checked(state, &attempt, outcome));
+    // Only the attempt's fixed fields (id, amount, provider) are read here:
+    // the caller's row, however old its status, serves.
+    let attempt_id = attempt.id.as_str();
+    let result = result.map(|outcome| checked(state, attempt, outcome));
     let (status, source) = outcome_status(&result);
     let source = source_override.unwrap_or(source);
     let mut update = AttemptUpdate {
@@ -406,7 +408,7 @@ pub async fn settle_with(
     };
     match result {
         Ok(outcome) => {
-            let (next_action, html) = widget_action(state, &attempt, outcome.action)?;
+            let (next_action, html) = widget_action(state, attempt, outcome.action)?;
             if let Some(html) = html {
                 state.store.put_three_ds_html(attempt_id, &html).await?;
             }
@@ -539,7 +541,7 @@ pub async fn void_waiting_attempt(
             Ok(Some(settled))
         }
         Ok(outcome) => {
-            Ok(Some(settle_with(state, &attempt.id, Ok(outcome), Some(StatusSource::Inquiry)).await?))
+            Ok(Some(settle_with(state, &attempt, Ok(outcome), Some(StatusSource::Inquiry)).await?))
         }
         Err(e) => {
             tracing::warn!(attempt = %attempt.id, error = %e, "provider could not void the attempt");

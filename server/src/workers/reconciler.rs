@@ -59,7 +59,7 @@ async fn reconcile_one(state: &AppState, attempt: &AttemptRow) -> Result<(), Api
         Ok(outcome) => {
             state.metrics.reconciled(outcome.status.as_str());
             tracing::info!(attempt = %attempt.id, from = %attempt.status, to = %outcome.status, "reconciled");
-            settle_with(state, &attempt.id, Ok(outcome), Some(StatusSource::Inquiry)).await?;
+            settle_with(state, attempt, Ok(outcome), Some(StatusSource::Inquiry)).await?;
         }
         Err(ProviderError::NotFound)
             if provider.not_found_is_final()
