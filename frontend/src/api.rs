@@ -1,7 +1,6 @@
 //! All HTTP the widget does: the widget API with the session's client
 //! secret (never a merchant key), read from the hosted page's `<meta>` tags.
 
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -43,113 +42,11 @@ impl PageContext {
     }
 }
 
-/// The merchant, as the widget shows it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Merchant {
-    /// Shown at the top.
-    pub display_name: String,
-    /// Colours, radius and font (checked by the server).
-    #[serde(default)]
-    pub theme: Option<Theme>,
-}
-
-/// The merchant's look, as CSS variable values.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Theme {
-    /// `#rrggbb`.
-    pub primary_color: String,
-    /// A CSS length.
-    pub radius: String,
-    /// A font family.
-    pub font: String,
-}
-
-/// The next step an attempt asks of the shopper.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum NextAction {
-    /// Kasir's one-time sandboxed 3DS page.
-    ThreeDs {
-        /// Its URL.
-        url: String,
-    },
-    /// A QRIS code.
-    ShowQr {
-        /// The payload.
-        #[serde(default)]
-        qr_payload: Option<String>,
-        /// Or an image.
-        #[serde(default)]
-        image_url: Option<String>,
-        /// Unix seconds.
-        expires_at: i64,
-    },
-    /// A virtual account.
-    ShowVirtualAccount {
-        /// Bank code.
-        bank: String,
-        /// The number.
-        number: String,
-        /// Unix seconds.
-        expires_at: i64,
-    },
-    /// Go to the wallet.
-    Redirect {
-        /// Where.
-        url: String,
-    },
-}
-
-/// An attempt.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Attempt {
-    /// `pa_…`.
-    pub id: String,
-    /// Attempt status.
-    pub status: String,
-    /// What to do next.
-    #[serde(default)]
-    pub next_action: Option<NextAction>,
-    /// Why it failed.
-    #[serde(default)]
-    pub failure_code: Option<String>,
-}
-
-/// The session as the widget API shows it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Session {
-    /// `cs_…`.
-    pub id: String,
-    /// Session status.
-    pub status: String,
-    /// Whole rupiah.
-    pub amount: i64,
-    /// The merchant.
-    pub merchant: Merchant,
-    /// Allowed methods.
-    pub payment_methods: Vec<String>,
-    /// `id` or `en`.
-    pub locale: String,
-    /// Where to go back to.
-    #[serde(default)]
-    pub return_url: Option<String>,
-    /// The latest attempt.
-    #[serde(default)]
-    pub latest_attempt: Option<Attempt>,
-    /// Per method, the fields the routed provider needs (`nik`, `email`, …).
-    #[serde(default)]
-    pub required_fields: std::collections::BTreeMap<String, Vec<String>>,
-    /// Installment plans (months) offered on cards.
-    #[serde(default)]
-    pub installment_months: Vec<u8>,
-}
-
-impl Session {
-    /// Whether the routed provider for `method` needs `field`.
-    pub fn needs(&self, method: &str, field: &str) -> bool {
-        self.required_fields.get(method).is_some_and(|f| f.iter().any(|x| x == field))
-    }
-}
+// The wire types are `kasir-shared`'s, the very ones the server serialises.
+pub use kasir_shared::api::{
+    AttemptRequest, NextAction, PaymentAttempt as Attempt, WidgetMerchant as Merchant,
+    WidgetSession as Session,
+};
 
 /// A failed call: Kasir's error body, or no answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,20 +57,6 @@ pub struct CallError {
     pub message: String,
     /// The field concerned.
     pub field: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-    message_id: String,
-    #[serde(default)]
-    field: Option<String>,
 }
 
 fn network(_: wasm_bindgen::JsValue) -> CallError {
@@ -214,8 +97,9 @@ async fn call<T: serde::de::DeserializeOwned>(
             field: None,
         })
     } else {
-        let e =
-            serde_json::from_str::<ErrorBody>(&text).map_err(|_| network(wasm_bindgen::JsValue::NULL))?.error;
+        let e = serde_json::from_str::<kasir_shared::api::ErrorResponse>(&text)
+            .map_err(|_| network(wasm_bindgen::JsValue::NULL))?
+            .error;
         Err(CallError {
             code: e.code,
             message: if indonesian { e.message_id } else { e.message },
@@ -229,15 +113,29 @@ pub async fn session(ctx: &PageContext, indonesian: bool) -> Result<Session, Cal
     call(ctx, "GET", &format!("/v1/widget/sessions/{}", ctx.session_id), None, indonesian).await
 }
 
-/// `POST /v1/widget/sessions/{id}/attempts`; `body` is the attempt's JSON.
-pub async fn attempt(ctx: &PageContext, body: String, indonesian: bool) -> Result<Attempt, CallError> {
+/// `POST /v1/widget/sessions/{id}/attempts`.
+pub async fn attempt(
+    ctx: &PageContext,
+    request: &AttemptRequest,
+    indonesian: bool,
+) -> Result<Attempt, CallError> {
+    let body = serde_json::to_string(request).map_err(|_| network(wasm_bindgen::JsValue::NULL))?;
     call(ctx, "POST", &format!("/v1/widget/sessions/{}/attempts", ctx.session_id), Some(body), indonesian)
         .await
 }
 
 /// Follows the session over Server-Sent Events (`event: session`), calling
-/// `on_update` with each view; returns the `EventSource` (dropped: closed).
-pub fn follow(ctx: &PageContext, on_update: impl Fn(Session) + 'static) -> Option<web_sys::EventSource> {
+/// `on_update` with each view and `on_error` when the stream breaks (the
+/// browser then reconnects by itself). Once the session can change no more
+/// (paid, cancelled, expired, refunded), the stream is closed: the server
+/// ends it, and the browser would otherwise reconnect every few seconds
+/// for nothing. Returns the `EventSource` (dropped: closed).
+pub fn follow(
+    ctx: &PageContext,
+    on_update: impl Fn(Session) + 'static,
+    on_error: impl Fn() + 'static,
+) -> Option<web_sys::EventSource> {
+    use kasir_shared::payment::SessionStatus;
     let url = format!(
         "{}/v1/widget/sessions/{}/events?client_secret={}",
         ctx.api,
@@ -245,17 +143,26 @@ pub fn follow(ctx: &PageContext, on_update: impl Fn(Session) + 'static) -> Optio
         js_sys::encode_uri_component(&ctx.client_secret)
     );
     let source = web_sys::EventSource::new(&url).ok()?;
+    let closer = source.clone();
     let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
         move |event: web_sys::MessageEvent| {
             if let Some(session) =
                 event.data().as_string().and_then(|d| serde_json::from_str::<Session>(&d).ok())
             {
+                let done = session.status.is_final()
+                    || matches!(session.status, SessionStatus::Succeeded | SessionStatus::PartiallyRefunded);
                 on_update(session);
+                if done {
+                    closer.close();
+                }
             }
         },
     );
     source.add_event_listener_with_callback("session", listener.as_ref().unchecked_ref()).ok()?;
-    // The page lives as long as the listener is needed.
+    let broken = wasm_bindgen::closure::Closure::<dyn Fn()>::new(on_error);
+    source.set_onerror(Some(broken.as_ref().unchecked_ref()));
+    // The page lives as long as the listeners are needed.
     listener.forget();
+    broken.forget();
     Some(source)
 }

@@ -34,8 +34,12 @@ pub struct Texts {
     pub loading: &'static str,
     /// No answer from Kasir.
     pub network: &'static str,
-    /// The session cannot be paid any more.
-    pub closed: &'static str,
+    /// The merchant cancelled the session.
+    pub cancelled: &'static str,
+    /// The session was paid and then refunded in full.
+    pub refunded: &'static str,
+    /// The QR, VA or wallet request expired; the session is still open.
+    pub code_expired: &'static str,
     /// The method picker's label.
     pub choose_method: &'static str,
     /// Button that creates a QR code.
@@ -86,7 +90,7 @@ pub struct Texts {
     pub pay_in_full: &'static str,
     /// "months".
     pub months: &'static str,
-    /// The QR or VA expired.
+    /// The session's time ran out.
     pub expired: &'static str,
     /// Back to the merchant.
     pub back_to_shop: &'static str,
@@ -107,7 +111,9 @@ const ID: Texts = Texts {
     three_ds: "Verifikasi dengan bank Anda",
     loading: "Memuat pembayaran…",
     network: "Tidak dapat terhubung. Periksa koneksi Anda lalu coba lagi.",
-    closed: "Pembayaran ini sudah tidak dapat dibayar.",
+    cancelled: "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.",
+    refunded: "Pembayaran ini sudah dikembalikan kepada Anda.",
+    code_expired: "Kode pembayaran sudah kedaluwarsa dan tidak dapat dibayar lagi. Pilih metode untuk mendapatkan kode baru.",
     choose_method: "Metode pembayaran",
     show_qr: "Tampilkan kode QRIS",
     scan_qr: "Pindai dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS.",
@@ -152,7 +158,9 @@ const EN: Texts = Texts {
     three_ds: "Verify with your bank",
     loading: "Loading the checkout…",
     network: "Cannot connect. Check your connection and try again.",
-    closed: "This checkout can no longer be paid.",
+    cancelled: "The merchant cancelled this checkout; it can no longer be paid.",
+    refunded: "This payment has been refunded to you.",
+    code_expired: "The payment code expired and can no longer be paid. Choose a method to get a new one.",
     choose_method: "Payment method",
     show_qr: "Show the QRIS code",
     scan_qr: "Scan with any bank or e-wallet app that supports QRIS.",

@@ -24,12 +24,12 @@ impl FromRequestParts<AppState> for Merchant {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized(ErrorCode::AuthMissing))?;
+            .ok_or(ApiError::code(ErrorCode::AuthMissing))?;
         let presented = header
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .ok_or(ApiError::Unauthorized(ErrorCode::AuthMissing))?;
+            .ok_or(ApiError::code(ErrorCode::AuthMissing))?;
         // Comparing fixed-length digests keeps the time independent of the
         // key's length and content; every merchant is checked.
         let presented = Sha256::digest(presented.as_bytes());
@@ -40,6 +40,6 @@ impl FromRequestParts<AppState> for Merchant {
                 found = Some(merchant.clone());
             }
         }
-        found.map(Merchant).ok_or(ApiError::Unauthorized(ErrorCode::AuthInvalid))
+        found.map(Merchant).ok_or(ApiError::code(ErrorCode::AuthInvalid))
     }
 }

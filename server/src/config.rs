@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use kasir_shared::secret::SecretString;
 
@@ -30,60 +30,10 @@ impl LogFormat {
     }
 }
 
-/// The merchant's look in the widget, as CSS variables. Values are checked
-/// so that they cannot break out of the CSS they are put into.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Theme {
-    /// `#rrggbb`.
-    #[serde(default = "Theme::default_color")]
-    pub primary_color: String,
-    /// A CSS length, e.g. `8px`.
-    #[serde(default = "Theme::default_radius")]
-    pub radius: String,
-    /// A font family name.
-    #[serde(default = "Theme::default_font")]
-    pub font: String,
-}
-
-impl Default for Theme {
-    fn default() -> Self {
-        Theme {
-            primary_color: Theme::default_color(),
-            radius: Theme::default_radius(),
-            font: Theme::default_font(),
-        }
-    }
-}
-
-impl Theme {
-    fn default_color() -> String {
-        "#0a7d38".into()
-    }
-    fn default_radius() -> String {
-        "8px".into()
-    }
-    fn default_font() -> String {
-        "system-ui".into()
-    }
-
-    /// Rejects values that are not a plain colour, length or font name.
-    pub fn check(&self) -> Result<(), String> {
-        let c = self.primary_color.as_bytes();
-        if !(c.len() == 7 && c[0] == b'#' && c[1..].iter().all(u8::is_ascii_hexdigit)) {
-            return Err(format!("primary_color must be #rrggbb, not {:?}", self.primary_color));
-        }
-        let number = self.radius.trim_end_matches("px").trim_end_matches("rem");
-        if number.is_empty() || number.len() > 5 || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return Err(format!("radius must be like 8px or 0.5rem, not {:?}", self.radius));
-        }
-        let font_ok = |b: u8| b.is_ascii_alphanumeric() || b == b' ' || b == b'-';
-        if self.font.is_empty() || self.font.len() > 64 || !self.font.bytes().all(font_ok) {
-            return Err(format!("font must be a plain family name, not {:?}", self.font));
-        }
-        Ok(())
-    }
-}
+/// The merchant's look in the widget, as CSS variables (a wire type; its
+/// values are checked so that they cannot break out of the CSS they are put
+/// into).
+pub use kasir_shared::api::Theme;
 
 /// Secret keys are `sk_test_…` or `sk_live_…` with enough entropy behind them.
 pub fn check_secret_key(key: &SecretString) -> Result<(), ConfigError> {
@@ -336,72 +286,8 @@ pub struct Config {
     pub webhook_sources: BTreeMap<String, Vec<ipnet::IpNet>>,
 }
 
-/// Settings of the real providers (`[providers.<name>]`, `KASIR_PROVIDERS_<NAME>_<KEY>`).
-#[derive(Debug, Default)]
-pub struct ProviderSettings {
-    /// Smilepayz, when configured.
-    pub smilepayz: Option<std::sync::Arc<crate::providers::smilepayz::Settings>>,
-    /// SingaPay, when configured.
-    pub singapay: Option<std::sync::Arc<crate::providers::singapay::Settings>>,
-    /// Smart Glocal, when configured.
-    pub smartglocal: Option<std::sync::Arc<crate::providers::smartglocal::Settings>>,
-}
-
-impl Clone for ProviderSettings {
-    fn clone(&self) -> Self {
-        ProviderSettings {
-            smilepayz: self.smilepayz.clone(),
-            singapay: self.singapay.clone(),
-            smartglocal: self.smartglocal.clone(),
-        }
-    }
-}
-
-impl ProviderSettings {
-    /// Reads each provider from its table and the environment.
-    pub fn load(
-        tables: crate::config_file::ProviderTables,
-        lookup: &impl Fn(&str) -> Option<String>,
-    ) -> Result<ProviderSettings, ConfigError> {
-        use crate::providers::{settings, singapay, smartglocal, smilepayz};
-        Ok(ProviderSettings {
-            smilepayz: settings::load::<smilepayz::Settings>(
-                "smilepayz",
-                tables.smilepayz,
-                smilepayz::Settings::KEYS,
-                lookup,
-            )?
-            .map(std::sync::Arc::new),
-            singapay: settings::load::<singapay::Settings>(
-                "singapay",
-                tables.singapay,
-                singapay::Settings::KEYS,
-                lookup,
-            )?
-            .map(std::sync::Arc::new),
-            smartglocal: settings::load::<smartglocal::Settings>(
-                "smartglocal",
-                tables.smartglocal,
-                smartglocal::Settings::KEYS,
-                lookup,
-            )?
-            .map(std::sync::Arc::new),
-        })
-    }
-}
-
-/// A configuration value could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// An environment variable holds something unusable.
-    #[error("{name} is not valid: {reason}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Why.
-        reason: String,
-    },
-}
+pub use crate::config_error::ConfigError;
+pub use crate::providers::registry::ProviderSettings;
 
 impl Default for Config {
     fn default() -> Self {
@@ -466,7 +352,47 @@ impl Config {
         if config.public_url.is_empty() {
             config.public_url = format!("http://{}", config.listen);
         }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// The checks that do not depend on where a value came from (file or
+    /// environment), in one place so the two paths cannot drift.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |name: &'static str, reason: String| Err(ConfigError::Invalid { name, reason });
+        for (i, m) in self.merchants.iter().enumerate() {
+            let id = &m.id;
+            if check_secret_key(&m.secret_key).is_err() {
+                return invalid(
+                    "merchants.secret_key",
+                    format!("{id}: expected sk_test_ or sk_live_ followed by at least 16 characters"),
+                );
+            }
+            if m.webhook_url.is_some() != m.webhook_secret.is_some() {
+                return invalid("merchants.webhook_url", format!("{id}: webhook_url needs webhook_secret"));
+            }
+            if let Err(reason) = m.theme.check() {
+                return invalid("merchants.theme", format!("{id}: {reason}"));
+            }
+            if m.payment_methods.as_ref().is_some_and(Vec::is_empty) {
+                return invalid("merchants.payment_methods", format!("{id}: lists no method"));
+            }
+            if m.max_amount.is_some_and(|a| a.is_zero() || a > kasir_shared::money::Idr::MAX_PAYMENT) {
+                return invalid("merchants.max_amount", format!("{id}: must be 1 to 9999999999"));
+            }
+            if self.merchants[..i].iter().any(|other| other.id == m.id) {
+                return invalid("merchants.id", format!("{id} is configured twice"));
+            }
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 24) {
+            return invalid("metrics_token", "the token must have at least 24 characters".into());
+        }
+        for provider in self.webhook_sources.keys().chain(self.routing.values()) {
+            if !crate::providers::registry::names().any(|name| name == provider) {
+                return invalid("providers", format!("no provider is called {provider}"));
+            }
+        }
+        Ok(())
     }
 
     /// As `from_env`, reading variables through `lookup` (for tests).
@@ -498,10 +424,6 @@ impl Config {
         }
         if let (Some(id), Some(key)) = (lookup("KASIR_MERCHANT_ID"), lookup("KASIR_MERCHANT_SECRET_KEY")) {
             let key = SecretString::new(key);
-            check_secret_key(&key).map_err(|_| ConfigError::Invalid {
-                name: "KASIR_MERCHANT_SECRET_KEY",
-                reason: "expected sk_test_ or sk_live_ followed by at least 16 characters".into(),
-            })?;
             let display_name = lookup("KASIR_MERCHANT_NAME").unwrap_or_else(|| id.clone());
             let mut merchant = MerchantConfig::new(&id, &display_name, key);
             merchant.webhook_url = lookup("KASIR_MERCHANT_WEBHOOK_URL");
@@ -533,6 +455,30 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: the environment path skipped the file path's checks.
+    #[test]
+    fn the_environment_gets_the_same_checks_as_the_file() {
+        let merchant = |extra: &'static str| {
+            move |n: &str| match n {
+                "KASIR_MERCHANT_ID" => Some("env".to_owned()),
+                "KASIR_MERCHANT_SECRET_KEY" => Some("sk_test_0123456789abcdefghij".to_owned()),
+                "KASIR_MERCHANT_WEBHOOK_URL" if extra == "url" => {
+                    Some("https://shop.example/hook".to_owned())
+                }
+                "KASIR_METRICS_TOKEN" if extra == "token" => Some("short".to_owned()),
+                _ => None,
+            }
+        };
+        assert!(Config::from_lookup(merchant("")).is_ok());
+        let err = Config::from_lookup(merchant("url")).unwrap_err().to_string();
+        assert!(err.contains("webhook_url needs webhook_secret"), "{err}");
+        let err = Config::from_lookup(merchant("token")).unwrap_err().to_string();
+        assert!(err.contains("at least 24"), "{err}");
+        let file = "[[merchants]]\nid = \"a\"\nsecret_key = \"sk_test_0123456789abcdefghij\"\nwebhook_url = \"https://a.example/h\"";
+        let err = Config::load_from(Some(file), |_| None).unwrap_err().to_string();
+        assert!(err.contains("webhook_url needs webhook_secret"), "{err}");
+    }
 
     #[test]
     fn environment_overrides_defaults() {

@@ -10,56 +10,38 @@ use kasir_shared::{ErrorCode, ValidationError};
 
 use crate::store::StoreError;
 
-/// Why a request failed.
+/// Why a request failed. The HTTP status comes from the error code's one
+/// entry in `kasir-shared`'s table (`ErrorCode::http_status`), never from
+/// the call site, so a code means the same status everywhere.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request itself is unusable (bad JSON, bad query, bad header): 400.
-    #[error("bad request: {0}")]
-    BadRequest(ValidationError),
-    /// Well-formed, but a value is not acceptable: 422.
-    #[error("unprocessable: {0}")]
-    Unprocessable(ValidationError),
-    /// No or wrong credentials: 401.
-    #[error("unauthorized: {0:?}")]
-    Unauthorized(ErrorCode),
-    /// No such object for this caller: 404.
+    /// A rejection with its code and field.
+    #[error("{0}")]
+    Rejected(ValidationError),
+    /// No such object for this caller (`resource.not_found`).
     #[error("not found")]
     NotFound,
-    /// The request conflicts with the object's state: 409.
-    #[error("conflict: {0:?}")]
-    Conflict(ErrorCode),
-    /// Any other status with its code (403, 429, 502…).
-    #[error("{0}: {1:?}")]
-    Coded(StatusCode, ErrorCode),
-    /// Idempotency key reused with another request: 409.
-    #[error("idempotency key reused")]
-    IdempotencyConflict,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl ApiError {
-    fn status_and_error(&self) -> (StatusCode, ValidationError) {
+    /// A rejection with the code's default field.
+    pub const fn code(code: ErrorCode) -> ApiError {
+        ApiError::Rejected(ValidationError::new(code))
+    }
+
+    /// The error as its wire code.
+    fn error(&self) -> ValidationError {
         match self {
-            ApiError::BadRequest(e) => (StatusCode::BAD_REQUEST, e.clone()),
-            ApiError::Unprocessable(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.clone()),
-            ApiError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, ValidationError::new(*code)),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, ValidationError::new(ErrorCode::ResourceNotFound)),
-            ApiError::Conflict(code) => (StatusCode::CONFLICT, ValidationError::new(*code)),
-            ApiError::Coded(status, code) => (*status, ValidationError::new(*code)),
-            ApiError::Store(StoreError::Conflict) => {
-                (StatusCode::CONFLICT, ValidationError::new(ErrorCode::SessionConflict))
-            }
-            ApiError::IdempotencyConflict => {
-                (StatusCode::CONFLICT, ValidationError::new(ErrorCode::IdempotencyKeyReused))
-            }
+            ApiError::Rejected(e) => e.clone(),
+            ApiError::NotFound => ValidationError::new(ErrorCode::ResourceNotFound),
+            ApiError::Store(StoreError::Conflict) => ValidationError::new(ErrorCode::SessionConflict),
             ApiError::Store(StoreError::Database(e)) if database_unavailable(e) => {
-                (StatusCode::SERVICE_UNAVAILABLE, ValidationError::new(ErrorCode::ServiceUnavailable))
+                ValidationError::new(ErrorCode::ServiceUnavailable)
             }
-            ApiError::Store(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, ValidationError::new(ErrorCode::Internal))
-            }
+            ApiError::Store(_) => ValidationError::new(ErrorCode::Internal),
         }
     }
 }
@@ -94,23 +76,60 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
 
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
-        ApiError::Unprocessable(e)
+        ApiError::Rejected(e)
     }
 }
 
 /// The JSON error body for a validation error, with an empty field left out.
 pub fn error_body(e: &ValidationError) -> ErrorResponse {
-    let mut wire = WireError::from(e);
-    wire.field = wire.field.filter(|f| !f.is_empty());
-    ErrorResponse { error: wire }
+    ErrorResponse { error: WireError::from(e) }
+}
+
+/// The status for a code, from its one entry in the table.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, error) = self.status_and_error();
+        let error = self.error();
+        let status = status_of(error.kind());
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         (status, Json(error_body(&error))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kasir_shared::ErrorCode;
+
+    /// The README's list of statuses is the code table's: every code it
+    /// names sits under the one status `ErrorCode::http_status` gives it.
+    #[test]
+    fn the_readme_lists_each_code_under_its_one_status() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("**Errors.**").unwrap_or_default();
+        let end = readme[start..].find("\n\n").map_or(readme.len(), |e| start + e);
+        let mut status = 0u16;
+        let mut seen = 0;
+        for (i, token) in readme[start..end].split('`').enumerate() {
+            if i % 2 == 0 {
+                continue;
+            }
+            if let Ok(number) = token.parse::<u16>() {
+                status = number;
+            } else if let Some(code) = ErrorCode::from_code(token) {
+                assert_eq!(code.http_status(), status, "{token} is listed under {status}");
+                seen += 1;
+            }
+        }
+        assert!(seen > 40, "only {seen} codes found in the README's list");
+        for code in
+            [ErrorCode::ProviderUnavailable, ErrorCode::WebhookUnknownPayment, ErrorCode::BodyTooLarge]
+        {
+            assert!(readme[start..end].contains(code.as_str()), "{} is not in the README", code.as_str());
+        }
     }
 }

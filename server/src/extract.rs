@@ -29,12 +29,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
                 tracing::debug!(kind, "rejected JSON body");
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     // Over the body limit: 413, as the README promises (issue 15).
-                    return Err(ApiError::Coded(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        ErrorCode::BodyTooLarge,
-                    ));
+                    return Err(ApiError::code(ErrorCode::BodyTooLarge));
                 }
-                Err(ApiError::BadRequest(ValidationError::new(ErrorCode::RequestMalformed)))
+                Err(ApiError::Rejected(ValidationError::new(ErrorCode::RequestMalformed)))
             }
         }
     }
@@ -50,7 +47,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| AppQuery(q.0)).map_err(
             |_: QueryRejection| {
-                ApiError::BadRequest(ValidationError::new(ErrorCode::RequestMalformed).at("query"))
+                ApiError::Rejected(ValidationError::new(ErrorCode::RequestMalformed).at("query"))
             },
         )
     }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kasir_shared::ErrorCode;
@@ -92,8 +92,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
                 Ok(response) => response,
                 Err(_) => {
                     tracing::error!("request timed out");
-                    ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable)
-                        .into_response()
+                    ApiError::code(ErrorCode::ServiceUnavailable).into_response()
                 }
             }
         };

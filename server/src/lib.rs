@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod config_error;
 pub mod config_file;
 pub mod error;
 pub mod extract;
@@ -34,9 +35,6 @@ use tokio::sync::{Notify, watch};
 use crate::config::MerchantConfig;
 use crate::providers::Providers;
 use crate::providers::sandbox::Sandbox;
-use crate::providers::singapay::Singapay;
-use crate::providers::smartglocal::SmartGlocal;
-use crate::providers::smilepayz::Smilepayz;
 
 pub use config::Config;
 
@@ -275,21 +273,16 @@ impl Server {
         );
         let mut providers = Providers::default();
         providers.register(sandbox.clone());
-        let timeout = config.timings.provider_timeout;
-        let config_error = |e: config::ConfigError| StartError::Routing(e.to_string());
-        if let Some(settings) = &config.providers.smilepayz {
-            let smilepayz =
-                Smilepayz::new(settings.clone(), &config.public_url, timeout).map_err(config_error)?;
-            providers.register(Arc::new(smilepayz));
-        }
-        if let Some(settings) = &config.providers.singapay {
-            providers.register(Arc::new(Singapay::new(settings.clone(), timeout).map_err(config_error)?));
-        }
-        if let Some(settings) = &config.providers.smartglocal {
-            providers.register(Arc::new(SmartGlocal::new(settings.clone(), timeout).map_err(config_error)?));
+        let context = providers::registry::BuildContext {
+            public_url: &config.public_url,
+            timeout: config.timings.provider_timeout,
+        };
+        for configured in config.providers.iter() {
+            providers.register(configured.build(context).map_err(|e| StartError::Routing(e.to_string()))?);
         }
         for method in PaymentMethodKind::ALL {
-            let name = config.routing.get(method.as_str()).map_or("sandbox", String::as_str);
+            let name =
+                config.routing.get(method.as_str()).map_or(providers::registry::SANDBOX, String::as_str);
             providers.route(*method, name).map_err(StartError::Routing)?;
         }
         if let Some(unknown) = config.routing.keys().find(|k| PaymentMethodKind::parse(k).is_err()) {

@@ -1,213 +1,14 @@
 //! The OpenAPI 3 document served at `/openapi.json`, generated from the
-//! handlers' `#[utoipa::path]` annotations and the wire types' schemas.
-//! Types that live in `kasir-shared` (which stays free of server-only
-//! dependencies) are described here by documentation twins.
+//! handlers' `#[utoipa::path]` annotations and the schemas of the wire
+//! types in `kasir_shared::api` (its `openapi` feature): the same types the
+//! server serialises and the widget decodes, so the document cannot drift.
 
 use axum::Json;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
-
-/// `{"error": {...}}`: every error Kasir answers with.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// One error.
-#[derive(Debug, Serialize, ToSchema)]
-struct ErrorDetail {
-    /// Stable machine code (see the README's table), e.g. `card_number.luhn`.
-    code: String,
-    /// English.
-    message: String,
-    /// Bahasa Indonesia.
-    message_id: String,
-    /// The request field concerned, e.g. `card.number`.
-    field: Option<String>,
-}
-
-/// Card fields as the shopper typed them. Never stored or logged.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CardFieldsDoc {
-    /// The PAN, spaces allowed.
-    #[schema(example = "4242 4242 4242 4242")]
-    number: String,
-    /// `MM/YY`.
-    #[schema(example = "12/30")]
-    expiry: String,
-    /// 3 digits (4 for Amex).
-    cvv: String,
-    /// As on the card.
-    holder_name: String,
-}
-
-/// A card's billing address.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct BillingDoc {
-    /// Street address (≤ 200).
-    address: String,
-    /// City (≤ 100).
-    city: String,
-    /// Province (≤ 100).
-    state: String,
-    /// Five-digit postal code.
-    postal_code: String,
-    /// ISO 3166-1 alpha-2; `ID` when absent.
-    country: Option<String>,
-}
-
-/// What the shopper chose, tagged by `method`.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum AttemptRequestDoc {
-    /// Card.
-    Card {
-        /// The card.
-        card: CardFieldsDoc,
-        /// NIK, where the provider requires it.
-        nik: Option<String>,
-        /// 3, 6 or 12 where offered.
-        installment_months: Option<u8>,
-        /// Billing address, where the provider requires it (SingaPay).
-        billing: Option<Box<BillingDoc>>,
-        /// The shopper's email, when the session has none and the provider needs one.
-        email: Option<String>,
-        /// The shopper's mobile phone, when the session has none and the provider needs one.
-        phone: Option<String>,
-    },
-    /// QRIS.
-    Qris,
-    /// Bank transfer to a virtual account.
-    VirtualAccount {
-        /// The bank.
-        bank: BankDoc,
-    },
-    /// E-wallet.
-    Ewallet {
-        /// The wallet.
-        wallet: WalletDoc,
-        /// Required for OVO.
-        phone: Option<String>,
-    },
-}
-
-/// A bank that issues virtual accounts (`kasir_shared::payment::Bank`).
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BankDoc {
-    /// Bank Central Asia.
-    Bca,
-    /// Bank Negara Indonesia.
-    Bni,
-    /// Bank Rakyat Indonesia.
-    Bri,
-    /// Bank Mandiri.
-    Mandiri,
-    /// Bank Permata.
-    Permata,
-    /// CIMB Niaga.
-    Cimb,
-    /// Bank Danamon.
-    Danamon,
-    /// Bank BJB.
-    Bjb,
-    /// Maybank Indonesia.
-    Maybank,
-}
-
-/// An e-wallet (`kasir_shared::payment::Wallet`).
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WalletDoc {
-    /// DANA.
-    Dana,
-    /// OVO (needs `phone`).
-    Ovo,
-    /// GoPay.
-    Gopay,
-    /// ShopeePay.
-    Shopeepay,
-    /// LinkAja.
-    Linkaja,
-}
-
-/// `POST /v1/checkout_sessions/{id}/refunds`.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefundRequestDoc {
-    /// Whole rupiah; the rest of the payment when absent.
-    amount: Option<i64>,
-}
-
-/// A refund.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RefundObject {
-    /// `re_…`.
-    id: String,
-    /// `refund`.
-    object: String,
-    /// The session.
-    session_id: String,
-    /// Whole rupiah.
-    amount: i64,
-    /// `succeeded`.
-    status: String,
-    /// Unix seconds.
-    created_at: i64,
-}
-
-/// The sandbox page's form.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DecisionDoc {
-    /// The shopper's choice.
-    decision: DecisionValue,
-    /// The page's form token (a post without it is refused).
-    token: String,
-}
-
-/// `approve` or `decline`.
-#[allow(dead_code)] // Described in the document, never read.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DecisionValue {
-    /// Pay.
-    Approve,
-    /// Refuse.
-    Decline,
-}
-
-/// A page of sessions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionList {
-    /// `list`.
-    object: String,
-    /// Newest first.
-    data: Vec<crate::payments::SessionObject>,
-    /// Whether more follow.
-    has_more: bool,
-}
-
-/// A page of events.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventList {
-    /// `list`.
-    object: String,
-    /// Newest first.
-    data: Vec<crate::payments::EventObject>,
-    /// Whether more follow.
-    has_more: bool,
-}
 
 #[derive(Debug)]
 struct Security;
@@ -229,11 +30,44 @@ impl Modify for Security {
     }
 }
 
+/// What any route can answer besides its own errors: the database out of
+/// reach or the request over its time limit (`503 service.unavailable`,
+/// which may be retried) and a bug (`500 internal.error`). Added here so
+/// no route's list can forget them.
+#[derive(Debug)]
+struct EveryRoute;
+
+impl Modify for EveryRoute {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use kasir_shared::ErrorCode;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |code: ErrorCode| {
+            ResponseBuilder::new()
+                .description(format!("`{}`: {}", code.as_str(), code.message(kasir_shared::Locale::En)))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for code in [ErrorCode::Internal, ErrorCode::ServiceUnavailable] {
+                    let status = code.http_status().to_string();
+                    operation.responses.responses.entry(status).or_insert_with(|| error(code).into());
+                }
+            }
+        }
+    }
+}
+
 /// The document.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Kasir", description = "Self-hosted checkout for Indonesia: merchant API, widget API, provider webhooks."),
-    modifiers(&Security),
+    modifiers(&Security, &EveryRoute),
     paths(
         crate::api::sessions::create, crate::api::sessions::list, crate::api::sessions::retrieve,
         crate::api::sessions::cancel, crate::api::sessions::refund, crate::api::sessions::resolve,
@@ -243,7 +77,7 @@ impl Modify for Security {
         crate::api::sandbox::page, crate::api::sandbox::decide, crate::api::sandbox::pay,
         crate::api::health::healthz, crate::api::health::readyz, crate::api::health::metrics,
     ),
-    components(schemas(ErrorBody, AttemptRequestDoc, crate::payments::NextAction))
+    components(schemas(kasir_shared::api::ErrorResponse, kasir_shared::api::AttemptRequest, kasir_shared::api::NextAction))
 )]
 pub struct ApiDoc;
 
@@ -253,15 +87,17 @@ pub fn router() -> axum::Router<AppState> {
 }
 
 #[cfg(test)]
-mod doc_twins {
-    use kasir_shared::payment::{Bank, Wallet};
+mod tests {
+    use kasir_shared::payment::{Bank, PaymentMethodKind, Wallet};
+    use utoipa::OpenApi;
 
-    /// The documented enums list exactly the wire values the parsers take.
+    /// The document's enums list exactly the wire values the parsers take:
+    /// they come from the same declaration.
     #[test]
-    fn bank_and_wallet_twins_match_the_shared_enums() {
-        let names = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| -> Vec<String> {
-            let json = serde_json::to_value(schema).unwrap_or_default();
-            json["enum"]
+    fn enums_in_the_document_are_the_parsers_values() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let names = |schema: &str| -> Vec<String> {
+            doc["components"]["schemas"][schema]["enum"]
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -270,7 +106,10 @@ mod doc_twins {
         };
         let banks: Vec<String> = Bank::ALL.iter().map(|b| b.as_str().to_owned()).collect();
         let wallets: Vec<String> = Wallet::ALL.iter().map(|w| w.as_str().to_owned()).collect();
-        assert_eq!(names(<super::BankDoc as utoipa::PartialSchema>::schema()), banks);
-        assert_eq!(names(<super::WalletDoc as utoipa::PartialSchema>::schema()), wallets);
+        let methods: Vec<String> = PaymentMethodKind::ALL.iter().map(|m| m.as_str().to_owned()).collect();
+        assert_eq!(names("Bank"), banks);
+        assert_eq!(names("Wallet"), wallets);
+        assert_eq!(names("PaymentMethodKind"), methods);
+        assert!(names("SessionStatus").contains(&"partially_refunded".to_owned()));
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The language a message is shown in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     /// Bahasa Indonesia, the default.
@@ -386,6 +387,38 @@ error_codes! {
         "Akun merchant tidak sesuai QRIS (pengenal maksimal 32 karakter, PAN merchant 19, ID merchant 15; NMID berupa ID dan 13 digit).";
 }
 
+impl ErrorCode {
+    /// The one HTTP status Kasir answers this code with, wherever it is
+    /// raised. Every input rejection not named here is a `422`.
+    pub const fn http_status(self) -> u16 {
+        use ErrorCode as C;
+        match self {
+            C::RequestMalformed
+            | C::RequestMissingField
+            | C::IdempotencyKeyInvalid
+            | C::PaginationLimit
+            | C::WebhookMalformed => 400,
+            C::AuthMissing | C::AuthInvalid | C::WebhookSignature | C::WebhookStale => 401,
+            C::WebhookSource | C::TestModeOnly => 403,
+            C::ResourceNotFound | C::ProviderUnknown => 404,
+            C::IdempotencyKeyReused
+            | C::SessionNotCancellable
+            | C::SessionConflict
+            | C::SessionNotPayable
+            | C::RefundNotAllowed
+            | C::NotUnderReview
+            | C::NothingToPay => 409,
+            C::BodyTooLarge => 413,
+            C::WebhookContentType => 415,
+            C::AttemptsTooMany | C::CardsTooMany | C::RateLimited => 429,
+            C::Internal => 500,
+            C::ProviderUnavailable => 502,
+            C::ServiceUnavailable | C::WebhookUnknownPayment => 503,
+            _ => 422,
+        }
+    }
+}
+
 /// An input was rejected. Carries a stable code, the field it concerns, and
 /// messages in both languages. Never carries the rejected value itself, so it
 /// can be logged and returned without leaking card data.
@@ -477,6 +510,7 @@ mod tests {
             assert!(!en.is_empty() && !id.is_empty());
             assert_ne!(en, id, "{s} is not translated");
             assert_eq!(ErrorCode::from_code(s), Some(*code));
+            assert!((400..600).contains(&code.http_status()), "{s}");
         }
     }
 

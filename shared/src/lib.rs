@@ -14,6 +14,8 @@ pub mod card;
 pub mod customer;
 pub mod error;
 pub mod money;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod payment;
 pub mod qris;
 pub mod secret;

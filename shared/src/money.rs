@@ -163,6 +163,16 @@ fn parse_grouped(s: &str) -> Result<Idr, ValidationError> {
     Idr::new(value).ok_or(ValidationError::new(ErrorCode::AmountTooLarge))
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Idr {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::whole_rupiah()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Idr {}
+
 impl TryFrom<u64> for Idr {
     type Error = ValidationError;
 

@@ -1,6 +1,9 @@
 use kasir_shared::ValidationError;
+use kasir_shared::api::{AttemptRequest, CardFields};
 use kasir_shared::card::{CardNumberInput, CardNumberState, Cvv, Expiry, format_card_number, format_expiry};
+use kasir_shared::customer::BillingFields;
 use kasir_shared::customer::{BillingPart, Email, FullName, Nik, PhoneNumber};
+use kasir_shared::secret::SecretString;
 use kasir_shared::{ErrorCode, Locale};
 use leptos::prelude::*;
 
@@ -20,8 +23,8 @@ pub fn CardForm(
     /// A payment is being sent: the button is disabled (no double submit).
     #[prop(into)]
     busy: Signal<bool>,
-    /// Called with the attempt's JSON when every field is valid.
-    on_pay: Callback<String>,
+    /// Called with the attempt when every field is valid.
+    on_pay: Callback<AttemptRequest>,
     /// What the routed provider needs beyond the card and the session's
     /// data: `nik` (Smart Glocal), `email`, `phone`, `billing` (SingaPay).
     #[prop(into)]
@@ -95,27 +98,29 @@ pub fn CardForm(
                     .chain(billing_errors)
                     .all(|e| e.get_untracked().is_none());
             if valid && !busy.get_untracked() {
-                let mut body = serde_json::json!({"method": "card", "card": {
-                    "number": number.get_untracked(), "expiry": expiry.get_untracked(),
-                    "cvv": cvv.get_untracked(), "holder_name": name.get_untracked()}});
-                for (needed, key, (value, _)) in
-                    [(needs_nik, "nik", nik), (needs_email, "email", email), (needs_phone, "phone", phone)]
-                {
-                    if needed.get_untracked() {
-                        body[key] = serde_json::json!(value.get_untracked());
-                    }
-                }
-                if needs_billing.get_untracked() {
-                    let mut address = serde_json::Map::new();
+                let extra = |needed: Signal<bool>, (value, _): (RwSignal<String>, RwSignal<bool>)| {
+                    needed.get_untracked().then(|| value.get_untracked())
+                };
+                let address = needs_billing.get_untracked().then(|| {
+                    let mut fields = BillingFields::default();
                     for (part, (value, _)) in billing {
-                        address.insert(part.key().to_owned(), serde_json::json!(value.get_untracked()));
+                        fields.set(part, value.get_untracked());
                     }
-                    body["billing"] = serde_json::Value::Object(address);
-                }
-                if months.get_untracked() > 0 {
-                    body["installment_months"] = serde_json::json!(months.get_untracked());
-                }
-                on_pay.run(body.to_string());
+                    Box::new(fields)
+                });
+                on_pay.run(AttemptRequest::Card {
+                    card: CardFields {
+                        number: SecretString::new(number.get_untracked()),
+                        expiry: SecretString::new(expiry.get_untracked()),
+                        cvv: SecretString::new(cvv.get_untracked()),
+                        holder_name: name.get_untracked(),
+                    },
+                    nik: extra(needs_nik, nik),
+                    email: extra(needs_email, email),
+                    phone: extra(needs_phone, phone),
+                    billing: address,
+                    installment_months: Some(months.get_untracked()).filter(|m| *m > 0),
+                });
             }
         }>
             <Field id="card-number" label=Signal::derive(move || t().card_number) value=number

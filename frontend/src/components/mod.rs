@@ -3,11 +3,13 @@
 mod card_form;
 mod field;
 mod language_switch;
+mod methods;
 mod qris;
 mod virtual_account;
 
 pub use card_form::CardForm;
 pub use field::Field;
 pub use language_switch::LanguageSwitch;
+pub use methods::{EwalletPay, QrisPay, VirtualAccountPay};
 pub use qris::{QrisView, now_secs};
 pub use virtual_account::VirtualAccountView;

@@ -8,7 +8,7 @@ use crate::i18n::texts;
 #[component]
 pub fn VirtualAccountView(
     locale: ReadSignal<Locale>,
-    bank: String,
+    bank: kasir_shared::payment::Bank,
     number: String,
     expires_at: i64,
     now: ReadSignal<i64>,
@@ -22,7 +22,7 @@ pub fn VirtualAccountView(
             copied.set(true);
         }
     };
-    let bank_name = kasir_shared::payment::Bank::parse(&bank).map(|b| b.display_name()).unwrap_or("");
+    let bank_name = bank.display_name();
     view! {
         <section class="kasir-va" aria-label=move || t().va_number>
             <p>{bank_name} " · " {move || t().va_number}</p>

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Merchant;
 use crate::error::ApiError;
-use crate::payments::SessionObject;
+use kasir_shared::api::CheckoutSession;
 
 /// `/sandbox/pay/{id}` and `/v1/test_helpers/…`.
 pub fn router() -> Router<AppState> {
@@ -64,7 +64,7 @@ fn shell(title: &str, body: &str) -> Html<String> {
 #[utoipa::path(get, path = "/sandbox/pay/{id}", tag = "sandbox",
     params(("id" = String, Path, description = "The sandbox payment id")),
     responses((status = 200, description = "The sandbox's 3DS challenge or wallet approval page", content_type = "text/html"),
-        (status = 404, description = "`resource.not_found`", body = crate::openapi::ErrorBody)))]
+        (status = 404, description = "`resource.not_found`", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -92,17 +92,20 @@ pub(crate) async fn page(
     Ok(hardened(shell(title, &body), &ancestors))
 }
 
-#[derive(Debug, Deserialize)]
+/// The sandbox page's form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Decision {
+    /// The shopper's choice: `approve` (pay) or `decline`.
+    #[schema(pattern = "^(approve|decline)$", example = "approve")]
     decision: String,
-    /// The page's form token.
+    /// The page's form token (a post without it is refused).
     #[serde(default)]
     token: String,
 }
 
 #[utoipa::path(post, path = "/sandbox/pay/{id}", tag = "sandbox",
     params(("id" = String, Path, description = "The sandbox payment id")),
-    request_body(content = crate::openapi::DecisionDoc, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = Decision, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Decided; the sandbox's signed webhook has reached Kasir", content_type = "text/html"),
         (status = 400, description = "Neither approve nor decline", content_type = "text/html"),
         (status = 403, description = "Not the page's own form (no or wrong token), or a live-mode payment", content_type = "text/html"),
@@ -151,20 +154,20 @@ pub(crate) async fn decide(
 /// session after Kasir has processed the sandbox's webhook.
 #[utoipa::path(post, path = "/v1/test_helpers/checkout_sessions/{id}/pay", tag = "sandbox", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    responses((status = 200, description = "The session after the sandbox's webhook was processed", body = crate::payments::SessionObject),
-        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 403, description = "`test_mode.required`", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`test_helpers.nothing_to_pay`", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "The session after the sandbox's webhook was processed", body = kasir_shared::api::CheckoutSession),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse), (status = 403, description = "`test_mode.required`", body = kasir_shared::api::ErrorResponse), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`test_helpers.nothing_to_pay`", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn pay(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
-) -> Result<Json<SessionObject>, ApiError> {
+) -> Result<Json<CheckoutSession>, ApiError> {
     if !merchant.is_test_mode() {
-        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::TestModeOnly));
+        return Err(ApiError::code(ErrorCode::TestModeOnly));
     }
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     if session.livemode {
-        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::TestModeOnly));
+        return Err(ApiError::code(ErrorCode::TestModeOnly));
     }
     let attempt = state.store.latest_attempt(&session.id).await?;
     let waiting =
@@ -172,11 +175,11 @@ pub(crate) async fn pay(
     let provider_ref = waiting
         .as_ref()
         .and_then(|a| a.provider_ref.clone())
-        .ok_or(ApiError::Conflict(ErrorCode::NothingToPay))?;
+        .ok_or(ApiError::code(ErrorCode::NothingToPay))?;
     state.sandbox.complete(&provider_ref, PaymentStatus::Succeeded).await?;
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     let latest = state.store.latest_attempt(&session.id).await?;
-    Ok(Json(SessionObject::from_row(session, &state.config.public_url)?.with_attempt(latest.as_ref())))
+    Ok(Json(crate::payments::session_view(session, &state.config.public_url, latest.as_ref())?))
 }
 
 /// Whether the sandbox payment `id` belongs to a live-mode session (which

@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kasir_shared::money::Idr;
 use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 use kasir_shared::{ErrorCode, ValidationError};
 use serde::Deserialize;
@@ -16,13 +15,14 @@ use crate::auth::Merchant;
 use crate::error::ApiError;
 use crate::extract::{AppJson, AppQuery};
 use crate::ids::{new_id, random_token};
-use crate::payments::attempt::void_waiting_attempt;
-use crate::payments::{CreateSessionRequest, NewSession, SessionObject, snapshot_fn};
-use crate::providers::{AttemptRef, ProviderError};
-use crate::store::{
-    IdempotencyOutcome, IdempotentRequest, RefundReserve, RefundRow, SessionRow, SessionTransition,
-    StoredResponse, now_ms,
+use crate::payments::void::void_waiting_attempt;
+use crate::payments::{
+    CreateSessionRequest, NewSession, session_object, session_view as session_object_view, snapshot_fn,
 };
+use crate::store::{
+    IdempotencyOutcome, IdempotentRequest, SessionRow, SessionTransition, StoredResponse, now_ms,
+};
+use kasir_shared::api::{CheckoutSession, List, RefundRequest};
 
 /// `/v1/checkout_sessions` and `/v1/checkout_sessions/{id}`.
 pub fn router() -> Router<AppState> {
@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let bad = || ApiError::BadRequest(ValidationError::new(ErrorCode::IdempotencyKeyInvalid));
+    let bad = || ApiError::Rejected(ValidationError::new(ErrorCode::IdempotencyKeyInvalid));
     let key = value.to_str().map_err(|_| bad())?;
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad());
@@ -53,11 +53,11 @@ fn json_response(stored: StoredResponse) -> Response {
 #[utoipa::path(post, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Replays the stored response for the same body; 409 `idempotency_key.reused` for another body. Kept at least 24 h.")),
     request_body = crate::payments::CreateSessionRequest,
-    responses((status = 201, body = crate::payments::SessionObject),
-        (status = 400, description = "Malformed JSON or header (`request.malformed`, `idempotency_key.invalid`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`idempotency_key.reused`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A field is not acceptable; `field` names it", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, body = kasir_shared::api::CheckoutSession),
+        (status = 400, description = "Malformed JSON or header (`request.malformed`, `idempotency_key.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`idempotency_key.reused`", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "A field is not acceptable; `field` names it", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
@@ -113,7 +113,7 @@ pub(crate) async fn create(
         amount_refunded: 0,
         livemode: merchant.livemode(),
     };
-    let object = SessionObject::from_row(row.clone(), &state.config.public_url)?;
+    let object = session_object(row.clone(), &state.config.public_url)?;
     let response = StoredResponse { status: 201, body: to_json(&object)? };
     let outcome = match key.as_deref() {
         None => state.store.create_session(&row, None).await?,
@@ -128,22 +128,22 @@ pub(crate) async fn create(
     };
     match outcome {
         IdempotencyOutcome::Created => {
-            tracing::info!(session = %object.id, merchant = %merchant.id, amount = object.amount, "session created");
+            tracing::info!(session = %object.id, merchant = %merchant.id, amount = object.amount.rupiah(), "session created");
             Ok(json_response(response))
         }
         IdempotencyOutcome::Replayed(saved) => Ok(json_response(saved)),
-        IdempotencyOutcome::Conflict => Err(ApiError::IdempotencyConflict),
+        IdempotencyOutcome::Conflict => Err(ApiError::code(ErrorCode::IdempotencyKeyReused)),
     }
 }
 
 #[utoipa::path(get, path = "/v1/checkout_sessions/{id}", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    responses((status = 200, body = crate::payments::SessionObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = kasir_shared::api::CheckoutSession), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
-) -> Result<Json<SessionObject>, ApiError> {
+) -> Result<Json<CheckoutSession>, ApiError> {
     Ok(Json(session_view(&state, &merchant.id, &id).await?))
 }
 
@@ -152,14 +152,14 @@ pub(crate) async fn retrieve(
 /// expired or has an attempt in flight is `409 session.not_cancellable`.
 #[utoipa::path(post, path = "/v1/checkout_sessions/{id}/cancel", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    responses((status = 200, body = crate::payments::SessionObject), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Paid, expired or with an attempt in flight (`session.not_cancellable`)", body = crate::openapi::ErrorBody),
-        (status = 502, description = "The provider could not void the waiting payment (`provider.unavailable`)", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = kasir_shared::api::CheckoutSession), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "Paid, expired or with an attempt in flight (`session.not_cancellable`)", body = kasir_shared::api::ErrorResponse),
+        (status = 502, description = "The provider could not void the waiting payment (`provider.unavailable`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
-) -> Result<Json<SessionObject>, ApiError> {
+) -> Result<Json<CheckoutSession>, ApiError> {
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     if session.status == SessionStatus::RequiresAction.as_str() {
         // Void the QR/VA/3DS at the provider first: if the shopper paid in
@@ -187,19 +187,10 @@ pub(crate) async fn cancel(
             row
         }
         SessionTransition::Unchanged(row) => row,
-        SessionTransition::Refused(..) => return Err(ApiError::Conflict(ErrorCode::SessionNotCancellable)),
+        SessionTransition::Refused(..) => return Err(ApiError::code(ErrorCode::SessionNotCancellable)),
     };
     let latest = state.store.latest_attempt(&row.id).await?;
-    Ok(Json(SessionObject::from_row(row, &state.config.public_url)?.with_attempt(latest.as_ref())))
-}
-
-/// `POST /v1/checkout_sessions/{id}/refunds`: `{"amount"}` (whole rupiah;
-/// the rest of the payment when absent).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RefundRequest {
-    #[serde(default)]
-    amount: Option<i64>,
+    Ok(Json(session_object_view(row, &state.config.public_url, latest.as_ref())?))
 }
 
 /// Refunds all or part of a paid session through its provider. The amount
@@ -207,12 +198,12 @@ pub(crate) struct RefundRequest {
 /// exceed the payment.
 #[utoipa::path(post, path = "/v1/checkout_sessions/{id}/refunds", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    request_body = crate::openapi::RefundRequestDoc,
-    responses((status = 201, body = crate::openapi::RefundObject),
-        (status = 400, description = "`request.malformed`: not a JSON object of this shape", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Not paid (`refund.not_allowed`)", body = crate::openapi::ErrorBody),
-        (status = 422, description = "More than remains (`refund.amount`)", body = crate::openapi::ErrorBody),
-        (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
+    request_body = kasir_shared::api::RefundRequest,
+    responses((status = 201, body = kasir_shared::api::Refund),
+        (status = 400, description = "`request.malformed`: not a JSON object of this shape", body = kasir_shared::api::ErrorResponse), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse), (status = 404, description = "No such object for this merchant (`resource.not_found`)", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "Not paid (`refund.not_allowed`)", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "More than remains (`refund.amount`), or the provider cannot refund this payment (`refund.unsupported`)", body = kasir_shared::api::ErrorResponse),
+        (status = 502, description = "`provider.unavailable`", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn refund(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
@@ -221,161 +212,20 @@ pub(crate) async fn refund(
     AppJson(request): AppJson<RefundRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
-    // The key names one refund of one session and amount (absent: the rest).
-    let request_hash = key.as_ref().map(|_| {
-        let canonical =
-            format!("{}|{}", session.id, request.amount.map_or_else(|| "rest".into(), |a| a.to_string()));
-        crate::providers::crypto::hex(&Sha256::digest(canonical.as_bytes()))
-    });
-    if let Some(key) = &key
-        && let Some(existing) = state.store.refund_by_key(&merchant.id, key).await?
-    {
-        return replay_refund(&existing, request_hash.as_deref());
-    }
-    let paid = SessionStatus::from_wire(&session.status)
-        .is_some_and(|s| matches!(s, SessionStatus::Succeeded | SessionStatus::PartiallyRefunded));
-    let attempt = state.store.succeeded_attempt(&session.id).await?;
-    let (true, Some(attempt)) = (paid, attempt) else {
-        return Err(ApiError::Conflict(ErrorCode::RefundNotAllowed));
-    };
-    let remaining = session.amount - session.amount_refunded;
-    let amount = request.amount.unwrap_or(remaining);
-    let bad_amount = || ApiError::Unprocessable(ValidationError::new(ErrorCode::RefundAmount).at("amount"));
-    if amount <= 0 || amount > remaining {
-        return Err(bad_amount());
-    }
-    let refund = RefundRow {
-        id: new_id("re"),
-        session_id: session.id.clone(),
-        merchant_id: merchant.id.clone(),
-        attempt_id: attempt.id.clone(),
-        amount,
-        status: "pending".into(),
-        provider_ref: None,
-        created_at: now_ms(),
-        idempotency_key: key.clone(),
-        request_hash: request_hash.clone(),
-    };
-    match state.store.reserve_refund(&refund).await? {
-        RefundReserve::Reserved => {}
-        RefundReserve::Exceeds => return Err(bad_amount()),
-        RefundReserve::Existing(existing) => return replay_refund(&existing, request_hash.as_deref()),
-    }
-    let provider = state.providers.get(&attempt.provider).cloned();
-    let idr = Idr::from_i64(amount).unwrap_or(Idr::ZERO);
-    let paid = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
-    let r =
-        AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount: paid };
-    let result = match &provider {
-        Some(p) => tokio::time::timeout(state.config.timings.provider_timeout, p.refund(r, &refund.id, idr))
-            .await
-            .unwrap_or(Err(ProviderError::Timeout)),
-        None => Err(ProviderError::Unavailable("provider no longer configured".into())),
-    };
-    let status = match result {
-        Ok(outcome) if outcome.pending => {
-            // Accepted, not finished: the amount stays reserved, so a retry
-            // cannot refund it twice; the reconciler asks until it ends.
-            state.store.refund_pending(&refund, Some(&outcome.provider_ref)).await?;
-            tracing::info!(refund = %refund.id, amount, "refund accepted by the provider, not yet finished");
-            "pending"
-        }
-        Ok(outcome) => {
-            finish_refund(&state, &refund, Ok(&outcome.provider_ref)).await?;
-            tracing::info!(session = %id, refund = %refund.id, amount, "refunded");
-            "succeeded"
-        }
-        Err(ProviderError::Refused { code }) => {
-            tracing::warn!(refund = %refund.id, code = %code, "refund refused by the provider");
-            finish_refund(&state, &refund, Err(&code)).await?;
-            return Err(if code.ends_with("unsupported") {
-                ApiError::Coded(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundUnsupported)
-            } else {
-                bad_amount()
-            });
-        }
-        Err(e) => {
-            // No answer: the provider may have refunded. Keep it pending and
-            // reserved rather than free the amount for a second refund; the
-            // reconciler asks the provider about it.
-            tracing::warn!(refund = %refund.id, error = %e, "refund got no answer; left pending");
-            "pending"
-        }
-    };
-    let mut done = refund.clone();
-    done.status = status.into();
-    Ok((StatusCode::CREATED, Json(done.to_json())).into_response())
-}
-
-/// Records a refund's final outcome (`Ok(provider_ref)` succeeded,
-/// `Err(code)` failed) with its `checkout_session.refund_*` event, and moves
-/// the session to `partially_refunded` or `refunded` from the total.
-pub(crate) async fn finish_refund(
-    state: &AppState,
-    refund: &RefundRow,
-    outcome: Result<&str, &str>,
-) -> Result<(), ApiError> {
-    let Some(session) = state.store.session_by_id(&refund.session_id).await? else {
-        return Err(ApiError::NotFound);
-    };
-    let attempt = state.store.attempt(&refund.attempt_id).await?;
-    let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
-    let (succeeded, provider_ref, code) = match outcome {
-        Ok(provider_ref) => (true, Some(provider_ref), None),
-        Err(code) => (false, None, Some(code)),
-    };
-    let event = state.store.finish_refund(refund, succeeded, provider_ref, code, &snapshot).await?;
-    if event.is_some() {
-        state.wake_delivery();
-    }
-    if succeeded {
-        settle_refunded(state, &session.merchant_id, &session).await?;
-    }
-    Ok(())
-}
-
-/// The stored answer to a refund request repeated with its `Idempotency-Key`;
-/// `409 idempotency_key.reused` if the key was used for another refund.
-fn replay_refund(existing: &RefundRow, request_hash: Option<&str>) -> Result<Response, ApiError> {
-    if existing.request_hash.as_deref() != request_hash {
-        return Err(ApiError::IdempotencyConflict);
-    }
-    Ok((StatusCode::CREATED, Json(existing.to_json())).into_response())
-}
-
-/// Moves a paid session to `partially_refunded` or `refunded` from what its
-/// succeeded refunds add up to, read after this refund committed: however
-/// concurrent refunds interleave, the one that completes the amount makes
-/// the session `refunded`.
-pub(crate) async fn settle_refunded(
-    state: &AppState,
-    merchant_id: &str,
-    session: &SessionRow,
-) -> Result<(), ApiError> {
-    let total = state.store.refunded_total(&session.id).await?;
-    let to = if total >= session.amount { SessionStatus::Refunded } else { SessionStatus::PartiallyRefunded };
-    let snapshot = snapshot_fn(state.config.public_url.clone());
-    let moved = state
-        .store
-        .transition_session(merchant_id, &session.id, to, StatusSource::ProviderResponse, &snapshot)
-        .await?;
-    if let Some(SessionTransition::Changed(_, event)) = moved {
-        tracing::info!(session = %session.id, event = %event.id, total, "refund total recorded");
-        state.wake_delivery();
-    }
-    Ok(())
+    let refund = crate::payments::refund::refund(&state, &merchant.id, &id, request.amount, key).await?;
+    Ok((StatusCode::CREATED, Json(refund)).into_response())
 }
 
 /// The merchant's session as the API shows it: with its latest attempt and
 /// its late payments.
-async fn session_view(state: &AppState, merchant_id: &str, id: &str) -> Result<SessionObject, ApiError> {
+async fn session_view(state: &AppState, merchant_id: &str, id: &str) -> Result<CheckoutSession, ApiError> {
     let row = state.store.session(merchant_id, id).await?.ok_or(ApiError::NotFound)?;
     let latest = state.store.latest_attempt(&row.id).await?;
     let late = state.store.late_payments(&row.id).await?;
-    Ok(SessionObject::from_row(row, &state.config.public_url)?
-        .with_attempt(latest.as_ref())
-        .with_late_payments(&late))
+    let mut object = session_object_view(row, &state.config.public_url, latest.as_ref())?;
+    object.late_payments =
+        late.iter().map(crate::payments::late_payment_object).collect::<Result<Vec<_>, _>>()?;
+    Ok(object)
 }
 
 /// `?limit=&starting_after=`.
@@ -397,29 +247,29 @@ impl ListQuery {
         if (1..=100).contains(&limit) {
             Ok(limit)
         } else {
-            Err(ApiError::BadRequest(ValidationError::new(ErrorCode::PaginationLimit)))
+            Err(ApiError::Rejected(ValidationError::new(ErrorCode::PaginationLimit)))
         }
     }
 }
 
 #[utoipa::path(get, path = "/v1/checkout_sessions", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("limit" = Option<u32>, Query, description = "1-100, default 10", minimum = 1, maximum = 100), ("starting_after" = Option<String>, Query, description = "A session id: the page after it, newest first")),
-    responses((status = 200, body = crate::openapi::SessionList),
-        (status = 400, description = "`pagination.limit`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`resource.not_found`: no such `starting_after` session", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = kasir_shared::api::List<kasir_shared::api::CheckoutSession>),
+        (status = 400, description = "`pagination.limit`", body = kasir_shared::api::ErrorResponse),
+        (status = 404, description = "`resource.not_found`: no such `starting_after` session", body = kasir_shared::api::ErrorResponse), (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     AppQuery(query): AppQuery<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<List<CheckoutSession>>, ApiError> {
     let limit = query.limit()?;
     let page = state.store.sessions(&merchant.id, limit, query.after()).await?.ok_or(ApiError::NotFound)?;
     let data = page
         .sessions
         .into_iter()
-        .map(|row| SessionObject::from_row(row, &state.config.public_url))
+        .map(|row| session_object(row, &state.config.public_url))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(serde_json::json!({ "object": "list", "data": data, "has_more": page.has_more })))
+    Ok(Json(List::new(data, page.has_more)))
 }
 
 /// Serialising our own values cannot fail in practice; if it ever does, it
@@ -447,18 +297,18 @@ pub(crate) struct ResolveRequest {
 #[utoipa::path(post, path = "/v1/checkout_sessions/{id}/resolve", tag = "checkout_sessions", security(("merchant_key" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
     request_body = ResolveRequest,
-    responses((status = 200, body = crate::payments::SessionObject),
-        (status = 400, description = "`request.malformed`", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`resource.not_found`", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`session.not_under_review`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "`resolution.outcome`, `resolution.note`", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = kasir_shared::api::CheckoutSession),
+        (status = 400, description = "`request.malformed`", body = kasir_shared::api::ErrorResponse),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 404, description = "`resource.not_found`", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`session.not_under_review`", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "`resolution.outcome`, `resolution.note`", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
     Path(id): Path<String>,
     AppJson(request): AppJson<ResolveRequest>,
-) -> Result<Json<SessionObject>, ApiError> {
+) -> Result<Json<CheckoutSession>, ApiError> {
     let outcome = match request.outcome.as_str() {
         "succeeded" => PaymentStatus::Succeeded,
         "failed" => PaymentStatus::Failed,
@@ -475,7 +325,7 @@ pub(crate) async fn resolve(
             && a.resolution.is_none()
             && matches!(a.status.as_str(), "unknown" | "processing")
     }) else {
-        return Err(ApiError::Conflict(ErrorCode::NotUnderReview));
+        return Err(ApiError::code(ErrorCode::NotUnderReview));
     };
     let key = merchant.secret_key.expose_secret();
     let key_hint = format!("{}…{}", &key[..key.len().min(8)], &key[key.len().saturating_sub(4)..]);
@@ -488,7 +338,7 @@ pub(crate) async fn resolve(
         resolution: Some(to_json(&resolution)?),
         ..crate::store::AttemptUpdate::default()
     };
-    let settled = crate::payments::attempt::settle(
+    let settled = crate::payments::settle::settle(
         &state,
         &attempt.id,
         outcome,
@@ -498,7 +348,7 @@ pub(crate) async fn resolve(
     )
     .await?;
     if settled.status != outcome.as_str() {
-        return Err(ApiError::Conflict(ErrorCode::NotUnderReview));
+        return Err(ApiError::code(ErrorCode::NotUnderReview));
     }
     tracing::warn!(session = %session.id, attempt = %attempt.id, merchant = %merchant.id, outcome = %outcome,
         "payment resolved by the merchant");

@@ -1,10 +1,5 @@
-//! Inbound provider webhooks: `POST /webhooks/{provider}`. The signature is
-//! verified on the raw bytes before anything is parsed; the transition is
-//! idempotent, so a duplicate or late webhook changes nothing and emits
-//! nothing. An authentic webhook for no known attempt is answered 503 so
-//! the provider retries; one whose amount, currency or order is not its
-//! attempt's is acknowledged, settles nothing, and leaves an open attempt
-//! `unknown` for review.
+//! Inbound provider webhooks: `POST /webhooks/{provider}`. The handler
+//! reads the request; `payments::inbound` verifies it and applies it.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,16 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use kasir_shared::ErrorCode;
-use kasir_shared::money::Idr;
-use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::payments::attempt::{ms, settle, settle_with};
-use crate::providers::{
-    AttemptRef, ProviderError, ProviderOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest,
-};
-use crate::store::{AttemptRow, AttemptUpdate, now_ms};
+use crate::payments::inbound;
+use crate::providers::WebhookRequest;
 
 /// Webhook bodies larger than this are refused unread.
 const MAX_BODY: usize = 64 * 1024;
@@ -38,13 +28,15 @@ pub fn router() -> Router<AppState> {
     params(("provider" = String, Path, description = "e.g. `sandbox`")),
     request_body(content = String, description = "The provider's raw body; verified before it is parsed", content_type = "application/json"),
     responses((status = 200, description = "Accepted (applied, duplicate, or authentic but ignored); body is the provider's expected acknowledgement", content_type = "text/plain"),
-        (status = 400, description = "`webhook.malformed`", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`webhook.signature`, `webhook.stale`", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`webhook.source_not_allowed`: the address is not in the provider's `webhook_sources`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`provider.unknown`", body = crate::openapi::ErrorBody),
+        (status = 400, description = "`webhook.malformed`", body = kasir_shared::api::ErrorResponse),
+        (status = 401, description = "`webhook.signature`, `webhook.stale`", body = kasir_shared::api::ErrorResponse),
+        (status = 403, description = "`webhook.source_not_allowed`: the address is not in the provider's `webhook_sources`", body = kasir_shared::api::ErrorResponse),
+        (status = 404, description = "`provider.unknown`", body = kasir_shared::api::ErrorResponse),
         (status = 413, description = "Body over 64 KiB"),
-        (status = 415, description = "`webhook.content_type`: not JSON", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limit.exceeded`: too many unverifiable webhooks from this address this minute", body = crate::openapi::ErrorBody)))]
+        (status = 415, description = "`webhook.content_type`: not JSON", body = kasir_shared::api::ErrorResponse),
+        (status = 429, description = "`rate_limit.exceeded`: too many unverifiable webhooks from this address this minute", body = kasir_shared::api::ErrorResponse),
+        (status = 502, description = "`provider.unavailable`: the follow-up call to the provider (status inquiry, confirm) failed; the provider retries", body = kasir_shared::api::ErrorResponse),
+        (status = 503, description = "`webhook.unknown_payment`: a payment Kasir has not recorded yet; the provider retries", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -53,170 +45,11 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let provider = state
-        .providers
-        .get(&name)
-        .cloned()
-        .ok_or(ApiError::Coded(StatusCode::NOT_FOUND, ErrorCode::ProviderUnknown))?;
+    let provider = state.providers.get(&name).cloned().ok_or(ApiError::code(ErrorCode::ProviderUnknown))?;
     let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    // Every webhook is verified, however many forgeries came from its
-    // address before (a proxy's address carries the provider's genuine ones
-    // too): verification is bounded instead. A signature header longer than
-    // the limit is refused unread, and each verifier does one HMAC or RSA
-    // check over at most 64 KiB. An address over the forgery limit gets 429
-    // for what does not verify, as a signal; its genuine webhooks pass.
-    let per_minute = state.config.limits.rejected_webhooks_per_ip_per_minute;
-    let longest = state.config.limits.webhook_signature_bytes;
-    let oversized =
-        headers.iter().any(|(name, value)| name.as_str().contains("sign") && value.len() > longest);
-    if oversized {
-        state.webhook_rejections.allow(ip, now_ms(), per_minute);
-        state.metrics.webhook_in(provider.name(), "rejected");
-        return Err(ApiError::Coded(StatusCode::UNAUTHORIZED, ErrorCode::WebhookSignature));
-    }
-    // The operator's allow-list of the provider's networks, when given.
-    if let Some(sources) = state.config.webhook_sources.get(provider.name())
-        && !sources.iter().any(|net| net.contains(&ip))
-    {
-        state.webhook_rejections.allow(ip, now_ms(), per_minute);
-        state.metrics.webhook_in(provider.name(), "source_not_allowed");
-        tracing::warn!(provider = provider.name(), %ip, "webhook from an address not in webhook_sources");
-        return Err(ApiError::Coded(StatusCode::FORBIDDEN, ErrorCode::WebhookSource));
-    }
-    let json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|media| {
-            let media = media.trim().to_ascii_lowercase();
-            media == "application/json" || media.ends_with("+json")
-        });
-    if json == Some(false) {
-        state.webhook_rejections.allow(ip, now_ms(), per_minute);
-        state.metrics.webhook_in(provider.name(), "rejected");
-        return Err(ApiError::Coded(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::WebhookContentType));
-    }
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let request = WebhookRequest { path_and_query, headers: &headers, body: &body };
-    let report = match provider.verify_webhook(&request, now_ms() / 1000) {
-        Ok(report) => report,
-        Err(e) => {
-            if !state.webhook_rejections.allow(ip, now_ms(), per_minute) {
-                // Over the limit: counted apart, not logged again.
-                state.metrics.webhook_in(provider.name(), "throttled");
-                state.metrics.rate_limited("rejected_webhooks_per_ip");
-                return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
-            }
-            state.metrics.webhook_in(provider.name(), "rejected");
-            tracing::warn!(provider = provider.name(), error = %e, "webhook rejected");
-            let code = match e {
-                WebhookError::Signature => ErrorCode::WebhookSignature,
-                WebhookError::Stale => ErrorCode::WebhookStale,
-                WebhookError::Malformed(_) => ErrorCode::WebhookMalformed,
-            };
-            let status = if code == ErrorCode::WebhookMalformed {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            return Err(ApiError::Coded(status, code));
-        }
-    };
-    let ack = provider.webhook_ack();
-    let Some(attempt) = find_attempt(&state, provider.name(), &report).await? else {
-        // Possibly a webhook that overtook the answer carrying the
-        // provider's id (not recorded yet): refuse it so the provider sends
-        // it again, rather than acknowledge and drop an outcome.
-        state.metrics.webhook_in(provider.name(), "unknown_payment");
-        tracing::warn!(provider = provider.name(), provider_ref = ?report.provider_ref,
-            attempt = ?report.attempt_id, "webhook for no known attempt; asked to retry");
-        return Err(ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WebhookUnknownPayment));
-    };
-    if matches!(report.kind, WebhookKind::Pending) {
-        state.metrics.webhook_in(provider.name(), "pending");
-        tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
-        return Ok((StatusCode::OK, ack).into_response());
-    }
-    let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
-    if let Some(why) = report.echo.mismatch(&attempt.id, amount) {
-        // Signed, but about another amount or order: nothing is confirmed or
-        // settled; an open attempt becomes unknown, for review.
-        state.metrics.provider_mismatch(provider.name());
-        state.metrics.webhook_in(provider.name(), "mismatch");
-        tracing::error!(attempt = %attempt.id, provider = provider.name(), %why,
-            "webhook does not match the attempt; left unknown for review");
-        let update = AttemptUpdate {
-            reconcile_after: Some(now_ms() + ms(state.config.timings.reconcile_after)),
-            ..AttemptUpdate::default()
-        };
-        settle(&state, &attempt.id, PaymentStatus::Unknown, StatusSource::Webhook, &update, None).await?;
-        return Ok((StatusCode::OK, ack).into_response());
-    }
-    let r = AttemptRef { attempt_id: &attempt.id, provider_ref: attempt.provider_ref.as_deref(), amount };
-    let timeout = state.config.timings.provider_timeout;
-    let call = match report.kind {
-        WebhookKind::Outcome(outcome) => Ok(outcome),
-        WebhookKind::Pending => return Ok((StatusCode::OK, ack).into_response()),
-        WebhookKind::Inquire => with_timeout(timeout, provider.inquire(r)).await,
-        WebhookKind::ConfirmRequested => {
-            if still_wanted(&state, &attempt).await? {
-                with_timeout(timeout, provider.confirm(r)).await
-            } else {
-                tracing::info!(attempt = %attempt.id, "provider asks to confirm an attempt no longer wanted; cancelling");
-                with_timeout(timeout, provider.cancel(r)).await
-            }
-        }
-    };
-    let outcome = match call {
-        Ok(outcome) => outcome,
-        // Not settled: let the provider retry; the reconciler will ask too.
-        Err(e) => {
-            tracing::warn!(provider = provider.name(), attempt = %attempt.id, error = %e, "webhook follow-up call failed");
-            return Err(ApiError::Coded(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable));
-        }
-    };
-    let before = attempt.status.clone();
-    let after = settle_with(&state, &attempt, Ok(outcome), Some(StatusSource::Webhook)).await?;
-    let result = if after.status == before { "duplicate" } else { "applied" };
-    state.metrics.webhook_in(provider.name(), result);
-    tracing::info!(provider = provider.name(), attempt = %attempt.id, from = %before, to = %after.status, result, "webhook");
-    Ok((StatusCode::OK, ack).into_response())
-}
-
-/// The attempt a webhook is about: by Kasir's own id when the provider
-/// echoes it (and it belongs to this provider), else by the provider's id.
-async fn find_attempt(
-    state: &AppState,
-    provider: &str,
-    report: &WebhookReport,
-) -> Result<Option<AttemptRow>, ApiError> {
-    if let Some(id) = &report.attempt_id
-        && let Some(attempt) = state.store.attempt(id).await?
-        && attempt.provider == provider
-    {
-        return Ok(Some(attempt));
-    }
-    match &report.provider_ref {
-        Some(reference) => Ok(state.store.attempt_by_provider_ref(provider, reference).await?),
-        None => Ok(None),
-    }
-}
-
-/// Whether the attempt may still be completed: not final, and its session
-/// neither cancelled nor expired in the meantime.
-async fn still_wanted(state: &AppState, attempt: &AttemptRow) -> Result<bool, ApiError> {
-    let open_attempt = PaymentStatus::from_wire(&attempt.status).is_some_and(|s| !s.is_final());
-    let session = state.store.session_by_id(&attempt.session_id).await?;
-    let open_session = session.is_some_and(|s| {
-        SessionStatus::from_wire(&s.status)
-            .is_some_and(|s| matches!(s, SessionStatus::Processing | SessionStatus::RequiresAction))
-    });
-    Ok(open_attempt && open_session)
-}
-
-async fn with_timeout(
-    timeout: std::time::Duration,
-    call: impl Future<Output = Result<ProviderOutcome, ProviderError>>,
-) -> Result<ProviderOutcome, ProviderError> {
-    tokio::time::timeout(timeout, call).await.unwrap_or(Err(ProviderError::Timeout))
+    let report = inbound::verify(&state, provider.as_ref(), ip, &request)?;
+    inbound::apply(&state, provider.as_ref(), report).await?;
+    Ok((StatusCode::OK, provider.webhook_ack()).into_response())
 }

@@ -15,17 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kasir_shared::ErrorCode;
-use kasir_shared::api::AttemptRequest;
-use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus};
-use serde::{Deserialize, Serialize};
+use kasir_shared::api::{AttemptRequest, PaymentAttempt, Theme, WidgetMerchant, WidgetSession};
+use kasir_shared::payment::{PaymentMethodKind, SessionStatus};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::AppJson;
-use crate::payments::AttemptObject;
-use crate::payments::attempt::{self, void_waiting_attempt};
+use crate::payments::{attempt, parse};
 use crate::store::{SessionRow, now_ms};
 
 /// `/v1/widget/…`.
@@ -103,15 +102,14 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
 
 /// Loads the session and checks the presented client secret in constant time.
 async fn authorize(state: &AppState, id: &str, presented: Option<&str>) -> Result<SessionRow, ApiError> {
-    let presented =
-        presented.filter(|p| !p.is_empty()).ok_or(ApiError::Unauthorized(ErrorCode::AuthMissing))?;
+    let presented = presented.filter(|p| !p.is_empty()).ok_or(ApiError::code(ErrorCode::AuthMissing))?;
     let session = state.store.session_by_id(id).await?;
     let expected = session.as_ref().map_or_else(String::new, |s| s.client_secret.clone());
     let same = Sha256::digest(expected.as_bytes()).ct_eq(&Sha256::digest(presented.as_bytes()));
     match session {
         Some(session) if bool::from(same) => Ok(session),
         // A wrong secret and a missing session look the same.
-        _ => Err(ApiError::Unauthorized(ErrorCode::AuthInvalid)),
+        _ => Err(ApiError::code(ErrorCode::AuthInvalid)),
     }
 }
 
@@ -119,35 +117,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// What the widget may see: no secrets, no customer PII.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WidgetSession {
-    id: String,
-    #[schema(value_type = String)]
-    object: &'static str,
-    merchant: WidgetMerchant,
-    status: String,
-    amount: i64,
-    currency: String,
-    description: Option<String>,
-    payment_methods: Vec<String>,
-    locale: String,
-    return_url: Option<String>,
-    expires_at: i64,
-    latest_attempt: Option<AttemptObject>,
-    /// Per method, the fields the routed provider needs that the session
-    /// does not already have (`nik`, `email`, `phone`, `billing`).
-    required_fields: std::collections::BTreeMap<String, Vec<&'static str>>,
-    /// Installment plans (months) offered on cards; empty when none.
-    installment_months: Vec<u8>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct WidgetMerchant {
-    display_name: String,
-    theme: crate::config::Theme,
-}
-
+/// What the widget may see: no secrets, no customer personal data.
 async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSession, ApiError> {
     let latest = state.store.latest_attempt(&session.id).await?;
     let customer: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
@@ -156,11 +126,11 @@ async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSess
         .iter()
         .filter_map(|m| {
             let provider = state.providers.for_method(*m)?;
-            let missing: Vec<&'static str> = provider
+            let missing: Vec<String> = provider
                 .required_fields(*m)
                 .iter()
-                .copied()
-                .filter(|f| customer[*f].as_str().is_none())
+                .filter(|f| customer[**f].as_str().is_none())
+                .map(|f| (*f).to_owned())
                 .collect();
             (!missing.is_empty()).then(|| (m.as_str().to_owned(), missing))
         })
@@ -170,30 +140,32 @@ async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSess
         .then(|| state.providers.for_method(PaymentMethodKind::Card).map(|p| p.installment_months().to_vec()))
         .flatten()
         .unwrap_or_default();
+    let merchant = state.merchant(&session.merchant_id).map_or_else(
+        || WidgetMerchant { display_name: String::new(), theme: Theme::default() },
+        |m| WidgetMerchant { display_name: m.display_name.clone(), theme: m.theme.clone() },
+    );
+    let object = crate::payments::session_view(session, &state.config.public_url, latest.as_ref())?;
     Ok(WidgetSession {
         required_fields,
         installment_months,
-        merchant: state.merchant(&session.merchant_id).map_or_else(
-            || WidgetMerchant { display_name: String::new(), theme: crate::config::Theme::default() },
-            |m| WidgetMerchant { display_name: m.display_name.clone(), theme: m.theme.clone() },
-        ),
-        payment_methods: serde_json::from_str(&session.payment_methods).unwrap_or_default(),
-        latest_attempt: latest.as_ref().map(AttemptObject::from_row),
-        id: session.id,
-        object: "checkout_session",
-        status: session.status,
-        amount: session.amount,
-        currency: session.currency,
-        description: session.description,
-        locale: session.locale,
-        return_url: session.return_url,
-        expires_at: session.expires_at / 1000,
+        merchant,
+        payment_methods: object.payment_methods,
+        latest_attempt: object.latest_attempt,
+        id: object.id,
+        object: object.object,
+        status: object.status,
+        amount: object.amount,
+        currency: object.currency,
+        description: object.description,
+        locale: object.locale,
+        return_url: object.return_url,
+        expires_at: object.expires_at,
     })
 }
 
 #[utoipa::path(get, path = "/v1/widget/sessions/{id}", tag = "widget", security(("client_secret" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    responses((status = 200, body = WidgetSession), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = WidgetSession), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -209,13 +181,13 @@ pub(crate) async fn retrieve(
 /// cancelled or with an attempt in flight refuses (`409 session.not_payable`).
 #[utoipa::path(post, path = "/v1/widget/sessions/{id}/attempts", tag = "widget", security(("client_secret" = [])),
     params(("id" = String, Path, description = "`cs_…`")),
-    request_body = crate::openapi::AttemptRequestDoc,
-    responses((status = 201, body = crate::payments::AttemptObject),
-        (status = 400, description = "`request.malformed`", body = crate::openapi::ErrorBody), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`session.not_payable`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A field is not acceptable (e.g. `card_number.luhn` at `card.number`)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`attempts.too_many`, `rate_limit.exceeded`, `cards.too_many` (too many different cards from one client IP this hour)", body = crate::openapi::ErrorBody),
-        (status = 502, description = "`provider.unavailable`", body = crate::openapi::ErrorBody)))]
+    request_body = kasir_shared::api::AttemptRequest,
+    responses((status = 201, body = kasir_shared::api::PaymentAttempt),
+        (status = 400, description = "`request.malformed`", body = kasir_shared::api::ErrorResponse), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`session.not_payable`", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "A field is not acceptable (e.g. `card_number.luhn` at `card.number`)", body = kasir_shared::api::ErrorResponse),
+        (status = 429, description = "`attempts.too_many`, `rate_limit.exceeded`, `cards.too_many` (too many different cards from one client IP this hour)", body = kasir_shared::api::ErrorResponse),
+        (status = 502, description = "`provider.unavailable`", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn create_attempt(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -223,47 +195,28 @@ pub(crate) async fn create_attempt(
     headers: HeaderMap,
     AppJson(request): AppJson<AttemptRequest>,
 ) -> Result<Response, ApiError> {
-    let mut session = authorize(&state, &id, bearer(&headers)).await?;
+    let session = authorize(&state, &id, bearer(&headers)).await?;
     let limits = &state.config.limits;
     let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     if !state.ip_limiter.allow(ip, now_ms(), limits.attempts_per_ip_per_minute) {
         state.metrics.rate_limited("attempts_per_ip");
-        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+        return Err(ApiError::code(ErrorCode::RateLimited));
     }
     if state.store.attempt_count(&session.id).await? >= i64::from(limits.attempts_per_session) {
         state.metrics.rate_limited("attempts_per_session");
-        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::AttemptsTooMany));
+        return Err(ApiError::code(ErrorCode::AttemptsTooMany));
     }
     let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
-    let parsed = attempt::parse_request(request, &allowed)?;
+    let parsed = parse::parse_request(request, &allowed)?;
     if let crate::providers::MethodDetails::Card(card) = &parsed.details
         && !state.card_limiter.allow(ip, card.number.expose_secret(), now_ms(), limits.cards_per_ip_per_hour)
     {
         state.metrics.rate_limited("cards_per_ip");
-        return Err(ApiError::Coded(StatusCode::TOO_MANY_REQUESTS, ErrorCode::CardsTooMany));
+        return Err(ApiError::code(ErrorCode::CardsTooMany));
     }
-    let status = SessionStatus::from_wire(&session.status);
-    let payable = status.is_some_and(|s| s.accepts_attempts() || s == SessionStatus::RequiresAction);
-    if session.expires_at <= now_ms() || !payable {
-        return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
-    }
-    // The provider's own requirements are checked before a waiting QR/VA is voided.
-    let plan = attempt::plan(&state, &session, parsed)?;
-    if session.status == SessionStatus::RequiresAction.as_str() {
-        // The shopper switches method: void the QR/VA/3DS they leave behind
-        // first, so it can never be paid as well.
-        let voided = void_waiting_attempt(&state, &session, PaymentStatus::Cancelled, None).await?;
-        if voided.is_some_and(|a| a.status == PaymentStatus::Succeeded.as_str()) {
-            return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
-        }
-        session = state.store.session_by_id(&id).await?.ok_or(ApiError::NotFound)?;
-    }
-    let accepts = SessionStatus::from_wire(&session.status).is_some_and(SessionStatus::accepts_attempts);
-    if !accepts {
-        return Err(ApiError::Conflict(ErrorCode::SessionNotPayable));
-    }
-    let attempt = attempt::start(&state, &session, plan).await?;
-    Ok((StatusCode::CREATED, Json(AttemptObject::from_row(&attempt))).into_response())
+    let attempt = attempt::begin(&state, session, parsed).await?;
+    let object: PaymentAttempt = crate::payments::attempt_object(&attempt)?;
+    Ok((StatusCode::CREATED, Json(object)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,7 +229,8 @@ pub(crate) struct SecretQuery {
 /// secret comes as a query parameter here (and only here).
 #[utoipa::path(get, path = "/v1/widget/sessions/{id}/events", tag = "widget",
     params(("id" = String, Path, description = "`cs_…`"), ("client_secret" = String, Query, description = "EventSource cannot send headers")),
-    responses((status = 200, description = "`text/event-stream` of `session` events, each the widget view as JSON; ends at a final status", content_type = "text/event-stream"), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "`text/event-stream` of `session` events, each the widget view (`WidgetSession`) as JSON; ends at a final status", content_type = "text/event-stream"), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 429, description = "`rate_limit.exceeded`: too many open streams for this session or in all", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -291,7 +245,7 @@ pub(crate) async fn events(
         &state.metrics,
     ) else {
         state.metrics.rate_limited("event_streams");
-        return Err(ApiError::Coded(axum::http::StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
+        return Err(ApiError::code(ErrorCode::RateLimited));
     };
     let mut changes = state.session_changes.subscribe(&id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
@@ -343,7 +297,7 @@ pub(crate) async fn events(
 #[utoipa::path(get, path = "/v1/widget/3ds/{attempt_id}", tag = "widget",
     params(("attempt_id" = String, Path, description = "`pa_…`")),
     responses((status = 200, description = "The provider's 3DS HTML, once, under `Content-Security-Policy: sandbox allow-forms allow-scripts`", content_type = "text/html"),
-        (status = 404, description = "Unknown or already served (`resource.not_found`)", body = crate::openapi::ErrorBody)))]
+        (status = 404, description = "Unknown or already served (`resource.not_found`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn three_ds(
     State(state): State<AppState>,
     Path(attempt_id): Path<String>,

@@ -2,11 +2,16 @@
 //! shopper ask for, running attempts through providers, and the objects we answer with.
 
 pub mod attempt;
-mod event;
+pub mod inbound;
 mod object;
+pub mod parse;
+pub mod refund;
 mod request;
+pub mod settle;
+pub mod void;
 
-pub use attempt::{AttemptObject, NextAction};
-pub use event::EventObject;
-pub use object::{SessionObject, snapshot_fn};
+pub use object::{
+    attempt_object, event_object, event_with_delivery, late_payment_object, refund_object, session_object,
+    session_view, snapshot_fn,
+};
 pub use request::{CreateSessionRequest, CustomerInput, NewSession};

@@ -1,117 +1,165 @@
-//! The checkout session as the API shows it.
+//! The API's objects, built from stored rows. The types themselves live in
+//! `kasir_shared::api`, once, for the server, the widget and `/openapi.json`;
+//! here a stored value that does not parse as its wire type is a corrupt
+//! row (an error), never a string passed through unchecked.
 
-use std::collections::BTreeMap;
+use kasir_shared::Locale;
+use kasir_shared::api::{
+    CardSummary, CheckoutSession, Delivery, Event, EventData, LatePayment, PaymentAttempt, Refund,
+    RefundStatus,
+};
+use kasir_shared::money::Idr;
+use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus};
 
-use serde::Serialize;
+use crate::store::{AttemptRow, EventRow, LatePaymentRow, RefundRow, SessionRow, StoreError};
 
-use super::attempt::AttemptObject;
-use crate::store::{AttemptRow, SessionRow, StoreError};
-
-/// `{"object":"checkout_session", ...}`. Times are Unix seconds.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SessionObject {
-    /// `cs_…`.
-    pub id: String,
-    /// Always `checkout_session`.
-    #[schema(value_type = String)]
-    pub object: &'static str,
-    /// Session status.
-    pub status: String,
-    /// `true` for a session of a live key (real money), `false` in test mode.
-    pub livemode: bool,
-    /// Whole rupiah.
-    pub amount: i64,
-    /// `IDR`.
-    pub currency: String,
-    /// The merchant's order id.
-    pub reference: String,
-    /// Description.
-    pub description: Option<String>,
-    /// Allowed methods.
-    pub payment_methods: Vec<String>,
-    /// Customer details given at creation.
-    #[schema(value_type = Object)]
-    pub customer: serde_json::Value,
-    /// Return URL.
-    pub return_url: Option<String>,
-    /// `id` or `en`.
-    pub locale: String,
-    /// Metadata.
-    pub metadata: BTreeMap<String, String>,
-    /// The widget's credential for this session. Left out of event
-    /// snapshots (webhooks, `/v1/events`): a credential must not travel to
-    /// every webhook log.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The hosted payment page.
-    pub url: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// Whole rupiah refunded so far.
-    pub amount_refunded: i64,
-    /// The newest payment attempt, if any.
-    pub latest_attempt: Option<AttemptObject>,
-    /// Money the provider reported after the session had closed (a QR paid
-    /// after cancel or expiry, a second payment), and what became of it.
-    #[schema(value_type = Vec<Object>)]
-    pub late_payments: Vec<serde_json::Value>,
+fn corrupt(what: &str, id: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} of {id}: {detail}"))
 }
 
-impl SessionObject {
-    /// Builds the API object from a stored row.
-    pub fn from_row(row: SessionRow, public_url: &str) -> Result<SessionObject, StoreError> {
-        let corrupt =
-            |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what} of {}: {e}", row.id));
-        Ok(SessionObject {
-            // The page's secret rides in the fragment, which browsers never
-            // send to a server: it is in no access log, and no webhook
-            // carries it (the snapshot drops it). As Stripe's hosted URL.
-            url: format!("{public_url}/pay/{}#{}", row.id, row.client_secret),
-            object: "checkout_session",
-            payment_methods: serde_json::from_str(&row.payment_methods).map_err(|e| corrupt("methods", e))?,
-            customer: serde_json::from_str(&row.customer).map_err(|e| corrupt("customer", e))?,
-            metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?,
-            created_at: row.created_at / 1000,
-            expires_at: row.expires_at / 1000,
-            amount_refunded: row.amount_refunded,
-            latest_attempt: None,
-            late_payments: Vec::new(),
-            livemode: row.livemode,
-            id: row.id,
-            status: row.status,
-            amount: row.amount,
-            currency: row.currency,
-            reference: row.reference,
-            description: row.description,
-            return_url: row.return_url,
-            locale: row.locale,
-            client_secret: Some(row.client_secret),
-        })
-    }
+fn rupiah(what: &str, id: &str, amount: i64) -> Result<Idr, StoreError> {
+    Idr::from_i64(amount).ok_or_else(|| corrupt(what, id, amount))
 }
 
-impl SessionObject {
-    /// With its late payments.
-    pub fn with_late_payments(mut self, late: &[crate::store::LatePaymentRow]) -> SessionObject {
-        self.late_payments = late.iter().map(crate::store::LatePaymentRow::to_json).collect();
-        self
-    }
-
-    /// With its newest attempt.
-    pub fn with_attempt(mut self, attempt: Option<&AttemptRow>) -> SessionObject {
-        self.latest_attempt = attempt.map(AttemptObject::from_row);
-        self
-    }
+fn stored_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    id: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, StoreError> {
+    value.map(|j| serde_json::from_str(j).map_err(|e| corrupt(what, id, e))).transpose()
 }
 
-/// The event snapshot: the session object with its latest attempt, as JSON.
+/// The checkout session as the merchant sees it (with its `client_secret`
+/// and the hosted URL carrying it in the fragment), without its attempt.
+pub fn session_object(row: SessionRow, public_url: &str) -> Result<CheckoutSession, StoreError> {
+    let id = row.id.as_str();
+    let methods: Vec<String> =
+        serde_json::from_str(&row.payment_methods).map_err(|e| corrupt("methods", id, e))?;
+    let payment_methods = methods
+        .iter()
+        .map(|m| PaymentMethodKind::parse(m).map_err(|_| corrupt("method", id, m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CheckoutSession {
+        // The page's secret rides in the fragment, which browsers never
+        // send to a server: it is in no access log, and no webhook
+        // carries it (the snapshot drops it). As Stripe's hosted URL.
+        url: format!("{public_url}/pay/{}#{}", row.id, row.client_secret),
+        object: "checkout_session".into(),
+        status: SessionStatus::from_wire(&row.status).ok_or_else(|| corrupt("status", id, &row.status))?,
+        payment_methods,
+        customer: serde_json::from_str(&row.customer).map_err(|e| corrupt("customer", id, e))?,
+        metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", id, e))?,
+        locale: Locale::from_tag(&row.locale).ok_or_else(|| corrupt("locale", id, &row.locale))?,
+        amount: rupiah("amount", id, row.amount)?,
+        amount_refunded: rupiah("amount_refunded", id, row.amount_refunded)?,
+        created_at: row.created_at / 1000,
+        expires_at: row.expires_at / 1000,
+        latest_attempt: None,
+        late_payments: Vec::new(),
+        livemode: row.livemode,
+        currency: row.currency,
+        reference: row.reference,
+        description: row.description,
+        return_url: row.return_url,
+        client_secret: Some(row.client_secret),
+        id: row.id,
+    })
+}
+
+/// The session with its newest attempt.
+pub fn session_view(
+    row: SessionRow,
+    public_url: &str,
+    attempt: Option<&AttemptRow>,
+) -> Result<CheckoutSession, StoreError> {
+    let mut object = session_object(row, public_url)?;
+    object.latest_attempt = attempt.map(attempt_object).transpose()?;
+    Ok(object)
+}
+
+/// An attempt as the API shows it: no card data beyond brand and last four.
+pub fn attempt_object(row: &AttemptRow) -> Result<PaymentAttempt, StoreError> {
+    let id = row.id.as_str();
+    Ok(PaymentAttempt {
+        id: row.id.clone(),
+        object: "payment_attempt".into(),
+        status: PaymentStatus::from_wire(&row.status).ok_or_else(|| corrupt("status", id, &row.status))?,
+        method: PaymentMethodKind::parse(&row.method).map_err(|_| corrupt("method", id, &row.method))?,
+        provider: row.provider.clone(),
+        amount: rupiah("amount", id, row.amount)?,
+        next_action: stored_json("next_action", id, row.next_action.as_deref())?,
+        failure_code: row.failure_code.clone(),
+        card: row
+            .card_last4
+            .as_ref()
+            .map(|last4| CardSummary { brand: row.card_brand.clone(), last4: last4.clone() }),
+        created_at: row.created_at / 1000,
+        requires_review: row.review_requested_at.is_some() && row.resolution.is_none(),
+        resolution: stored_json("resolution", id, row.resolution.as_deref())?,
+    })
+}
+
+/// A late payment as the API shows it.
+pub fn late_payment_object(row: &LatePaymentRow) -> Result<LatePayment, StoreError> {
+    Ok(LatePayment {
+        id: row.id.clone(),
+        object: "late_payment".into(),
+        attempt_id: row.attempt_id.clone(),
+        provider: row.provider.clone(),
+        provider_reference: row.provider_ref.clone(),
+        amount: rupiah("amount", &row.id, row.amount)?,
+        status: row.status.clone(),
+        failure_code: row.failure_code.clone(),
+        created_at: row.created_at / 1000,
+        updated_at: row.updated_at / 1000,
+    })
+}
+
+/// A refund as the API shows it.
+pub fn refund_object(row: &RefundRow) -> Result<Refund, StoreError> {
+    Ok(Refund {
+        id: row.id.clone(),
+        object: "refund".into(),
+        session_id: row.session_id.clone(),
+        amount: rupiah("amount", &row.id, row.amount)?,
+        status: RefundStatus::from_wire(&row.status)
+            .ok_or_else(|| corrupt("status", &row.id, &row.status))?,
+        created_at: row.created_at / 1000,
+    })
+}
+
+/// The webhook body for a stored event: exactly what the merchant receives.
+pub fn event_object(row: &EventRow) -> Result<Event, StoreError> {
+    let object: serde_json::Value = serde_json::from_str(&row.payload)?;
+    Ok(Event {
+        livemode: object["livemode"].as_bool().unwrap_or(false),
+        data: EventData { object },
+        id: row.id.clone(),
+        object: "event".into(),
+        event_type: row.event_type.clone(),
+        created_at: row.created_at / 1000,
+        delivery: None,
+    })
+}
+
+/// The event with its delivery state (for the merchant API, not the webhook).
+pub fn event_with_delivery(row: &EventRow) -> Result<Event, StoreError> {
+    let mut event = event_object(row)?;
+    event.delivery = Some(Delivery {
+        state: row.delivery_state.clone(),
+        attempts: row.delivery_attempts,
+        next_attempt_at: row.next_delivery_at.map(|t| t / 1000),
+    });
+    Ok(event)
+}
+
+/// The event snapshot: the session object with its latest attempt, as JSON,
+/// without the client secret (in the object or in the URL's fragment).
 pub fn snapshot_fn(
     public_url: String,
 ) -> impl Fn(&SessionRow, Option<&AttemptRow>) -> Result<String, StoreError> + Sync {
     move |row, attempt| {
-        let mut object = SessionObject::from_row(row.clone(), &public_url)?.with_attempt(attempt);
+        let mut object = session_view(row.clone(), &public_url, attempt)?;
         object.client_secret = None;
         object.url = format!("{public_url}/pay/{}", row.id);
         Ok(serde_json::to_string(&object)?)

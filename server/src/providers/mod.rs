@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod http;
+pub mod registry;
 pub mod sandbox;
 pub mod settings;
 pub mod singapay;

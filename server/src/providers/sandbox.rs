@@ -239,7 +239,7 @@ fn unavailable(e: StoreError) -> ProviderError {
 #[async_trait]
 impl PaymentProvider for Sandbox {
     fn name(&self) -> &'static str {
-        "sandbox"
+        super::registry::SANDBOX
     }
 
     fn supports(&self, _method: PaymentMethodKind) -> bool {

@@ -6,7 +6,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// The settings of provider `name` (e.g. `smilepayz`), or `None` when neither
 /// the file nor the environment mentions it. `keys` are the settings' keys,
@@ -15,7 +15,7 @@ pub fn load<T: DeserializeOwned>(
     name: &'static str,
     file: Option<toml::Table>,
     keys: &[&str],
-    lookup: &impl Fn(&str) -> Option<String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<T>, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid { name, reason };
     let mut table = file.unwrap_or_default();

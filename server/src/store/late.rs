@@ -39,18 +39,6 @@ pub struct LatePaymentRow {
     pub updated_at: i64,
 }
 
-impl LatePaymentRow {
-    /// The API object.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id, "object": "late_payment", "attempt_id": self.attempt_id,
-            "provider": self.provider, "provider_reference": self.provider_ref, "amount": self.amount,
-            "status": self.status, "failure_code": self.failure_code,
-            "created_at": self.created_at / 1000, "updated_at": self.updated_at / 1000,
-        })
-    }
-}
-
 macro_rules! late_columns {
     () => {
         "id, session_id, merchant_id, attempt_id, provider, provider_ref, amount, status, refund_ref, \
@@ -79,7 +67,10 @@ fn from_row(row: &AnyRow) -> Result<LatePaymentRow, sqlx::Error> {
 pub fn late_payload(snapshot: &str, late: &LatePaymentRow) -> Result<String, StoreError> {
     let mut value: serde_json::Value = serde_json::from_str(snapshot)?;
     if let Some(object) = value.as_object_mut() {
-        object.insert("late_payment".into(), late.to_json());
+        object.insert(
+            "late_payment".into(),
+            serde_json::to_value(crate::payments::late_payment_object(late)?)?,
+        );
     }
     Ok(serde_json::to_string(&value)?)
 }

@@ -68,16 +68,6 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<RefundRow, sqlx::Error> {
     })
 }
 
-impl RefundRow {
-    /// The API's refund object.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id, "object": "refund", "session_id": self.session_id, "amount": self.amount,
-            "status": self.status, "created_at": self.created_at / 1000,
-        })
-    }
-}
-
 impl Store {
     /// The session's succeeded attempt, if any (there is at most one).
     pub async fn succeeded_attempt(&self, session_id: &str) -> Result<Option<AttemptRow>, StoreError> {
@@ -277,7 +267,7 @@ impl Store {
         after.status = status.to_owned();
         let mut payload: serde_json::Value = serde_json::from_str(snapshot)?;
         if let Some(object) = payload.as_object_mut() {
-            object.insert("refund".into(), after.to_json());
+            object.insert("refund".into(), serde_json::to_value(crate::payments::refund_object(&after)?)?);
         }
         let current = kasir_shared::payment::SessionStatus::from_wire(&session.status)
             .unwrap_or(kasir_shared::payment::SessionStatus::Succeeded);

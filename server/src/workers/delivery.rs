@@ -7,8 +7,7 @@
 use std::time::Instant;
 
 use crate::AppState;
-use crate::payments::EventObject;
-use crate::payments::attempt::ms;
+use crate::payments::settle::ms;
 use crate::signing;
 use crate::store::{Delivery, EventRow, NextDelivery, StoreError, now_ms};
 
@@ -29,7 +28,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
 
 /// The exact bytes the merchant receives for an event.
 pub fn webhook_body(event: &EventRow) -> Result<String, StoreError> {
-    Ok(serde_json::to_string(&EventObject::from_row(event)?)?)
+    Ok(serde_json::to_string(&crate::payments::event_object(event)?)?)
 }
 
 async fn deliver_one(state: &AppState, event: &EventRow) -> Result<(), StoreError> {

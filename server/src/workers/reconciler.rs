@@ -9,8 +9,9 @@ use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::payments::attempt::{ms, settle, settle_with, void_waiting_attempt, waiting_delay_ms};
+use crate::payments::settle::{ms, settle, settle_with, waiting_delay_ms};
 use crate::payments::snapshot_fn;
+use crate::payments::void::void_waiting_attempt;
 use crate::providers::{AttemptRef, ProviderError};
 use crate::store::{AttemptRow, AttemptUpdate, SessionRow, SessionTransition, now_ms};
 
@@ -205,11 +206,11 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
         match result {
             Ok(outcome) if !outcome.pending => {
                 tracing::info!(refund = %refund.id, "pending refund finished at the provider");
-                crate::api::sessions::finish_refund(state, refund, Ok(&outcome.provider_ref)).await?;
+                crate::payments::refund::finish(state, refund, Ok(&outcome.provider_ref)).await?;
             }
             Err(ProviderError::Refused { code }) => {
                 tracing::warn!(refund = %refund.id, code = %code, "pending refund failed at the provider; amount released");
-                crate::api::sessions::finish_refund(state, refund, Err(&code)).await?;
+                crate::payments::refund::finish(state, refund, Err(&code)).await?;
             }
             Ok(_) => state.store.retry_refund(&refund.id, later).await?,
             Err(e) => {

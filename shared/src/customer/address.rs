@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::customer::PostalCode;
 use crate::error::{ErrorCode, ValidationError};
 
 /// The billing address fields as the widget sends them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingFields {
     /// Street address.
@@ -68,6 +69,19 @@ pub enum BillingPart {
     State,
     /// Indonesian postal code.
     PostalCode,
+}
+
+impl BillingFields {
+    /// Sets one part, as the widget's form collects them.
+    pub fn set(&mut self, part: BillingPart, value: String) {
+        let slot = match part {
+            BillingPart::Address => &mut self.address,
+            BillingPart::City => &mut self.city,
+            BillingPart::State => &mut self.state,
+            BillingPart::PostalCode => &mut self.postal_code,
+        };
+        *slot = value;
+    }
 }
 
 impl BillingPart {

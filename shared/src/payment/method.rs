@@ -53,6 +53,18 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        // Written by hand: the derive would not see the wire names, which
+        // the parser above is the only source of.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string_enum(&[$($wire),*])
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 /// The status of one payment attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// Sent to (or being sent to) the provider; no outcome yet.
@@ -209,6 +210,7 @@ impl fmt::Display for PaymentStatus {
 
 /// The status of a checkout session, which holds one or more attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Waiting for the shopper to pay (no attempt, or only failed ones).

@@ -73,20 +73,29 @@ async fn start_sims() -> Sims {
 }
 
 fn provider_settings(sims: &Sims) -> Result<ProviderSettings, String> {
-    let tables = ProviderTables {
-        smilepayz: Some(table(&format!(
-            "base_url = {:?}\nmerchant_id = \"sandbox-sim\"\nmerchant_secret = {SECRET:?}\nprivate_key = {MERCHANT_KEY:?}\nplatform_public_key = {PLATFORM_PUB:?}\nunconfirmed_methods = true",
-            sims.smilepayz.url
-        ))?),
-        singapay: Some(table(&format!(
-            "base_url = {:?}\npartner_id = \"sim-api-key\"\nclient_id = \"sim-client\"\nclient_secret = {SECRET:?}\naccount_id = \"01SIMULATEDACCOUNT0000000\"\npoll_secs = 2",
-            sims.singapay.url
-        ))?),
-        smartglocal: Some(table(&format!(
-            "base_url = {:?}\nproject = \"kasir_sim\"\nprivate_key = {SG_PARTNER_KEY:?}\npublic_key = {SG_PUB:?}",
-            sims.smartglocal.url
-        ))?),
-    };
+    let tables = ProviderTables::from([
+        (
+            "smilepayz".to_owned(),
+            table(&format!(
+                "base_url = {:?}\nmerchant_id = \"sandbox-sim\"\nmerchant_secret = {SECRET:?}\nprivate_key = {MERCHANT_KEY:?}\nplatform_public_key = {PLATFORM_PUB:?}\nunconfirmed_methods = true",
+                sims.smilepayz.url
+            ))?,
+        ),
+        (
+            "singapay".to_owned(),
+            table(&format!(
+                "base_url = {:?}\npartner_id = \"sim-api-key\"\nclient_id = \"sim-client\"\nclient_secret = {SECRET:?}\naccount_id = \"01SIMULATEDACCOUNT0000000\"\npoll_secs = 2",
+                sims.singapay.url
+            ))?,
+        ),
+        (
+            "smartglocal".to_owned(),
+            table(&format!(
+                "base_url = {:?}\nproject = \"kasir_sim\"\nprivate_key = {SG_PARTNER_KEY:?}\npublic_key = {SG_PUB:?}",
+                sims.smartglocal.url
+            ))?,
+        ),
+    ]);
     ProviderSettings::load(tables, &|_| None).map_err(|e| e.to_string())
 }
 

@@ -467,6 +467,74 @@ async fn singapay_cards_ask_for_the_billing_address() {
     app.stop().await;
 }
 
+/// Issue 17: the page chose its screen from the attempt alone, so a
+/// cancelled session, or one past its deadline with no attempt, showed a
+/// card form that the server then refused. Each closed session now says
+/// why, offers the way back to the shop, and no way to pay.
+#[tokio::test]
+async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
+    let new_session = |locale: &'static str| {
+        let app = &app;
+        async move {
+            let s: Value = app
+                .post_a(
+                    "/v1/checkout_sessions",
+                    &json!({"amount": 150000, "reference": "INV-C", "locale": locale,
+                        "return_url": "https://toko-a.example/cart"}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            let id = s["id"].as_str().unwrap().to_owned();
+            let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
+            (id, page)
+        }
+    };
+    let assert_closed = |test_id: &'static str, text: &'static str| {
+        let driver = &driver;
+        async move {
+            let shown = driver.wait(&format!("[data-testid={test_id}]")).await;
+            assert_eq!(driver.text(&shown).await, text);
+            let back = driver.wait("[data-testid=return]").await;
+            let href = driver.cmd("GET", &format!("/element/{back}/attribute/href"), Value::Null).await;
+            assert_eq!(href, "https://toko-a.example/cart");
+            for payable in ["#card-number", "[data-testid=pay]", "[data-testid=method-qris]"] {
+                assert!(driver.find(payable).await.is_none(), "{test_id}: {payable} is shown");
+            }
+        }
+    };
+
+    // Cancelled by the merchant before the shopper arrived.
+    let (id, page) = new_session("id").await;
+    let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    driver.goto(&app.url(&page)).await;
+    assert_closed("cancelled", "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.").await;
+    driver.screenshot("20-cancelled").await;
+
+    // Past its deadline with no attempt, whether or not the expiry sweep
+    // has run yet: in English this time.
+    let (id, page) = new_session("en").await;
+    force_expiry(&app.database_url, &id).await;
+    driver.goto(&app.url(&page)).await;
+    assert_closed("expired", "The payment time ran out.").await;
+    driver.screenshot("21-expired").await;
+
+    // Cancelled while the shopper looks at a QR: the page follows the
+    // session (live) to the closed screen.
+    let (id, page) = new_session("id").await;
+    driver.goto(&app.url(&page)).await;
+    driver.click("[data-testid=method-qris]").await;
+    driver.click("[data-testid=pay-qris]").await;
+    driver.wait("[data-testid=qr]").await;
+    let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_closed("cancelled", "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.").await;
+    assert!(driver.find("[data-testid=qr]").await.is_none(), "the voided QR is gone");
+}
+
 /// The focused element's id.
 async fn active_id(driver: &Driver) -> Value {
     driver.script("return document.activeElement && document.activeElement.id").await

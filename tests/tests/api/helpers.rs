@@ -341,3 +341,16 @@ pub async fn widget_view(app: &TestApp, id: &str, secret: &str) -> serde_json::V
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
+
+/// Moves a session's deadline into the past (the expiry sweep, or the
+/// widget's clock, does the rest).
+pub async fn force_expiry(database_url: &str, session_id: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    sqlx::query("UPDATE checkout_sessions SET expires_at = 1 WHERE id = $1")
+        .bind(session_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}

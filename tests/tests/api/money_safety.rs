@@ -372,7 +372,7 @@ async fn a_qr_paid_after_its_session_expired_is_a_late_payment() {
         let a: Value =
             widget_attempt(&app, id, secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
-        crate::webhooks_out::force_expiry(&app.database_url, id).await;
+        crate::helpers::force_expiry(&app.database_url, id).await;
         wait_session_status(&app, id, "expired").await;
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(sim.pay(&order.order_no).await, (200, "SUCCESS".to_owned()));

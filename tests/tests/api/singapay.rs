@@ -28,7 +28,7 @@ pub(crate) fn route_cards_to(config: &mut kasir_server::Config, sim: &SingapaySi
         sim.url
     );
     let table: toml::Table = toml::from_str(&text).unwrap();
-    let tables = kasir_server::config_file::ProviderTables { singapay: Some(table), ..Default::default() };
+    let tables = kasir_server::config_file::ProviderTables::from([("singapay".to_owned(), table)]);
     config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
     config.routing.insert("card".into(), "singapay".into());
 }

@@ -36,8 +36,7 @@ pub(crate) async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -
     let database_url = fresh_database_url(backend).await;
     let app = spawn_with(database_url, Receiver::start().await, move |config| {
         let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables =
-            kasir_server::config_file::ProviderTables { smartglocal: Some(table), ..Default::default() };
+        let tables = kasir_server::config_file::ProviderTables::from([("smartglocal".to_owned(), table)]);
         config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
         config.routing.insert("card".into(), "smartglocal".into());
     })

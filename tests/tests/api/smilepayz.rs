@@ -50,7 +50,7 @@ async fn kasir_at(backend: Backend, base_url: &str, secret: &str, extra: &str) -
             fixture("platform.pub.pem"),
         );
         let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables { smilepayz: Some(table), ..Default::default() };
+        let tables = kasir_server::config_file::ProviderTables::from([("smilepayz".to_owned(), table)]);
         config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
         for method in ["qris", "virtual_account", "ewallet"] {
             config.routing.insert(method.into(), "smilepayz".into());

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY_A, Receiver, TestApp, assert_error, backends, eventually, spawn_app, spawn_with};
+use crate::helpers::{
+    KEY_A, Receiver, TestApp, assert_error, backends, eventually, force_expiry, spawn_app, spawn_with,
+};
 
 async fn paid_session(app: &TestApp) -> String {
     let res = app.post_a("/v1/checkout_sessions", &json!({"amount": 20_000, "reference": "INV-HOOK"})).await;
@@ -114,17 +116,6 @@ async fn a_restart_in_the_middle_of_retries_loses_no_event() {
         let ids = received_ids(&app.receiver, "checkout_session.succeeded");
         assert!(ids.iter().all(|i| *i == ids[0]), "{backend:?}: {ids:?}");
     }
-}
-
-pub(crate) async fn force_expiry(database_url: &str, session_id: &str) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
-    sqlx::query("UPDATE checkout_sessions SET expires_at = 1 WHERE id = $1")
-        .bind(session_id)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
 }
 
 #[tokio::test]

@@ -44,7 +44,7 @@ use super::{
     AttemptRef, Echo, EchoedAmount, MethodDetails, PaymentProvider, PaymentRequest, ProviderError,
     ProviderOutcome, RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
 };
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::store::now_ms;
 
 /// `[providers.singapay]`.
@@ -82,21 +82,18 @@ pub struct Settings {
     pub poll_secs: u64,
 }
 
+impl crate::providers::registry::AdapterSettings for Settings {
+    const NAME: &'static str = "singapay";
+
+    fn build(
+        settings: std::sync::Arc<Self>,
+        context: crate::providers::registry::BuildContext<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::providers::PaymentProvider>, ConfigError> {
+        Ok(std::sync::Arc::new(Singapay::new(settings, context.timeout)?))
+    }
+}
+
 impl Settings {
-    /// Keys for `KASIR_PROVIDERS_SINGAPAY_*`.
-    pub const KEYS: &[&str] = &[
-        "base_url",
-        "partner_id",
-        "client_id",
-        "client_secret",
-        "account_id",
-        "min_amount",
-        "max_amount",
-        "token_margin_secs",
-        "webhook_tolerance_secs",
-        "webhook_path",
-        "poll_secs",
-    ];
     fn sandbox_url() -> String {
         "https://sandbox-payment-b2b.singapay.id".into()
     }
@@ -228,7 +225,7 @@ impl Singapay {
 #[async_trait]
 impl PaymentProvider for Singapay {
     fn name(&self) -> &'static str {
-        "singapay"
+        <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
     fn supports(&self, method: PaymentMethodKind) -> bool {

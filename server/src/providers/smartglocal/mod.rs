@@ -40,7 +40,7 @@ use super::{
     AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
     RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http, required,
 };
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// How amounts are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -92,19 +92,18 @@ pub struct Settings {
     pub min_amount: u64,
 }
 
+impl crate::providers::registry::AdapterSettings for Settings {
+    const NAME: &'static str = "smartglocal";
+
+    fn build(
+        settings: std::sync::Arc<Self>,
+        context: crate::providers::registry::BuildContext<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::providers::PaymentProvider>, ConfigError> {
+        Ok(std::sync::Arc::new(SmartGlocal::new(settings, context.timeout)?))
+    }
+}
+
 impl Settings {
-    /// Keys for `KASIR_PROVIDERS_SMARTGLOCAL_*`.
-    pub const KEYS: &[&str] = &[
-        "base_url",
-        "project",
-        "private_key",
-        "public_key",
-        "sign_hash",
-        "sign_encoding",
-        "amount_units",
-        "flow",
-        "min_amount",
-    ];
     fn demo_url() -> String {
         "https://demo.smart-glocal.com".into()
     }
@@ -229,7 +228,7 @@ impl SmartGlocal {
 #[async_trait]
 impl PaymentProvider for SmartGlocal {
     fn name(&self) -> &'static str {
-        "smartglocal"
+        <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
     fn supports(&self, method: PaymentMethodKind) -> bool {

@@ -41,7 +41,7 @@ use super::{
     AttemptRef, Echo, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
     RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http,
 };
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::store::now_ms;
 
 /// `[providers.smilepayz]`.
@@ -76,21 +76,18 @@ pub struct Settings {
     pub callback_tolerance_secs: i64,
 }
 
-impl Settings {
-    /// Keys for `KASIR_PROVIDERS_SMILEPAYZ_*`.
-    pub const KEYS: &[&str] = &[
-        "base_url",
-        "merchant_id",
-        "merchant_secret",
-        "private_key",
-        "platform_public_key",
-        "callback_url",
-        "send_area",
-        "timestamp_utc",
-        "unconfirmed_methods",
-        "callback_tolerance_secs",
-    ];
+impl crate::providers::registry::AdapterSettings for Settings {
+    const NAME: &'static str = "smilepayz";
 
+    fn build(
+        settings: std::sync::Arc<Self>,
+        context: crate::providers::registry::BuildContext<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::providers::PaymentProvider>, ConfigError> {
+        Ok(std::sync::Arc::new(Smilepayz::new(settings, context.public_url, context.timeout)?))
+    }
+}
+
+impl Settings {
     fn sandbox_url() -> String {
         "https://sandbox-gateway.smilepayz.com".into()
     }
@@ -166,7 +163,7 @@ impl Smilepayz {
 #[async_trait]
 impl PaymentProvider for Smilepayz {
     fn name(&self) -> &'static str {
-        "smilepayz"
+        <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
     fn supports(&self, method: PaymentMethodKind) -> bool {

@@ -1,0 +1,113 @@
+//! The screens, one per [`Stage`]: the one exhaustive choice of what the
+//! shopper sees, made from the session first and its attempt second.
+
+mod pay;
+
+use kasir_shared::api::{ClosedReason, NextAction, Stage};
+use leptos::prelude::*;
+
+use crate::components::{QrisView, VirtualAccountView};
+use crate::state::Checkout;
+pub use pay::PayForm;
+
+/// The screen for the checkout's stage.
+#[component]
+pub fn Screen() -> impl IntoView {
+    let checkout = Checkout::get();
+    move || match checkout.stage.get() {
+        None => view! { <p role="status">{move || checkout.texts().loading}</p> }.into_any(),
+        Some(Stage::Paid) => view! { <Paid /> }.into_any(),
+        Some(Stage::Processing) => view! { <Processing /> }.into_any(),
+        Some(Stage::Closed(reason)) => view! { <Closed reason=reason /> }.into_any(),
+        Some(Stage::Waiting(action)) => view! { <Waiting action=action /> }.into_any(),
+        Some(Stage::Pay { after }) => view! { <PayForm after=after /> }.into_any(),
+    }
+}
+
+/// The way back to the shop, when the merchant gave one.
+#[component]
+fn ReturnLink() -> impl IntoView {
+    let checkout = Checkout::get();
+    move || {
+        checkout.return_url().map(|u| {
+            view! {
+                <a class="kasir-pay kasir-link-button" href=u target="_top" data-testid="return">
+                    {move || checkout.texts().back_to_shop}
+                </a>
+            }
+        })
+    }
+}
+
+#[component]
+fn Paid() -> impl IntoView {
+    let checkout = Checkout::get();
+    view! {
+        <p class="kasir-done" role="status" data-testid="succeeded">{move || checkout.texts().succeeded}</p>
+        <ReturnLink />
+    }
+}
+
+/// Sent, the outcome not known yet (a provider confirming asynchronously,
+/// or a timeout being settled): never an offer to pay again meanwhile, so
+/// no one is charged twice.
+#[component]
+fn Processing() -> impl IntoView {
+    let checkout = Checkout::get();
+    view! {
+        <p class="kasir-processing" role="status" data-testid="processing">{move || checkout.texts().processing}</p>
+    }
+}
+
+/// Closed for good: why, and the way back to the shop; no way to pay.
+#[component]
+fn Closed(reason: ClosedReason) -> impl IntoView {
+    let checkout = Checkout::get();
+    let (text, test_id): (fn(&crate::i18n::Texts) -> &'static str, _) = match reason {
+        ClosedReason::Expired => (|t| t.expired, "expired"),
+        ClosedReason::Cancelled => (|t| t.cancelled, "cancelled"),
+        ClosedReason::Refunded => (|t| t.refunded, "refunded"),
+    };
+    view! {
+        <p class="kasir-closed" role="status" data-testid=test_id>{move || text(checkout.texts())}</p>
+        <ReturnLink />
+    }
+}
+
+/// An attempt waiting for the shopper: the bank's 3DS page, a QR, a virtual
+/// account, or the way to the wallet.
+#[component]
+fn Waiting(action: NextAction) -> impl IntoView {
+    let checkout = Checkout::get();
+    let t = move || checkout.texts();
+    let session = checkout.session.get_untracked();
+    let merchant = session.as_ref().map(|s| s.merchant.display_name.clone()).unwrap_or_default();
+    let amount = session.map(|s| s.amount.to_string()).unwrap_or_default();
+    let locale = checkout.locale.read_only();
+    let now = checkout.now.read_only();
+    match action {
+        NextAction::ThreeDs { url } => view! {
+            <section class="kasir-3ds" aria-label=move || t().three_ds>
+                <h2>{move || t().three_ds}</h2>
+                <iframe src=url title=move || t().three_ds data-testid="three-ds"
+                    sandbox="allow-forms allow-scripts"></iframe>
+            </section>
+        }
+        .into_any(),
+        NextAction::ShowQr { qr_payload, image_url, expires_at } => view! {
+            <QrisView locale=locale payload=qr_payload image_url=image_url expires_at=expires_at
+                merchant=merchant amount=amount now=now />
+        }
+        .into_any(),
+        NextAction::ShowVirtualAccount { bank, number, expires_at } => view! {
+            <VirtualAccountView locale=locale bank=bank number=number expires_at=expires_at now=now />
+        }
+        .into_any(),
+        NextAction::Redirect { url } => view! {
+            <a class="kasir-pay kasir-link-button" data-testid="wallet-link" href=url target="_blank" rel="noopener">
+                {move || t().open_wallet}
+            </a>
+        }
+        .into_any(),
+    }
+}

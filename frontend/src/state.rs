@@ -1,0 +1,115 @@
+//! The checkout's state, shared by every screen through Leptos context
+//! ([`Checkout::get`]) instead of signals passed from hand to hand.
+
+use kasir_shared::Locale;
+use kasir_shared::api::{AttemptRequest, Stage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, Attempt, CallError, PageContext, Session};
+use crate::i18n::{Texts, texts};
+
+/// Everything the screens read and the one action they take (paying).
+#[derive(Debug, Clone, Copy)]
+pub struct Checkout {
+    /// The page's language.
+    pub locale: RwSignal<Locale>,
+    /// The session as the widget API last showed it.
+    pub session: RwSignal<Option<Session>>,
+    /// The newest attempt known (the answer to our own request may be
+    /// newer than the session view).
+    pub attempt: RwSignal<Option<Attempt>>,
+    /// The last failed call.
+    pub error: RwSignal<Option<CallError>>,
+    /// A payment request is on its way: the buttons are disabled.
+    pub busy: RwSignal<bool>,
+    /// The browser's clock (Unix seconds), ticking each second.
+    pub now: RwSignal<i64>,
+    /// Whether live updates (Server-Sent Events) are flowing.
+    pub live: RwSignal<bool>,
+    /// What the shopper can do now.
+    pub stage: Memo<Option<Stage>>,
+    context: StoredValue<Option<PageContext>>,
+}
+
+impl Checkout {
+    /// A new checkout for the page, in the browser's language until the
+    /// session says otherwise.
+    pub fn new(context: Option<PageContext>) -> Checkout {
+        let browser = window().navigator().language().and_then(|tag| Locale::from_tag(&tag));
+        let session = RwSignal::new(None::<Session>);
+        let attempt = RwSignal::new(None::<Attempt>);
+        let now = RwSignal::new(crate::components::now_secs());
+        Checkout {
+            locale: RwSignal::new(browser.unwrap_or_default()),
+            session,
+            attempt,
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            now,
+            live: RwSignal::new(false),
+            // One decision for every screen, from the session first and its
+            // newest attempt second. A memo: a session pushed again with the
+            // same content must not rebuild the form being typed in.
+            stage: Memo::new(move |_| session.get().map(|s| s.stage(attempt.get().as_ref(), now.get()))),
+            context: StoredValue::new(context),
+        }
+    }
+
+    /// The checkout of the page (provided by `App`).
+    pub fn get() -> Checkout {
+        expect_context::<Checkout>()
+    }
+
+    /// The page's context (API, session id, client secret), if it has one.
+    pub fn page(&self) -> Option<PageContext> {
+        self.context.get_value()
+    }
+
+    /// The texts in the current language (tracked).
+    pub fn texts(&self) -> &'static Texts {
+        texts(self.locale.get())
+    }
+
+    /// Whether messages are wanted in Bahasa Indonesia (untracked).
+    pub fn indonesian(&self) -> bool {
+        self.locale.get_untracked() == Locale::Id
+    }
+
+    /// Takes in a session view (load, live update or poll).
+    pub fn show(&self, session: Session) {
+        self.attempt.set(session.latest_attempt.clone());
+        self.session.set(Some(session));
+    }
+
+    /// The amount, formatted in rupiah (tracked).
+    pub fn amount(&self) -> String {
+        self.session.get().map(|s| s.amount.to_string()).unwrap_or_default()
+    }
+
+    /// The merchant's return link, when it is a web address (tracked).
+    pub fn return_url(&self) -> Option<String> {
+        self.session
+            .get()
+            .and_then(|s| s.return_url)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    }
+
+    /// Sends the shopper's choice; the answer (or the error) lands in the state.
+    pub fn pay(&self, request: AttemptRequest) {
+        let Some(page) = self.page() else { return };
+        if self.busy.get_untracked() {
+            return;
+        }
+        let this = *self;
+        this.busy.set(true);
+        this.error.set(None);
+        spawn_local(async move {
+            match api::attempt(&page, &request, this.indonesian()).await {
+                Ok(a) => this.attempt.set(Some(a)),
+                Err(e) => this.error.set(Some(e)),
+            }
+            this.busy.set(false);
+        });
+    }
+}
