@@ -94,6 +94,20 @@ pub struct Texts {
     pub expired: &'static str,
     /// Back to the merchant.
     pub back_to_shop: &'static str,
+    /// Leave a waiting QR, VA, wallet or 3DS for another method.
+    pub change_method: &'static str,
+    /// Back from the method picker to the code still waiting.
+    pub back_to_code: &'static str,
+    /// A QR or VA expired while the session is open.
+    pub code_timed_out: &'static str,
+    /// Ask for a new QR or VA.
+    pub new_code: &'static str,
+    /// Before the merchant's order id.
+    pub order: &'static str,
+    /// Before the session's deadline.
+    pub pay_before: &'static str,
+    /// The card method's name.
+    pub method_card: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -141,6 +155,13 @@ const ID: Texts = Texts {
     months: "bulan",
     expired: "Waktu pembayaran habis.",
     back_to_shop: "Kembali ke toko",
+    change_method: "Ganti metode pembayaran",
+    back_to_code: "Kembali ke kode pembayaran",
+    code_timed_out: "Kode ini sudah kedaluwarsa dan tidak dapat dibayar lagi.",
+    new_code: "Buat kode baru",
+    order: "Pesanan",
+    pay_before: "Bayar sebelum",
+    method_card: "Kartu kredit/debit",
 };
 
 const EN: Texts = Texts {
@@ -188,6 +209,13 @@ const EN: Texts = Texts {
     months: "months",
     expired: "The payment time ran out.",
     back_to_shop: "Back to the shop",
+    change_method: "Change payment method",
+    back_to_code: "Back to the payment code",
+    code_timed_out: "This code has expired and can no longer be paid.",
+    new_code: "Get a new code",
+    order: "Order",
+    pay_before: "Pay before",
+    method_card: "Credit/debit card",
 };
 
 /// The texts for a language.

@@ -20,7 +20,7 @@ pub mod state;
 use leptos::prelude::*;
 
 use api::PageContext;
-use components::LanguageSwitch;
+use components::{LanguageSwitch, OrderSummary};
 use screens::Screen;
 use state::Checkout;
 
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <LanguageSwitch locale=checkout.locale />
             </header>
+            <OrderSummary />
             <p class="kasir-alert" role="alert" aria-live="assertive" data-testid="alert">{error_text}</p>
             <Screen />
         </main>

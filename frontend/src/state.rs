@@ -27,6 +27,9 @@ pub struct Checkout {
     pub now: RwSignal<i64>,
     /// Whether live updates (Server-Sent Events) are flowing.
     pub live: RwSignal<bool>,
+    /// The shopper left a waiting QR, VA, wallet or 3DS to choose another
+    /// method (the server voids the waiting one when the new one starts).
+    pub switching: RwSignal<bool>,
     /// What the shopper can do now.
     pub stage: Memo<Option<Stage>>,
     context: StoredValue<Option<PageContext>>,
@@ -48,6 +51,7 @@ impl Checkout {
             busy: RwSignal::new(false),
             now,
             live: RwSignal::new(false),
+            switching: RwSignal::new(false),
             // One decision for every screen, from the session first and its
             // newest attempt second. A memo: a session pushed again with the
             // same content must not rebuild the form being typed in.
@@ -106,7 +110,10 @@ impl Checkout {
         this.error.set(None);
         spawn_local(async move {
             match api::attempt(&page, &request, this.indonesian()).await {
-                Ok(a) => this.attempt.set(Some(a)),
+                Ok(a) => {
+                    this.switching.set(false);
+                    this.attempt.set(Some(a));
+                }
                 Err(e) => this.error.set(Some(e)),
             }
             this.busy.set(false);

@@ -32,8 +32,9 @@ impl Modify for Security {
 
 /// What any route can answer besides its own errors: the database out of
 /// reach or the request over its time limit (`503 service.unavailable`,
-/// which may be retried) and a bug (`500 internal.error`). Added here so
-/// no route's list can forget them.
+/// which may be retried), a bug (`500 internal.error`), and for a route
+/// with a body, a body too large (`413`) or malformed (`400`). Added here
+/// so no route's list can forget them.
 #[derive(Debug)]
 struct EveryRoute;
 
@@ -54,6 +55,13 @@ impl Modify for EveryRoute {
             let operations =
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
+                // A body can be too large, or not JSON of the route's shape.
+                let with_body = operation.request_body.is_some();
+                let body_codes = [ErrorCode::BodyTooLarge, ErrorCode::RequestMalformed];
+                for code in body_codes.into_iter().filter(|_| with_body) {
+                    let status = code.http_status().to_string();
+                    operation.responses.responses.entry(status).or_insert_with(|| error(code).into());
+                }
                 for code in [ErrorCode::Internal, ErrorCode::ServiceUnavailable] {
                     let status = code.http_status().to_string();
                     operation.responses.responses.entry(status).or_insert_with(|| error(code).into());
@@ -111,5 +119,30 @@ mod tests {
         assert_eq!(names("Wallet"), wallets);
         assert_eq!(names("PaymentMethodKind"), methods);
         assert!(names("SessionStatus").contains(&"partially_refunded".to_owned()));
+    }
+
+    /// Every operation lists the statuses any route can give (issue 17: the
+    /// webhook's `503` was missing).
+    #[test]
+    fn every_operation_lists_the_common_statuses() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap_or_default();
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        assert!(paths.len() > 15);
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let responses = &operation["responses"];
+                for status in ["500", "503"] {
+                    assert!(responses.get(status).is_some(), "{method} {path} lacks {status}");
+                }
+                if operation.get("requestBody").is_some() {
+                    assert!(responses.get("413").is_some(), "{method} {path} lacks 413");
+                }
+            }
+        }
+        let webhook = &doc["paths"]["/webhooks/{provider}"]["post"]["responses"];
+        assert!(webhook["502"]["description"].as_str().unwrap_or_default().contains("provider.unavailable"));
+        assert!(
+            webhook["503"]["description"].as_str().unwrap_or_default().contains("webhook.unknown_payment")
+        );
     }
 }

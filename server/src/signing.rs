@@ -1,6 +1,10 @@
 //! `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` signatures: the
-//! `Kasir-Signature` on webhooks Kasir sends to merchants, and the same
-//! scheme on the sandbox provider's webhooks to Kasir.
+//! `Kasir-Signature` on webhooks Kasir sends to merchants (the scheme
+//! Stripe's libraries verify), and the same scheme on the sandbox
+//! provider's webhooks to Kasir. Beside it, the Standard Webhooks headers
+//! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
+//! over `"<id>.<t>.<raw body>"`), which the official `standardwebhooks`
+//! libraries verify in every language, for a secret written `whsec_<base64>`.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -114,6 +118,32 @@ pub fn verify(
     Ok(())
 }
 
+/// The Standard Webhooks key of a merchant's webhook secret: the bytes of
+/// the base64 after `whsec_`, as the official libraries read it. `None`
+/// when the secret is not in that form (then only `Kasir-Signature` is sent).
+pub fn standard_key(secret: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let encoded = secret.strip_prefix("whsec_")?;
+    let key = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    (!key.is_empty()).then_some(key)
+}
+
+/// The `webhook-signature` value: `v1,<base64 HMAC-SHA256(key, "<id>.<t>.<body>")>`.
+pub fn standard_signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    use base64::Engine;
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable_hmac(),
+    };
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let tag = mac.finalize().into_bytes();
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(tag))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +191,20 @@ mod tests {
             sign(b"k", 1, b"x"),
             "t=1,v1=976cb87e4f568d1c0f03f32859e90af8597cf00b978ba37c229c97d3a15b8449"
         );
+    }
+
+    /// The example of the Standard Webhooks specification (and of its
+    /// official libraries' tests): this secret, id, timestamp and payload
+    /// sign to this value.
+    #[test]
+    fn standard_webhooks_matches_the_specification_example() {
+        let key = standard_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            standard_signature(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        assert!(standard_key("whsec_test_merchant_a_0123456789").is_none(), "not base64");
+        assert!(standard_key("sk_not_a_webhook_secret").is_none());
     }
 }

@@ -433,6 +433,8 @@ pub struct WidgetSession {
     pub currency: String,
     /// What is being bought.
     pub description: Option<String>,
+    /// The merchant's order id, shown so the shopper can recognise the order.
+    pub reference: String,
     /// The methods the shopper may choose from.
     pub payment_methods: Vec<PaymentMethodKind>,
     /// The page's language.
@@ -681,6 +683,7 @@ mod tests {
             amount: Idr::new(150_000).unwrap(),
             currency: "IDR".into(),
             description: None,
+            reference: "INV-1".into(),
             payment_methods: vec![PaymentMethodKind::Card, PaymentMethodKind::Qris],
             locale: Locale::Id,
             return_url: None,

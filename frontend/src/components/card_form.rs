@@ -73,8 +73,14 @@ pub fn CardForm(
         CardNumberState::Empty if touched[0].get() => Some(ValidationError::new(ErrorCode::CardNumberEmpty)),
         CardNumberState::Empty | CardNumberState::Incomplete | CardNumberState::Complete => None,
     });
-    let expiry_error =
-        Signal::derive(move || touched[1].get().then(|| Expiry::parse(&expiry.get()).err()).flatten());
+    // Checked against this month as the server checks it, so a card that
+    // has expired (01/20) is refused here, before it is sent.
+    let expiry_error = Signal::derive(move || {
+        touched[1]
+            .get()
+            .then(|| Expiry::parse(&expiry.get()).and_then(|e| e.check_at(this_year(), this_month())).err())
+            .flatten()
+    });
     let cvv_error =
         Signal::derive(move || touched[2].get().then(|| Cvv::parse(&cvv.get(), brand()).err()).flatten());
     let name_error =
@@ -193,4 +199,23 @@ pub fn CardForm(
                 aria-busy=move || busy.get().to_string()>{move || pay_label.get()}</button>
         </form>
     }
+}
+
+/// The browser's year and month, in Jakarta (UTC+7) as the server counts
+/// them; an expiry is valid through the end of its month.
+fn this_year_month() -> (u16, u8) {
+    let jakarta =
+        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(js_sys::Date::now() + 7.0 * 3_600_000.0));
+    (
+        u16::try_from(jakarta.get_utc_full_year()).unwrap_or(u16::MAX),
+        u8::try_from(jakarta.get_utc_month() + 1).unwrap_or(1),
+    )
+}
+
+fn this_year() -> u16 {
+    this_year_month().0
+}
+
+fn this_month() -> u8 {
+    this_year_month().1
 }

@@ -4,6 +4,7 @@ mod card_form;
 mod field;
 mod language_switch;
 mod methods;
+mod order;
 mod qris;
 mod virtual_account;
 
@@ -11,5 +12,6 @@ pub use card_form::CardForm;
 pub use field::Field;
 pub use language_switch::LanguageSwitch;
 pub use methods::{EwalletPay, QrisPay, VirtualAccountPay};
+pub use order::OrderSummary;
 pub use qris::{QrisView, now_secs};
 pub use virtual_account::VirtualAccountView;

@@ -3,7 +3,7 @@
 
 mod pay;
 
-use kasir_shared::api::{ClosedReason, NextAction, Stage};
+use kasir_shared::api::{AttemptRequest, ClosedReason, NextAction, Stage};
 use leptos::prelude::*;
 
 use crate::components::{QrisView, VirtualAccountView};
@@ -19,8 +19,12 @@ pub fn Screen() -> impl IntoView {
         Some(Stage::Paid) => view! { <Paid /> }.into_any(),
         Some(Stage::Processing) => view! { <Processing /> }.into_any(),
         Some(Stage::Closed(reason)) => view! { <Closed reason=reason /> }.into_any(),
+        // The shopper chose to leave the waiting code for another method.
+        Some(Stage::Waiting(_)) if checkout.switching.get() => {
+            view! { <PayForm after=None back=true /> }.into_any()
+        }
         Some(Stage::Waiting(action)) => view! { <Waiting action=action /> }.into_any(),
-        Some(Stage::Pay { after }) => view! { <PayForm after=after /> }.into_any(),
+        Some(Stage::Pay { after }) => view! { <PayForm after=after back=false /> }.into_any(),
     }
 }
 
@@ -75,7 +79,9 @@ fn Closed(reason: ClosedReason) -> impl IntoView {
 }
 
 /// An attempt waiting for the shopper: the bank's 3DS page, a QR, a virtual
-/// account, or the way to the wallet.
+/// account, or the way to the wallet; always with a way to another method,
+/// and a QR or VA that runs out while the session is open offers a new one
+/// in one tap (never a dead end).
 #[component]
 fn Waiting(action: NextAction) -> impl IntoView {
     let checkout = Checkout::get();
@@ -85,7 +91,17 @@ fn Waiting(action: NextAction) -> impl IntoView {
     let amount = session.map(|s| s.amount.to_string()).unwrap_or_default();
     let locale = checkout.locale.read_only();
     let now = checkout.now.read_only();
-    match action {
+    // What to ask for again when the code runs out: the same method.
+    let again = match &action {
+        NextAction::ShowQr { expires_at, .. } => Some((*expires_at, AttemptRequest::Qris)),
+        NextAction::ShowVirtualAccount { bank, expires_at, .. } => {
+            Some((*expires_at, AttemptRequest::VirtualAccount { bank: *bank }))
+        }
+        NextAction::ThreeDs { .. } | NextAction::Redirect { .. } => None,
+    };
+    let deadline = again.as_ref().map_or(i64::MAX, |(at, _)| *at);
+    let timed_out = Memo::new(move |_| now.get() >= deadline);
+    let shown = match action {
         NextAction::ThreeDs { url } => view! {
             <section class="kasir-3ds" aria-label=move || t().three_ds>
                 <h2>{move || t().three_ds}</h2>
@@ -109,5 +125,19 @@ fn Waiting(action: NextAction) -> impl IntoView {
             </a>
         }
         .into_any(),
+    };
+    let again = StoredValue::new(again.map(|(_, request)| request));
+    view! {
+        // Hidden, not just stale, once past its time: a code that has run
+        // out must not be scanned or paid.
+        <div hidden=move || timed_out.get()>{shown}</div>
+        {move || timed_out.get().then(|| view! {
+            <p class="kasir-failed" role="status" data-testid="code-timed-out">{move || t().code_timed_out}</p>
+            <button type="button" class="kasir-pay" data-testid="new-code" disabled=move || checkout.busy.get()
+                on:click=move |_| { if let Some(r) = again.get_value() { checkout.pay(r) } }>
+                {move || t().new_code}</button>
+        })}
+        <button type="button" class="kasir-secondary kasir-change" data-testid="change-method"
+            on:click=move |_| checkout.switching.set(true)>{move || t().change_method}</button>
     }
 }

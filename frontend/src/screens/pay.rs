@@ -8,9 +8,10 @@ use leptos::prelude::*;
 use crate::components::{CardForm, EwalletPay, QrisPay, VirtualAccountPay};
 use crate::state::Checkout;
 
-/// Choose a method and pay.
+/// Choose a method and pay; `back` offers the way back to a code still
+/// waiting (the shopper only looked at other methods).
 #[component]
-pub fn PayForm(after: Option<PayAgain>) -> impl IntoView {
+pub fn PayForm(after: Option<PayAgain>, back: bool) -> impl IntoView {
     let checkout = Checkout::get();
     let t = move || checkout.texts();
     let methods = Memo::new(move |_| checkout.session.get().map(|s| s.payment_methods).unwrap_or_default());
@@ -48,7 +49,7 @@ pub fn PayForm(after: Option<PayAgain>) -> impl IntoView {
                             <input type="radio" name="method" id=id data-testid=test_id value=m.as_str()
                                 prop:checked=move || chosen.get() == Some(m)
                                 on:change=move |_| method.set(Some(m)) />
-                            {m.display_name()}
+                            {move || if m == PaymentMethodKind::Card { t().method_card } else { m.display_name() }}
                         </label>
                     }
                 }).collect_view()}
@@ -63,6 +64,10 @@ pub fn PayForm(after: Option<PayAgain>) -> impl IntoView {
                 Some(PaymentMethodKind::Ewallet) => view! { <EwalletPay /> }.into_any(),
                 None => view! { <p>{move || t().loading}</p> }.into_any(),
             }}
+            {back.then(|| view! {
+                <button type="button" class="kasir-secondary kasir-change" data-testid="back-to-code"
+                    on:click=move |_| checkout.switching.set(false)>{move || t().back_to_code}</button>
+            })}
         </div>
     }
 }

@@ -157,6 +157,7 @@ async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSess
         amount: object.amount,
         currency: object.currency,
         description: object.description,
+        reference: object.reference,
         locale: object.locale,
         return_url: object.return_url,
         expires_at: object.expires_at,

@@ -1,5 +1,6 @@
 //! The delivery worker: POSTs outbox events to merchants' webhook URLs,
-//! signed with `Kasir-Signature`, retrying on the configured schedule.
+//! signed with `Kasir-Signature` and, for a `whsec_<base64>` secret, the
+//! Standard Webhooks headers, retrying on the configured schedule.
 //! Claims are leases in the database, so a crash mid-delivery only delays
 //! the event until the lease ends, and two instances never send one event
 //! at the same time.
@@ -42,17 +43,26 @@ async fn deliver_one(state: &AppState, event: &EventRow) -> Result<(), StoreErro
     let body = webhook_body(event)?;
     let timestamp = now_ms() / 1000;
     let signature = signing::sign(secret.expose_secret().as_bytes(), timestamp, body.as_bytes());
-    let clock = Instant::now();
-    let sent = state
+    let mut request = state
         .http
         .post(url)
         .header("content-type", "application/json")
         .header("user-agent", concat!("Kasir-Webhooks/", env!("CARGO_PKG_VERSION")))
         .header("kasir-signature", signature)
-        .header("kasir-event-id", &event.id)
-        .body(body)
-        .send()
-        .await;
+        .header("kasir-event-id", &event.id);
+    // Standard Webhooks, for a `whsec_<base64>` secret: the event id is the
+    // message id, the same on every retry, so the merchant can deduplicate.
+    if let Some(key) = signing::standard_key(secret.expose_secret()) {
+        request = request
+            .header("webhook-id", &event.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                signing::standard_signature(&key, &event.id, timestamp, body.as_bytes()),
+            );
+    }
+    let clock = Instant::now();
+    let sent = request.body(body).send().await;
     let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (response_status, error) = match &sent {
         Ok(res) => (Some(res.status().as_u16()), None),

@@ -402,9 +402,8 @@ async fn declines_errors_and_the_keyboard() {
 /// until the status inquiry settles it.
 #[tokio::test]
 async fn singapay_cards_ask_for_the_billing_address() {
-    let sim = crate::singapay::simulator().await;
-    let Some((driver, app)) =
-        browser_and_app(|c| crate::singapay::route_cards_to(c, &sim, "singapay-client-secret-0123")).await
+    let sim = singapay_simulator().await;
+    let Some((driver, app)) = browser_and_app(|c| route_cards_to_singapay(c, &sim, SINGAPAY_SECRET)).await
     else {
         return;
     };
@@ -465,6 +464,96 @@ async fn singapay_cards_ask_for_the_billing_address() {
     let sent = sim.transaction_for(attempt).unwrap();
     assert_eq!(sent.card_expiry, "3012");
     app.stop().await;
+}
+
+/// Issue 19: every waiting screen had no way to another method, and a QR
+/// or VA that ran out stayed at 00:00 with nothing to tap while the session
+/// was still open. Now: "change method" on every waiting screen (the
+/// waiting code is voided when the new one starts), the way back to the
+/// code, and a one-tap new code once it runs out. The order is named on
+/// every screen.
+#[tokio::test]
+async fn a_waiting_code_always_has_a_way_forward() {
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
+    let s: Value = app
+        .post_a(
+            "/v1/checkout_sessions",
+            &json!({"amount": 85000, "reference": "INV-KOPI-7", "description": "Kopi Gayo 250 g", "locale": "id"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = s["id"].as_str().unwrap().to_owned();
+    let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let statuses = || {
+        let (pool, id) = (pool.clone(), id.clone());
+        async move {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT status FROM attempts WHERE session_id = $1 ORDER BY created_at, id",
+            )
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            rows
+        }
+    };
+
+    driver.goto(&app.url(&page)).await;
+    assert_eq!(driver.text(&driver.wait("[data-testid=description]").await).await, "Kopi Gayo 250 g");
+    assert_eq!(driver.text(&driver.wait("[data-testid=reference]").await).await, "INV-KOPI-7");
+    assert!(!driver.text(&driver.wait("[data-testid=deadline]").await).await.is_empty());
+
+    // A QR; the shopper looks at other methods and comes back to it.
+    driver.click("[data-testid=method-qris]").await;
+    driver.click("[data-testid=pay-qris]").await;
+    driver.wait("[data-testid=qr]").await;
+    driver.click("[data-testid=change-method]").await;
+    driver.wait("[data-testid=method-virtual_account]").await;
+    driver.click("[data-testid=back-to-code]").await;
+    driver.wait("[data-testid=qr]").await;
+    assert_eq!(statuses().await, ["requires_action"], "looking is not switching");
+
+    // Switching for real: the QR is voided before the VA exists.
+    driver.click("[data-testid=change-method]").await;
+    driver.click("[data-testid=method-virtual_account]").await;
+    driver.click("[data-testid=pay-va]").await;
+    driver.wait("[data-testid=va-number]").await;
+    assert_eq!(statuses().await, ["cancelled", "requires_action"]);
+    driver.screenshot("22-va-after-switch").await;
+
+    // The VA runs out while the session is open (its expiry moved into
+    // the past, the page reloaded): hidden, and one tap gets a new one.
+    let action: String = sqlx::query_scalar(
+        "SELECT next_action FROM attempts WHERE session_id = $1 AND status = 'requires_action'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut action: Value = serde_json::from_str(&action).unwrap();
+    action["expires_at"] = json!(1);
+    sqlx::query("UPDATE attempts SET next_action = $1 WHERE session_id = $2 AND status = 'requires_action'")
+        .bind(action.to_string())
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    driver.goto(&app.url(&page)).await;
+    driver.wait("[data-testid=code-timed-out]").await;
+    let visible =
+        driver.script("return document.querySelector('[data-testid=va-number]').offsetParent !== null").await;
+    assert_eq!(visible, json!(false), "an expired VA number is not shown");
+    driver.screenshot("23-va-timed-out").await;
+    driver.click("[data-testid=new-code]").await;
+    eventually("a new VA", || async { statuses().await == ["cancelled", "cancelled", "requires_action"] })
+        .await;
+    driver.wait("[data-testid=va-number]").await;
+    assert!(driver.find("[data-testid=code-timed-out]").await.is_none());
+    pool.close().await;
 }
 
 /// Issue 17: the page chose its screen from the attempt alone, so a

@@ -15,7 +15,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
-use crate::helpers::{Backend, Receiver, backends, fresh_database_url};
+use crate::helpers::{
+    Backend, Receiver, backends, billing, card_with, create_session, fixture, fresh_database_url,
+    full_customer,
+};
 
 const MERCHANT_KEY: &str = "sk_test_scan_7Hq2Lw9Zp4Xv6Nc1Rb8Ty3Md";
 const WEBHOOK_SECRET: &str = "whsec_scan_5Gk8Pw2Qz7Lm4Vx9";
@@ -74,10 +77,7 @@ fn needles(client_secrets: &[String]) -> Vec<(String, String)> {
         n.push((s.into(), "provider secret".into()));
     }
     for key in ["merchant.key.pem", "smartglocal_partner.key.pem"] {
-        let pem = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/providers").join(key),
-        )
-        .unwrap();
+        let pem = fixture(key);
         let line = pem.lines().nth(3).unwrap().to_owned();
         n.push((line, format!("private key {key}")));
     }
@@ -174,27 +174,18 @@ async fn run(provider: &str, database_url: &str) -> Run {
     let mut client_secrets = Vec::new();
     let mut attempts = 0;
 
-    let new_session = async |amount: u64| -> (String, String) {
-        let res = http
-            .post(format!("{api}/v1/checkout_sessions"))
-            .bearer_auth(MERCHANT_KEY)
-            .json(&json!({"amount": amount, "reference": "INV-SCAN",
-                "customer": {"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        let s: Value = res.json().await.unwrap();
-        (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned())
-    };
     let (mm, yy) = EXPIRY;
+    // What every card provider asks for: SingaPay a billing address, Smart
+    // Glocal a NIK.
     let card = |number: String, cvv: &str, expiry: String| {
-        json!({"method": "card", "card": {"number": number, "expiry": expiry, "cvv": cvv, "holder_name": "Budi Santoso"},
-            "nik": "3174054507900012",
-            "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}})
+        let mut body = card_with(&number, &expiry, cvv, "Budi Santoso");
+        body["nik"] = json!("3174054507900012");
+        body["billing"] = billing();
+        body
     };
     for (i, pan) in PANS.iter().enumerate() {
-        let (id, secret) = new_session(150_000 + i as u64 * 1000).await;
+        let body = json!({"amount": 150_000 + i as u64 * 1000, "reference": "INV-SCAN", "customer": full_customer()});
+        let (id, secret) = create_session(&http, &api, MERCHANT_KEY, &body).await;
         client_secrets.push(secret.clone());
         let forms = pan_forms(pan);
         let cvv = if pan.len() == 15 { CVV_AMEX } else { CVV };

@@ -15,7 +15,6 @@
 //! (default 3); `cargo xtask soak` runs 1,000 and 8 on both databases.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,124 +22,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{Backend, Receiver, WHSEC_A, backends, create_session, fresh_database_url};
-use crate::smilepayz::{MERCHANT_ID, SECRET, fixture, simulator};
-
-pub(crate) const KEY: &str = "sk_test_crash_0123456789abcdef";
+use crate::helpers::{
+    Backend, KasirProcess, PROCESS_KEY, Receiver, WHSEC_A, assert_signature, backends, create_session,
+    fresh_database_url, full_customer, singapay_card, singapay_simulator, smilepayz_simulator,
+};
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// The server process, restartable on the same port and database.
-pub(crate) struct Kasir {
-    port: u16,
-    workdir: std::path::PathBuf,
-    child: Option<Child>,
-    starts: usize,
-}
-
-impl Kasir {
-    /// Writes the configuration of an instance: its own port, the shared
-    /// `database_url`, merchant webhooks to `webhook_url`, QRIS routed to
-    /// the Smilepayz simulator at `sim_url`. Not started yet.
-    pub(crate) fn configure(database_url: &str, webhook_url: &str, sim_url: &str) -> Kasir {
-        let tables = format!(
-            "[limits]\nattempts_per_ip_per_minute = 1000000\n\
-             [providers.smilepayz]\nbase_url = {sim_url:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {SECRET:?}\n\
-             private_key = {:?}\nplatform_public_key = {:?}\n\
-             [routing]\nqris = \"smilepayz\"\n",
-            fixture("merchant.key.pem"),
-            fixture("platform.pub.pem"),
-        );
-        Kasir::with_config(
-            database_url,
-            webhook_url,
-            "delivery_schedule_secs = [1, 1, 2, 2, 3, 5, 5, 10, 10, 10]\n",
-            &tables,
-        )
-    }
-
-    /// An instance whose cards go to the SingaPay simulator at `sim_url`
-    /// (answers lost in a crash cannot be looked up by our reference
-    /// there), asking the merchant to review after `review_after_secs`.
-    pub(crate) fn configure_singapay(
-        database_url: &str,
-        webhook_url: &str,
-        sim_url: &str,
-        review_after_secs: u64,
-    ) -> Kasir {
-        let tables = format!(
-            "[providers.singapay]\nbase_url = {sim_url:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\n\
-             client_secret = \"singapay-client-secret-0123\"\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n\
-             [routing]\ncard = \"singapay\"\n"
-        );
-        let timings = format!("review_after_secs = {review_after_secs}\n");
-        Kasir::with_config(database_url, webhook_url, &timings, &tables)
-    }
-
-    /// A new instance on a free port, not started: its own port, the shared
-    /// `database_url`, the merchant with its webhooks to `webhook_url`, fast
-    /// timings plus `timings`, and the provider `tables`.
-    fn with_config(database_url: &str, webhook_url: &str, timings: &str, tables: &str) -> Kasir {
-        let port = kasir_tests::webdriver::free_port();
-        let workdir =
-            std::env::temp_dir().join(format!("kasir-crash-{}", kasir_server::ids::random_token(8)));
-        std::fs::create_dir_all(&workdir).unwrap();
-        let config = format!(
-            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\ndatabase_url = {database_url:?}\n\
-             log_format = \"json\"\nallow_private_webhook_urls = true\n\
-             [timings]\nprovider_timeout_secs = 5\nreconcile_after_secs = 1\nworker_tick_ms = 200\n{timings}\
-             [[merchants]]\nid = \"toko_crash\"\ndisplay_name = \"Toko Crash\"\nsecret_key_env = \"CRASH_KEY\"\n\
-             webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n{tables}"
-        );
-        std::fs::write(workdir.join("kasir.toml"), config).unwrap();
-        Kasir { port, workdir, child: None, starts: 0 }
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub(crate) async fn start(&mut self) {
-        self.starts += 1;
-        let log = std::fs::File::create(self.workdir.join(format!("kasir-{}.log", self.starts))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_kasir-server-under-test"))
-            .current_dir(&self.workdir)
-            .env("RUST_LOG", "info")
-            .env("CRASH_KEY", KEY)
-            .env("CRASH_WHSEC", WHSEC_A)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the server starts");
-        self.child = Some(child);
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(self.url("/readyz")).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the server did not come back (see {:?})", self.workdir);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub(crate) fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill(); // SIGKILL: no shutdown, no flush.
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Kasir {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[derive(Default)]
@@ -179,7 +67,7 @@ async fn checkout(n: usize, base: String, sim: kasir_tests::sim::smilepayz::Smil
     let body = json!({"amount": 10_000 + n as u64, "reference": format!("INV-CRASH-{n}")});
     let created = retrying(&tally, || {
         http.post(format!("{base}/v1/checkout_sessions"))
-            .bearer_auth(KEY)
+            .bearer_auth(PROCESS_KEY)
             .header("Idempotency-Key", format!("crash-{n}"))
             .json(&body)
             .send()
@@ -210,7 +98,7 @@ async fn checkout(n: usize, base: String, sim: kasir_tests::sim::smilepayz::Smil
         } else {
             // 409: an attempt exists (ours, whose answer was lost).
             let s: Value = retrying(&tally, || {
-                http.get(format!("{base}/v1/checkout_sessions/{id}")).bearer_auth(KEY).send()
+                http.get(format!("{base}/v1/checkout_sessions/{id}")).bearer_auth(PROCESS_KEY).send()
             })
             .await
             .json()
@@ -250,11 +138,11 @@ async fn checkout(n: usize, base: String, sim: kasir_tests::sim::smilepayz::Smil
 }
 
 async fn run(backend: Backend, checkouts: usize, kills: usize) {
-    let sim = simulator().await;
+    let sim = smilepayz_simulator().await;
     let receiver = Receiver::start().await;
     let database_url = fresh_database_url(backend).await;
-    let mut kasir = Kasir::configure(&database_url, &receiver.url, &sim.url);
-    let workdir = kasir.workdir.clone();
+    let mut kasir = KasirProcess::configure(&database_url, &receiver.url, &sim.url);
+    let workdir = kasir.workdir().to_owned();
     kasir.start().await;
     sim.deliver_callbacks_to(&kasir.url("/webhooks/smilepayz"));
 
@@ -310,8 +198,11 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
     while !waiting.is_empty() {
         let mut still = Vec::new();
         for id in waiting {
-            let res =
-                http.get(kasir.url(&format!("/v1/checkout_sessions/{id}"))).bearer_auth(KEY).send().await;
+            let res = http
+                .get(kasir.url(&format!("/v1/checkout_sessions/{id}")))
+                .bearer_auth(PROCESS_KEY)
+                .send()
+                .await;
             let s: Value = match res {
                 Ok(r) => {
                     assert_eq!(r.status(), 200, "session {id} is present");
@@ -366,7 +257,7 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
         let received = receiver.received.lock().unwrap().clone();
         let mut ids_by_event: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for r in &received {
-            crate::helpers::assert_signature(WHSEC_A, &r.signature, &r.body);
+            assert_signature(WHSEC_A, &r.signature, &r.body);
             let v: Value = serde_json::from_str(&r.body).unwrap();
             assert_eq!(v["id"], r.event_id.as_str());
             let session = v["data"]["object"]["id"].as_str().unwrap_or("").to_owned();
@@ -425,14 +316,19 @@ async fn run(backend: Backend, checkouts: usize, kills: usize) {
 #[tokio::test]
 async fn an_attempt_cut_off_by_a_crash_before_the_provider_had_it_is_given_back() {
     use kasir_tests::sim::Scenario;
-    let sim = simulator().await;
+    let sim = smilepayz_simulator().await;
     let receiver = Receiver::start().await;
     let database_url = fresh_database_url(Backend::Sqlite).await;
-    let mut kasir = Kasir::configure(&database_url, &receiver.url, &sim.url);
+    let mut kasir = KasirProcess::configure(&database_url, &receiver.url, &sim.url);
     kasir.start().await;
     let http = reqwest::Client::new();
-    let (id, secret) =
-        create_session(&http, &kasir.url(""), KEY, &json!({"amount": 25_000, "reference": "INV-CUT"})).await;
+    let (id, secret) = create_session(
+        &http,
+        &kasir.url(""),
+        PROCESS_KEY,
+        &json!({"amount": 25_000, "reference": "INV-CUT"}),
+    )
+    .await;
     sim.push_scenario(Scenario::Swallow(Duration::from_secs(30)));
     let attempt_url = kasir.url(&format!("/v1/widget/sessions/{id}/attempts"));
     let hanging = {
@@ -443,7 +339,9 @@ async fn an_attempt_cut_off_by_a_crash_before_the_provider_had_it_is_given_back(
     };
     let session = |kasir_url: String| {
         let http = http.clone();
-        async move { http.get(kasir_url).bearer_auth(KEY).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            http.get(kasir_url).bearer_auth(PROCESS_KEY).send().await.unwrap().json::<Value>().await.unwrap()
+        }
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while session(kasir.url(&format!("/v1/checkout_sessions/{id}"))).await["latest_attempt"]["status"]
@@ -508,22 +406,19 @@ async fn sigkill_under_load_loses_no_payment_and_charges_no_one_twice() {
 #[tokio::test]
 async fn a_card_charged_while_kasir_died_is_never_failed_nor_paid_twice() {
     use kasir_tests::sim::Scenario;
-    let sim = crate::singapay::simulator().await;
+    let sim = singapay_simulator().await;
     let receiver = Receiver::start().await;
     let mut runs = 0;
     for backend in backends().await {
         runs += 1;
         let database_url = fresh_database_url(backend).await;
-        let mut kasir = Kasir::configure_singapay(&database_url, &receiver.url, &sim.url, 4);
+        let mut kasir = KasirProcess::configure_singapay(&database_url, &receiver.url, &sim.url, 4);
         kasir.start().await;
         let http = reqwest::Client::new();
-        let body = json!({"amount": 120_000, "reference": "INV-CHARGED",
-            "customer": {"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}});
-        let (id, secret) = create_session(&http, &kasir.url(""), KEY, &body).await;
+        let body = json!({"amount": 120_000, "reference": "INV-CHARGED", "customer": full_customer()});
+        let (id, secret) = create_session(&http, &kasir.url(""), PROCESS_KEY, &body).await;
         sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(30)));
-        let card = json!({"method": "card",
-            "card": {"number": "4242424242424242", "expiry": "12/30", "cvv": "123", "holder_name": "Budi Santoso"},
-            "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}});
+        let card = singapay_card("4242424242424242");
         let attempt_url = kasir.url(&format!("/v1/widget/sessions/{id}/attempts"));
         let hanging = {
             let (http, url, secret, card) = (http.clone(), attempt_url.clone(), secret.clone(), card.clone());
@@ -531,7 +426,9 @@ async fn a_card_charged_while_kasir_died_is_never_failed_nor_paid_twice() {
         };
         let session = |url: String| {
             let http = http.clone();
-            async move { http.get(url).bearer_auth(KEY).send().await.unwrap().json::<Value>().await.unwrap() }
+            async move {
+                http.get(url).bearer_auth(PROCESS_KEY).send().await.unwrap().json::<Value>().await.unwrap()
+            }
         };
         let session_url = kasir.url(&format!("/v1/checkout_sessions/{id}"));
         // The provider has the charge; its answer is held.
@@ -566,7 +463,7 @@ async fn a_card_charged_while_kasir_died_is_never_failed_nor_paid_twice() {
         // The merchant checks at SingaPay and resolves it.
         let res = http
             .post(kasir.url(&format!("/v1/checkout_sessions/{id}/resolve")))
-            .bearer_auth(KEY)
+            .bearer_auth(PROCESS_KEY)
             .json(&json!({"outcome": "succeeded", "note": "SingaPay dashboard: paid"}))
             .send()
             .await

@@ -10,16 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-static CUSTOMER: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
-    || json!({"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}),
-);
-
 const KEY_LIVE: &str = "sk_live_merchant_l_0123456789abcdef";
-
-fn card(number: &str) -> Value {
-    json!({"method": "card", "card": {"number": number, "expiry": "12/30", "cvv": "123", "holder_name": "Budi Santoso"},
-        "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}})
-}
 
 async fn session_as(app: &TestApp, key: &str, body: Value) -> Value {
     let res =
@@ -41,10 +32,10 @@ async fn a_live_merchant_never_reaches_the_sandbox() {
     assert!(err.to_string().contains("sandbox") && err.to_string().contains("live"), "{err}");
 
     // Allowed only cards, routed to SingaPay: it starts, and sandbox stays out of reach.
-    let sim = crate::singapay::simulator().await;
+    let sim = singapay_simulator().await;
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let app = spawn_with(database_url, Receiver::start().await, |config| {
-        crate::singapay::route_cards_to(config, &sim, "singapay-client-secret-0123");
+        route_cards_to_singapay(config, &sim, SINGAPAY_SECRET);
         let mut live = MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into()));
         live.payment_methods = Some(vec![kasir_shared::payment::PaymentMethodKind::Card]);
         config.merchants.push(live);
@@ -53,7 +44,7 @@ async fn a_live_merchant_never_reaches_the_sandbox() {
     let s = session_as(
         &app,
         KEY_LIVE,
-        json!({"amount": 90_000, "reference": "INV-LIVE", "customer": CUSTOMER.clone()}),
+        json!({"amount": 90_000, "reference": "INV-LIVE", "customer": full_customer()}),
     )
     .await;
     assert_eq!((s["livemode"].as_bool(), &s["payment_methods"]), (Some(true), &json!(["card"])), "{s}");
@@ -70,11 +61,12 @@ async fn a_live_merchant_never_reaches_the_sandbox() {
     let body = assert_error(res, 422, "payment_method.not_allowed").await;
     assert_eq!(body["error"]["field"], "payment_methods[1]");
     let id = s["id"].as_str().unwrap();
-    let a: Value = widget_attempt(&app, id, s["client_secret"].as_str().unwrap(), &card("5555555555554444"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let a: Value =
+        widget_attempt(&app, id, s["client_secret"].as_str().unwrap(), &singapay_card("5555555555554444"))
+            .await
+            .json()
+            .await
+            .unwrap();
     assert_eq!(a["provider"], "singapay", "{a}");
     // The test helper that pays through the sandbox refuses a live key.
     let res = app
@@ -91,28 +83,24 @@ async fn a_live_merchant_never_reaches_the_sandbox() {
 #[tokio::test]
 async fn a_lost_singapay_answer_stays_unknown_until_the_merchant_resolves_it() {
     for backend in backends().await {
-        let sim = crate::singapay::simulator().await;
+        let sim = singapay_simulator().await;
         let database_url = fresh_database_url(backend).await;
         let app = spawn_with(database_url, Receiver::start().await, |config| {
-            crate::singapay::route_cards_to(config, &sim, "singapay-client-secret-0123");
+            route_cards_to_singapay(config, &sim, SINGAPAY_SECRET);
             config.timings.review_after = std::time::Duration::from_millis(2_500);
         })
         .await;
-        let s = session_as(
-            &app,
-            KEY_A,
-            json!({"amount": 90_000, "reference": "INV-LOST",
-            "customer": CUSTOMER.clone()}),
-        )
-        .await;
-        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let (id, secret) = app
+            .new_session(&json!({"amount": 90_000, "reference": "INV-LOST", "customer": full_customer()}))
+            .await;
+        let (id, secret) = (id.as_str(), secret.as_str());
         // Charged at SingaPay; the answer comes after Kasir's timeout, and
         // SingaPay cannot be asked by our reference.
         let a: Value =
-            widget_attempt(&app, id, secret, &card(singapay::CARD_SLOW)).await.json().await.unwrap();
+            widget_attempt(&app, id, secret, &singapay_card(singapay::CARD_SLOW)).await.json().await.unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
         // The shopper cannot pay again while the money may have moved.
-        let again = widget_attempt(&app, id, secret, &card("4242424242424242")).await;
+        let again = widget_attempt(&app, id, secret, &singapay_card("4242424242424242")).await;
         assert_eq!(again.status(), 409);
         // The merchant is told, once, and the attempt stays unknown.
         eventually("requires_review", || async {
@@ -155,10 +143,10 @@ async fn a_lost_singapay_answer_stays_unknown_until_the_merchant_resolves_it() {
 #[tokio::test]
 async fn a_qr_paid_after_cancel_is_a_late_payment_never_dropped() {
     for backend in backends().await {
-        let sim = crate::smilepayz::simulator().await;
-        let app = crate::smilepayz::kasir(backend, &sim, crate::smilepayz::SECRET, "").await;
-        let s = session_as(&app, KEY_A, json!({"amount": 50_000, "reference": "INV-LATE"})).await;
-        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let sim = smilepayz_simulator().await;
+        let app = smilepayz_kasir(backend, &sim, SMILEPAYZ_SECRET, "").await;
+        let (id, secret) = app.new_session(&json!({"amount": 50_000, "reference": "INV-LATE"})).await;
+        let (id, secret) = (id.as_str(), secret.as_str());
         let a: Value =
             widget_attempt(&app, id, secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
@@ -199,9 +187,9 @@ async fn a_qr_paid_after_cancel_is_a_late_payment_never_dropped() {
 async fn refunds_are_idempotent_and_the_last_one_makes_the_session_refunded() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let s = session_as(&app, KEY_A, json!({"amount": 100_000, "reference": "INV-RF"})).await;
-        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
-        let a = widget_attempt(&app, id, secret, &card("4242424242424242")).await;
+        let (id, secret) = app.new_session(&json!({"amount": 100_000, "reference": "INV-RF"})).await;
+        let (id, secret) = (id.as_str(), secret.as_str());
+        let a = widget_attempt(&app, id, secret, &singapay_card("4242424242424242")).await;
         assert_eq!(a.status(), 201);
         wait_session_status(&app, id, "succeeded").await;
         let path = format!("/v1/checkout_sessions/{id}/refunds");
@@ -250,14 +238,16 @@ async fn refunds_are_idempotent_and_the_last_one_makes_the_session_refunded() {
 /// mismatch is counted, and the session stays closed to a second payment.
 #[tokio::test]
 async fn an_amount_echoed_in_other_units_never_settles_a_card() {
-    use crate::smartglocal as sg;
     for backend in backends().await {
-        let sim = sg::simulator(false).await;
-        let app = sg::kasir(backend, &sim, "").await;
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
         sim.echo_amounts_times(100);
-        let (id, secret) = sg::new_session(&app, 150_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
         let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         // The authorisation webhook echoes the same units: not confirmed.
@@ -272,7 +262,7 @@ async fn an_amount_echoed_in_other_units_never_settles_a_card() {
             "{got}"
         );
         assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
-        let again = widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await;
+        let again = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242")).await;
         assert_eq!(again.status(), 409, "no second payment while the first is unknown");
         let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("kasir_provider_mismatch_total{provider=\"smartglocal\"}"), "{metrics}");
@@ -285,18 +275,18 @@ async fn an_amount_echoed_in_other_units_never_settles_a_card() {
 /// cancelled. Kasir records the late payment and refunds it.
 #[tokio::test]
 async fn a_card_charged_after_a_refused_cancel_is_a_late_payment_refunded() {
-    use crate::smartglocal as sg;
     for backend in backends().await {
-        let sim = sg::simulator(false).await;
-        let app = sg::kasir(backend, &sim, "").await;
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
         sim.refuse_cancel_during_3ds(true);
         sim.auto_confirm(true);
-        let (id, secret) = sg::new_session(&app, 200_000).await;
-        let a: Value = widget_attempt(&app, &id, &secret, &sg::card(kasir_tests::sim::smartglocal::CARD_3DS))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let (id, secret) = smartglocal_session(&app, 200_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &smartglocal_card(kasir_tests::sim::smartglocal::CARD_3DS))
+                .await
+                .json()
+                .await
+                .unwrap();
         let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
         wait_session_status(&app, &id, "requires_action").await;
@@ -325,14 +315,16 @@ async fn a_card_charged_after_a_refused_cancel_is_a_late_payment_refunded() {
 /// provider: then its event, and the session `refunded`.
 #[tokio::test]
 async fn a_refund_in_progress_is_pending_until_the_provider_finishes_it() {
-    use crate::smartglocal as sg;
     for backend in backends().await {
-        let sim = sg::simulator(false).await;
-        let app = sg::kasir(backend, &sim, "").await;
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
         sim.slow_refunds(true);
-        let (id, secret) = sg::new_session(&app, 150_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         sim.advance(&sim.session_for(a["id"].as_str().unwrap()).unwrap().id).await;
         wait_session_status(&app, &id, "succeeded").await;
         let path = format!("/v1/checkout_sessions/{id}/refunds");
@@ -365,14 +357,14 @@ async fn a_refund_in_progress_is_pending_until_the_provider_finishes_it() {
 #[tokio::test]
 async fn a_qr_paid_after_its_session_expired_is_a_late_payment() {
     for backend in backends().await {
-        let sim = crate::smilepayz::simulator().await;
-        let app = crate::smilepayz::kasir(backend, &sim, crate::smilepayz::SECRET, "").await;
-        let s = session_as(&app, KEY_A, json!({"amount": 40_000, "reference": "INV-EXPIRED"})).await;
-        let (id, secret) = (s["id"].as_str().unwrap(), s["client_secret"].as_str().unwrap());
+        let sim = smilepayz_simulator().await;
+        let app = smilepayz_kasir(backend, &sim, SMILEPAYZ_SECRET, "").await;
+        let (id, secret) = app.new_session(&json!({"amount": 40_000, "reference": "INV-EXPIRED"})).await;
+        let (id, secret) = (id.as_str(), secret.as_str());
         let a: Value =
             widget_attempt(&app, id, secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
-        crate::helpers::force_expiry(&app.database_url, id).await;
+        force_expiry(&app.database_url, id).await;
         wait_session_status(&app, id, "expired").await;
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(sim.pay(&order.order_no).await, (200, "SUCCESS".to_owned()));
@@ -395,13 +387,15 @@ async fn a_qr_paid_after_its_session_expired_is_a_late_payment() {
 /// recorded yet is answered 503, so the provider sends it again.
 #[tokio::test]
 async fn webhooks_that_cannot_settle_yet_are_never_dropped() {
-    use crate::smartglocal as sg;
     for backend in backends().await {
-        let sim = sg::simulator(false).await;
-        let app = sg::kasir(backend, &sim, "").await;
-        let (id, secret) = sg::new_session(&app, 150_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &sg::card("4242424242424242")).await.json().await.unwrap();
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
+        let (id, secret) = smartglocal_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         sim.set_session_status(&sg_session.id, "error");
         assert_eq!(sim.send("payment_finished", &sg_session.id, false).await, 200);

@@ -5,40 +5,14 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    KEY_A, KEY_B, PUBLIC_URL, SANDBOX_SECRET, TestApp, assert_error, backends, eventually, sandbox_signature,
-    spawn_app,
+    KEY_A, KEY_B, PUBLIC_URL, SANDBOX_SECRET, TestApp, assert_error, backends, card, eventually,
+    sandbox_session, sandbox_signature, spawn_app, widget_attempt,
 };
 
 const CARD_OK: &str = "4242 4242 4242 4242";
 const CARD_3DS: &str = "4000000000003220";
 const CARD_DECLINED: &str = "4000000000000002";
 const CARD_TIMEOUT: &str = "4000000000000119";
-
-async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
-    let res = app
-        .post_a(
-            "/v1/checkout_sessions",
-            &json!({"amount": amount, "reference": "INV-PAY-1", "customer": {"email": "budi@contoh.co.id"}}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    (body["id"].as_str().unwrap().to_owned(), body["client_secret"].as_str().unwrap().to_owned())
-}
-
-fn card(number: &str) -> Value {
-    json!({"method": "card", "card": {"number": number, "expiry": "12/39", "cvv": "123", "holder_name": "Budi Santoso"}})
-}
-
-async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
-        .bearer_auth(secret)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
 
 /// The hidden form token of a sandbox approval page.
 fn form_token(page: &str) -> String {
@@ -64,7 +38,7 @@ fn path_of(url: &str) -> &str {
 async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 150_000).await;
+        let (id, secret) = sandbox_session(&app, 150_000).await;
 
         // The widget's view: no client secret, no customer PII.
         let res = app
@@ -80,7 +54,7 @@ async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
         assert_eq!(view["amount"], 150_000);
         assert!(view.get("client_secret").is_none() && view.get("customer").is_none(), "{view}");
 
-        let res = attempt(&app, &id, &secret, &card(CARD_OK)).await;
+        let res = widget_attempt(&app, &id, &secret, &card(CARD_OK)).await;
         assert_eq!(res.status(), 201, "{backend:?}");
         let a: Value = res.json().await.unwrap();
         assert_eq!(a["status"], "succeeded");
@@ -92,7 +66,8 @@ async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
         assert_eq!(s["latest_attempt"]["id"], a["id"]);
 
         // A paid session takes no second payment.
-        assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable").await;
+        assert_error(widget_attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable")
+            .await;
 
         // The event is listed and delivered to the merchant, signed.
         let events: Value = app.get_as(KEY_A, "/v1/events").await.json().await.unwrap();
@@ -126,7 +101,7 @@ async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
             for file in [path.clone(), format!("{path}-wal")] {
                 let bytes = std::fs::read(&file).unwrap_or_default();
                 let text = String::from_utf8_lossy(&bytes);
-                assert!(!text.contains("4242424242424242") && !text.contains("12/39"), "card data in {file}");
+                assert!(!text.contains("4242424242424242") && !text.contains("12/30"), "card data in {file}");
             }
         }
     }
@@ -136,14 +111,15 @@ async fn card_payment_end_to_end_with_a_signed_merchant_webhook() {
 async fn declines_leave_the_session_open_for_another_try() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 50_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
+        let (id, secret) = sandbox_session(&app, 50_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
         assert_eq!(a["status"], "failed");
         assert_eq!(a["failure_code"], "card_declined");
         assert_eq!(session(&app, &id).await["status"], "open");
-        let a: Value = attempt(&app, &id, &secret, &card("4000000000009995")).await.json().await.unwrap();
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &card("4000000000009995")).await.json().await.unwrap();
         assert_eq!(a["failure_code"], "insufficient_funds");
-        let a: Value = attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
         assert_eq!(a["status"], "succeeded", "{backend:?}");
         eventually("payment_failed webhooks", || async {
             app.receiver.events_of("checkout_session.payment_failed").len() == 2
@@ -157,8 +133,8 @@ async fn three_ds_challenge_in_a_one_time_sandboxed_page() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
         for (decision, final_status) in [("approve", "succeeded"), ("decline", "open")] {
-            let (id, secret) = new_session(&app, 75_000).await;
-            let a: Value = attempt(&app, &id, &secret, &card(CARD_3DS)).await.json().await.unwrap();
+            let (id, secret) = sandbox_session(&app, 75_000).await;
+            let a: Value = widget_attempt(&app, &id, &secret, &card(CARD_3DS)).await.json().await.unwrap();
             assert_eq!(a["status"], "requires_action");
             assert_eq!(a["next_action"]["type"], "three_ds");
             let url = a["next_action"]["url"].as_str().unwrap();
@@ -224,8 +200,8 @@ async fn three_ds_challenge_in_a_one_time_sandboxed_page() {
 async fn qris_shows_a_valid_payload_and_is_paid_through_the_test_helper() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 123_456).await;
-        let res = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        let (id, secret) = sandbox_session(&app, 123_456).await;
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
         assert_eq!(res.status(), 201);
         let a: Value = res.json().await.unwrap();
         assert_eq!(a["next_action"]["type"], "show_qr");
@@ -253,22 +229,24 @@ async fn qris_shows_a_valid_payload_and_is_paid_through_the_test_helper() {
 async fn switching_from_a_virtual_account_to_a_card_voids_the_account_first() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 200_000).await;
-        let va: Value = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let (id, secret) = sandbox_session(&app, 200_000).await;
+        let va: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
+                .await
+                .json()
+                .await
+                .unwrap();
         assert_eq!(va["next_action"]["type"], "show_virtual_account");
         assert_eq!(va["next_action"]["bank"], "bca");
         assert_eq!(va["next_action"]["number"].as_str().unwrap().len(), 16);
-        let wallet: Value = attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let wallet: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
+                .await
+                .json()
+                .await
+                .unwrap();
         assert_eq!(wallet["next_action"]["type"], "redirect");
-        let card: Value = attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
+        let card: Value = widget_attempt(&app, &id, &secret, &card(CARD_OK)).await.json().await.unwrap();
         assert_eq!(card["status"], "succeeded", "{backend:?}");
         // Nothing is left to pay: the VA and the wallet payment were voided.
         let res = app
@@ -290,11 +268,12 @@ async fn switching_from_a_virtual_account_to_a_card_voids_the_account_first() {
 async fn a_provider_timeout_is_unknown_until_the_reconciler_settles_it() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 99_000).await;
-        let a: Value = attempt(&app, &id, &secret, &card(CARD_TIMEOUT)).await.json().await.unwrap();
+        let (id, secret) = sandbox_session(&app, 99_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &card(CARD_TIMEOUT)).await.json().await.unwrap();
         assert_eq!(a["status"], "unknown", "{backend:?}");
         // No second charge while the outcome is unknown.
-        assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable").await;
+        assert_error(widget_attempt(&app, &id, &secret, &card(CARD_OK)).await, 409, "session.not_payable")
+            .await;
         wait_status(&app, &id, "succeeded").await;
         assert_eq!(session(&app, &id).await["latest_attempt"]["id"], a["id"]);
     }
@@ -303,8 +282,8 @@ async fn a_provider_timeout_is_unknown_until_the_reconciler_settles_it() {
 #[tokio::test]
 async fn the_widget_api_takes_only_the_client_secret() {
     let app = spawn_app(crate::helpers::Backend::Sqlite).await;
-    let (id, secret) = new_session(&app, 10_000).await;
-    let (other, _) = new_session(&app, 10_000).await;
+    let (id, secret) = sandbox_session(&app, 10_000).await;
+    let (other, _) = sandbox_session(&app, 10_000).await;
     let path = format!("/v1/widget/sessions/{id}");
     let get = |key: Option<String>, p: String| {
         let mut req = app.client.get(app.url(&p));
@@ -384,12 +363,12 @@ async fn attempts_are_validated_with_field_codes() {
         ),
     ];
     for (body, status, code, field) in cases {
-        let err = assert_error(attempt(&app, id, secret, &body).await, status, code).await;
+        let err = assert_error(widget_attempt(&app, id, secret, &body).await, status, code).await;
         assert_eq!(err["error"]["field"], field, "{err}");
         // No card data in the error.
         assert!(!err.to_string().contains("4242"), "{err}");
     }
-    let res = attempt(&app, id, secret, &json!({"method": "cash"})).await;
+    let res = widget_attempt(&app, id, secret, &json!({"method": "cash"})).await;
     assert_error(res, 400, "request.malformed").await;
     // Nothing was written by the rejected requests.
     assert_eq!(session(&app, id).await["latest_attempt"], Value::Null);
@@ -398,12 +377,12 @@ async fn attempts_are_validated_with_field_codes() {
 #[tokio::test]
 async fn a_session_takes_a_bounded_number_of_attempts() {
     let app = spawn_app(crate::helpers::Backend::Sqlite).await;
-    let (id, secret) = new_session(&app, 10_000).await;
+    let (id, secret) = sandbox_session(&app, 10_000).await;
     for _ in 0..10 {
-        let a: Value = attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &card(CARD_DECLINED)).await.json().await.unwrap();
         assert_eq!(a["status"], "failed");
     }
-    assert_error(attempt(&app, &id, &secret, &card(CARD_OK)).await, 429, "attempts.too_many").await;
+    assert_error(widget_attempt(&app, &id, &secret, &card(CARD_OK)).await, 429, "attempts.too_many").await;
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("kasir_rate_limited_total{limit=\"attempts_per_session\"} 1"), "{metrics}");
     assert!(metrics.contains("kasir_attempts_total{provider=\"sandbox\",status=\"failed\"} 10"), "{metrics}");
@@ -437,7 +416,7 @@ async fn many_different_cards_from_one_address_are_refused() {
     let pay = |from: &'static str, number: String| {
         let app = &app;
         async move {
-            let (id, secret) = new_session(app, 10_000).await;
+            let (id, secret) = sandbox_session(app, 10_000).await;
             app.client
                 .post(app.url(&format!("/v1/widget/sessions/{id}/attempts")))
                 .bearer_auth(secret)
@@ -500,8 +479,8 @@ async fn webhooks_from_outside_the_providers_networks_are_refused() {
 /// session id, the sandbox's payment id as the provider knows it (from its
 /// page URL) and the current Unix time for signing its webhooks.
 async fn sandbox_wallet_payment(app: &TestApp) -> (String, String, i64) {
-    let (id, secret) = new_session(app, 30_000).await;
-    let w: Value = attempt(app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
+    let (id, secret) = sandbox_session(app, 30_000).await;
+    let w: Value = widget_attempt(app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"}))
         .await
         .json()
         .await
@@ -516,8 +495,9 @@ async fn sandbox_wallet_payment(app: &TestApp) -> (String, String, i64) {
 async fn inbound_webhooks_are_verified_and_idempotent() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 30_000).await;
-        let a: Value = attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
+        let (id, secret) = sandbox_session(&app, 30_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "requires_action");
         let (wid, payment_id, now) = sandbox_wallet_payment(&app).await;
         let send = |sig: String, body: String| {
@@ -598,10 +578,10 @@ async fn inbound_webhooks_are_verified_and_idempotent() {
 async fn refunds_full_and_partial_never_exceed_the_payment() {
     for backend in backends().await {
         let app = spawn_app(backend).await;
-        let (id, secret) = new_session(&app, 100_000).await;
+        let (id, secret) = sandbox_session(&app, 100_000).await;
         let path = format!("/v1/checkout_sessions/{id}/refunds");
         assert_error(app.post_a(&path, &json!({})).await, 409, "refund.not_allowed").await;
-        attempt(&app, &id, &secret, &card(CARD_OK)).await;
+        widget_attempt(&app, &id, &secret, &card(CARD_OK)).await;
         let res = app.post_a(&path, &json!({"amount": 40_000})).await;
         assert_eq!(res.status(), 201, "{backend:?}");
         let r: Value = res.json().await.unwrap();
@@ -628,7 +608,7 @@ async fn refunds_full_and_partial_never_exceed_the_payment() {
 #[tokio::test]
 async fn server_sent_events_follow_the_session_to_its_end() {
     let app = spawn_app(crate::helpers::Backend::Sqlite).await;
-    let (id, secret) = new_session(&app, 25_000).await;
+    let (id, secret) = sandbox_session(&app, 25_000).await;
     let url = app.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}"));
     assert_error(
         app.client
@@ -647,7 +627,7 @@ async fn server_sent_events_follow_the_session_to_its_end() {
     let first = res.chunk().await.unwrap().unwrap();
     seen.push_str(&String::from_utf8_lossy(&first));
     assert!(seen.contains("\"status\":\"open\""), "{seen}");
-    attempt(&app, &id, &secret, &card(CARD_OK)).await;
+    widget_attempt(&app, &id, &secret, &card(CARD_OK)).await;
     let read = async {
         while let Some(chunk) = res.chunk().await.unwrap() {
             seen.push_str(&String::from_utf8_lossy(&chunk));
@@ -741,7 +721,7 @@ async fn next_event_with(res: &mut reqwest::Response, seen: &mut String, needle:
 #[tokio::test]
 async fn the_event_stream_follows_the_session_and_ends_when_the_server_stops() {
     let app = spawn_app(crate::helpers::Backend::Sqlite).await;
-    let (id, secret) = new_session(&app, 150_000).await;
+    let (id, secret) = sandbox_session(&app, 150_000).await;
     let wrong = app
         .client
         .get(app.url(&format!("/v1/widget/sessions/{id}/events?client_secret=cs_secret_wrong")))
@@ -758,7 +738,7 @@ async fn the_event_stream_follows_the_session_and_ends_when_the_server_stops() {
     assert!(first.contains("\"status\":\"open\""), "{first}");
     assert!(!first.contains(&secret), "the stream never repeats the secret");
 
-    let res_qr = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+    let res_qr = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
     assert_eq!(res_qr.status(), 201);
     let shown = next_event_with(&mut res, &mut seen, "show_qr").await;
     assert!(shown.contains("qr_payload"), "{shown}");

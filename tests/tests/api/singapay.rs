@@ -2,68 +2,27 @@
 //! token cache and its refresh, the unknown → settled path, webhooks,
 //! refunds, and the simulator catching wrong wire formats.
 
-use kasir_server::config::ProviderSettings;
 use kasir_tests::sim::Scenario;
-use kasir_tests::sim::singapay::{self, Credentials, SingapaySim};
+use kasir_tests::sim::singapay;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const SECRET: &str = "singapay-client-secret-0123";
-
-pub(crate) async fn simulator() -> SingapaySim {
-    SingapaySim::start(Credentials {
-        partner_id: "api-key-1".into(),
-        client_id: "client-1".into(),
-        client_secret: SECRET.into(),
-        account_id: "01K5G4FZZ18DMK0M5QTR8Y9QY9".into(),
-    })
-    .await
-}
-
-/// Configures SingaPay at `sim` (with `secret`) and routes cards to it.
-pub(crate) fn route_cards_to(config: &mut kasir_server::Config, sim: &SingapaySim, secret: &str) {
-    let text = format!(
-        "base_url = {:?}\npartner_id = \"api-key-1\"\nclient_id = \"client-1\"\nclient_secret = {secret:?}\naccount_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\npoll_secs = 1\n",
-        sim.url
-    );
-    let table: toml::Table = toml::from_str(&text).unwrap();
-    let tables = kasir_server::config_file::ProviderTables::from([("singapay".to_owned(), table)]);
-    config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
-    config.routing.insert("card".into(), "singapay".into());
-}
-
-async fn kasir(backend: Backend, sim: &SingapaySim, secret: &str) -> TestApp {
-    let database_url = fresh_database_url(backend).await;
-    spawn_with(database_url, Receiver::start().await, |config| route_cards_to(config, sim, secret)).await
-}
-
-async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
-    let body = json!({"amount": amount, "reference": "INV-SGP",
-        "customer": {"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"}});
-    let res = app.post_a("/v1/checkout_sessions", &body).await;
-    assert_eq!(res.status(), 201);
-    let s: Value = res.json().await.unwrap();
-    (s["id"].as_str().unwrap().into(), s["client_secret"].as_str().unwrap().into())
-}
-
-fn card(number: &str) -> Value {
-    json!({"method": "card", "card": {"number": number, "expiry": "12/30", "cvv": "123", "holder_name": "Budi Santoso"},
-        "billing": {"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"}})
-}
-
 #[tokio::test]
 async fn cards_are_paid_through_singapay_with_one_cached_token() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET).await;
-        let (id, secret) = new_session(&app, 150_000).await;
+        let sim = singapay_simulator().await;
+        let app = singapay_kasir(backend, &sim, SINGAPAY_SECRET).await;
+        let (id, secret) = singapay_session(&app, 150_000).await;
         // The widget learns what SingaPay needs beyond what the session has.
         let view = widget_view(&app, &id, &secret).await;
         assert_eq!(view["required_fields"], json!({"card": ["billing"]}), "{view}");
         assert_eq!(view["installment_months"], json!([3, 6, 12]));
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("4242 4242 4242 4242")).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card("4242 4242 4242 4242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["provider"], "singapay", "{a}");
         assert_eq!(a["status"], "processing", "SP000 only means accepted: {a}");
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
@@ -73,21 +32,27 @@ async fn cards_are_paid_through_singapay_with_one_cached_token() {
 
         // A second payment reuses the token; a revoked token (SP013) is
         // refreshed once and the call goes through.
-        let (id, secret) = new_session(&app, 80_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("4111111111111111")).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 80_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card("4111111111111111"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "processing", "{a}");
         assert_eq!(sim.token_requests(), 1);
         sim.revoke_tokens();
-        let (id, secret) = new_session(&app, 80_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("5555555555554444")).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 80_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card("5555555555554444"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "processing", "{a}");
         assert_eq!(sim.token_requests(), 2);
 
         // Installments reach SingaPay as a string month.
-        let (id, secret) = new_session(&app, 80_000).await;
-        let mut body = card("4242424242424242");
+        let (id, secret) = singapay_session(&app, 80_000).await;
+        let mut body = singapay_card("4242424242424242");
         body["installment_months"] = json!(6);
         let a: Value = widget_attempt(&app, &id, &secret, &body).await.json().await.unwrap();
         assert_eq!(
@@ -101,13 +66,13 @@ async fn cards_are_paid_through_singapay_with_one_cached_token() {
 
 #[tokio::test]
 async fn concurrent_first_payments_fetch_one_token() {
-    let sim = simulator().await;
-    let app = kasir(Backend::Sqlite, &sim, SECRET).await;
+    let sim = singapay_simulator().await;
+    let app = singapay_kasir(Backend::Sqlite, &sim, SINGAPAY_SECRET).await;
     let mut sessions = Vec::new();
     for _ in 0..6 {
-        sessions.push(new_session(&app, 50_000).await);
+        sessions.push(singapay_session(&app, 50_000).await);
     }
-    let body = card("4242424242424242");
+    let body = singapay_card("4242424242424242");
     let calls = sessions.iter().map(|(id, secret)| widget_attempt(&app, id, secret, &body));
     let results = futures_util::future::join_all(calls).await;
     assert!(results.iter().all(|r| r.status() == 201));
@@ -118,13 +83,16 @@ async fn concurrent_first_payments_fetch_one_token() {
 #[tokio::test]
 async fn three_ds_declines_and_missing_details() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET).await;
+        let sim = singapay_simulator().await;
+        let app = singapay_kasir(backend, &sim, SINGAPAY_SECRET).await;
         // 3DS: Kasir's one-time sandboxed page holds SingaPay's form; no
         // webhook is documented, so Kasir polls the inquiry.
-        let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 120_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "requires_action", "{a}");
         let url = a["next_action"]["url"].as_str().unwrap();
         let path = url.strip_prefix(PUBLIC_URL).unwrap();
@@ -140,15 +108,21 @@ async fn three_ds_declines_and_missing_details() {
         wait_session_status(&app, &id, "succeeded").await;
 
         // 3DS declined: the attempt fails and the session is open again.
-        let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 120_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
         sim.complete_3ds(&sim.transaction_for(a["id"].as_str().unwrap()).unwrap().transaction_id, false);
         wait_session_status(&app, &id, "open").await;
 
         // Issuer decline.
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(singapay::CARD_DECLINED)).await.json().await.unwrap();
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_DECLINED))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(
             (a["status"].as_str(), a["failure_code"].as_str()),
             (Some("failed"), Some("card_declined")),
@@ -156,12 +130,12 @@ async fn three_ds_declines_and_missing_details() {
         );
 
         // What SingaPay requires is asked for before anything is sent.
-        let mut no_billing = card("4242424242424242");
+        let mut no_billing = singapay_card("4242424242424242");
         no_billing.as_object_mut().unwrap().remove("billing");
         let e =
             assert_error(widget_attempt(&app, &id, &secret, &no_billing).await, 422, "field.required").await;
         assert_eq!(e["error"]["field"], "billing");
-        let mut bad_city = card("4242424242424242");
+        let mut bad_city = singapay_card("4242424242424242");
         bad_city["billing"]["city"] = json!(" ");
         let e = assert_error(widget_attempt(&app, &id, &secret, &bad_city).await, 422, "address.empty").await;
         assert_eq!(e["error"]["field"], "billing.city");
@@ -171,7 +145,7 @@ async fn three_ds_declines_and_missing_details() {
             &app,
             s["id"].as_str().unwrap(),
             s["client_secret"].as_str().unwrap(),
-            &card("4242424242424242"),
+            &singapay_card("4242424242424242"),
         )
         .await;
         assert_error(res, 422, "amount.too_small").await;
@@ -182,7 +156,7 @@ async fn three_ds_declines_and_missing_details() {
             &app,
             s["id"].as_str().unwrap(),
             s["client_secret"].as_str().unwrap(),
-            &card("4242424242424242"),
+            &singapay_card("4242424242424242"),
         )
         .await;
         let e = assert_error(res, 422, "field.required").await;
@@ -194,21 +168,27 @@ async fn three_ds_declines_and_missing_details() {
 #[tokio::test]
 async fn a_lost_answer_is_settled_by_inquiry_and_webhooks_are_verified() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET).await;
+        let sim = singapay_simulator().await;
+        let app = singapay_kasir(backend, &sim, SINGAPAY_SECRET).await;
         // Charged, but the answer comes after Kasir's 2 s: unknown, and it
         // stays unknown (SingaPay cannot be asked by our reference; see
         // money_safety::a_lost_singapay_answer_stays_unknown_until_resolved).
-        let (id, secret) = new_session(&app, 90_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(singapay::CARD_SLOW)).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 90_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_SLOW))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
         assert_eq!(session_status(&app, &id).await, "processing");
 
         // Webhooks: a forged one is refused; an authentic one triggers an inquiry.
-        let (id, secret) = new_session(&app, 90_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(singapay::CARD_3DS)).await.json().await.unwrap();
+        let (id, secret) = singapay_session(&app, 90_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
         let t = sim.transaction_for(a["id"].as_str().unwrap()).unwrap();
         sim.complete_3ds(&t.transaction_id, true);
         let hook = app.url("/webhooks/singapay");
@@ -225,9 +205,12 @@ async fn a_lost_answer_is_settled_by_inquiry_and_webhooks_are_verified() {
         // A 5xx or an unreadable answer: unknown, not failed.
         for scenario in [Scenario::ServerError, Scenario::Malformed] {
             sim.push_scenario(scenario);
-            let (id, secret) = new_session(&app, 90_000).await;
-            let a: Value =
-                widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+            let (id, secret) = singapay_session(&app, 90_000).await;
+            let a: Value = widget_attempt(&app, &id, &secret, &singapay_card("4242424242424242"))
+                .await
+                .json()
+                .await
+                .unwrap();
             assert_eq!(a["status"], "unknown", "{a}");
         }
         app.stop().await;
@@ -236,10 +219,11 @@ async fn a_lost_answer_is_settled_by_inquiry_and_webhooks_are_verified() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_caught_by_the_simulator() {
-    let sim = simulator().await;
-    let app = kasir(Backend::Sqlite, &sim, "not-the-client-secret").await;
-    let (id, secret) = new_session(&app, 50_000).await;
-    let a: Value = widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+    let sim = singapay_simulator().await;
+    let app = singapay_kasir(Backend::Sqlite, &sim, "not-the-client-secret").await;
+    let (id, secret) = singapay_session(&app, 50_000).await;
+    let a: Value =
+        widget_attempt(&app, &id, &secret, &singapay_card("4242424242424242")).await.json().await.unwrap();
     assert_eq!(
         (a["status"].as_str(), a["failure_code"].as_str()),
         (Some("failed"), Some("provider_authentication")),
@@ -252,14 +236,14 @@ async fn a_wrong_client_secret_is_caught_by_the_simulator() {
 /// Requests Kasir never sends prove the simulator enforces each rule.
 #[tokio::test]
 async fn the_simulator_rejects_what_singapay_rejects() {
-    let sim = simulator().await;
+    let sim = singapay_simulator().await;
     let client = reqwest::Client::new();
     let now = kasir_tests::sim::common::now_secs();
     let (y, m, d) = kasir_tests::sim::common::civil((now + 7 * 3600).div_euclid(86_400));
     let sign = |date: String| {
         kasir_tests::sim::common::hmac_sha512_hex(
-            SECRET.as_bytes(),
-            format!("client-1_{SECRET}_{date}").as_bytes(),
+            SINGAPAY_SECRET.as_bytes(),
+            format!("client-1_{SINGAPAY_SECRET}_{date}").as_bytes(),
         )
     };
     let token_with = |signature: String| {

@@ -5,64 +5,23 @@
 
 use std::time::Duration;
 
-use kasir_server::config::ProviderSettings;
 use kasir_tests::sim::Scenario;
-use kasir_tests::sim::smartglocal::{self, Keys, SmartGlocalSim};
+use kasir_tests::sim::smartglocal;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/fixtures/providers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-pub(crate) async fn simulator(minor_units: bool) -> SmartGlocalSim {
-    SmartGlocalSim::start(Keys {
-        project: "kasir_test".into(),
-        partner_public_pem: fixture("smartglocal_partner.pub.pem"),
-        sg_private_pem: fixture("smartglocal_sg.key.pem"),
-        minor_units,
-    })
-    .await
-}
-
-pub(crate) async fn kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
-    let text = format!(
-        "base_url = {:?}\nproject = \"kasir_test\"\nprivate_key = {:?}\npublic_key = {:?}\n{extra}",
-        sim.url,
-        fixture("smartglocal_partner.key.pem"),
-        fixture("smartglocal_sg.pub.pem"),
-    );
-    let database_url = fresh_database_url(backend).await;
-    let app = spawn_with(database_url, Receiver::start().await, move |config| {
-        let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables::from([("smartglocal".to_owned(), table)]);
-        config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
-        config.routing.insert("card".into(), "smartglocal".into());
-    })
-    .await;
-    sim.deliver_webhooks_to(&app.url("/webhooks/smartglocal"));
-    app
-}
-
-pub(crate) async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
-    let body = json!({"amount": amount, "reference": "INV-SG", "customer": {"name": "Siti Rahayu", "email": "siti@example.co.id"}});
-    create_session(&app.client, &app.url(""), KEY_A, &body).await
-}
-
-pub(crate) fn card(number: &str) -> Value {
-    json!({"method": "card", "nik": "3171014101900001",
-        "card": {"number": number, "expiry": "12/30", "cvv": "123", "holder_name": "Siti Rahayu"}})
-}
-
 #[tokio::test]
 async fn cards_with_nik_are_confirmed_and_finished_by_webhook() {
     for backend in backends().await {
-        let sim = simulator(false).await;
-        let app = kasir(backend, &sim, "").await;
-        let (id, secret) = new_session(&app, 150_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
+        let (id, secret) = smartglocal_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(
             (a["provider"].as_str(), a["status"].as_str()),
             (Some("smartglocal"), Some("processing")),
@@ -84,9 +43,12 @@ async fn cards_with_nik_are_confirmed_and_finished_by_webhook() {
         assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().refunded, 50_000);
 
         // Declined: payment_finished says failed; the session is open again.
-        let (id, secret) = new_session(&app, 150_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(smartglocal::CARD_DECLINED)).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card(smartglocal::CARD_DECLINED))
+            .await
+            .json()
+            .await
+            .unwrap();
         sim.advance(&sim.session_for(a["id"].as_str().unwrap()).unwrap().id).await;
         wait_session_status(&app, &id, "open").await;
         assert!(sim.rejections().is_empty(), "{:?}", sim.rejections());
@@ -97,11 +59,14 @@ async fn cards_with_nik_are_confirmed_and_finished_by_webhook() {
 #[tokio::test]
 async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart_glocal() {
     for backend in backends().await {
-        let sim = simulator(false).await;
-        let app = kasir(backend, &sim, "").await;
-        let (id, secret) = new_session(&app, 200_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(smartglocal::CARD_3DS)).await.json().await.unwrap();
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
+        let (id, secret) = smartglocal_session(&app, 200_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card(smartglocal::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
         let sg = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(sim.advance(&sg.id).await, 200, "action_required");
         let view: Value = app
@@ -131,9 +96,12 @@ async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart
         assert_eq!(session_status(&app, &id).await, "succeeded");
 
         // Waiting on 3DS, the merchant cancels: Kasir cancels at Smart Glocal first.
-        let (id, secret) = new_session(&app, 200_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card(smartglocal::CARD_3DS)).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 200_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card(smartglocal::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
         let sg = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         sim.advance(&sg.id).await;
         wait_session_status(&app, &id, "requires_action").await;
@@ -154,23 +122,29 @@ async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart
 #[tokio::test]
 async fn webhooks_are_verified_and_a_lost_answer_is_settled_by_status() {
     for backend in backends().await {
-        let sim = simulator(false).await;
-        let app = kasir(backend, &sim, "").await;
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
         // session/create answered, session/start/payment not: Kasir kept the
         // session id, so session/status settles the attempt.
         sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(3)));
-        let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 120_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
         let sg = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         sim.settle(&sg.id, true);
         wait_session_status(&app, &id, "succeeded").await;
 
         // A forged webhook is refused and changes nothing.
-        let (id, secret) = new_session(&app, 120_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+        let (id, secret) = smartglocal_session(&app, 120_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
         let sg = sim.session_for(a["id"].as_str().unwrap()).unwrap();
         sim.settle(&sg.id, true);
         assert_eq!(sim.send("payment_finished", &sg.id, true).await, 401);
@@ -182,9 +156,12 @@ async fn webhooks_are_verified_and_a_lost_answer_is_settled_by_status() {
         // session id kept for the inquiry.
         for scenario in [Scenario::ServerError, Scenario::Malformed] {
             sim.push_scenario(scenario);
-            let (id, secret) = new_session(&app, 120_000).await;
-            let a: Value =
-                widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+            let (id, secret) = smartglocal_session(&app, 120_000).await;
+            let a: Value = widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242"))
+                .await
+                .json()
+                .await
+                .unwrap();
             assert_eq!(a["status"], "unknown", "{a}");
             assert!(sim.session_for(a["id"].as_str().unwrap()).is_some());
         }
@@ -194,27 +171,27 @@ async fn webhooks_are_verified_and_a_lost_answer_is_settled_by_status() {
 
 #[tokio::test]
 async fn required_fields_and_amount_units() {
-    let sim = simulator(false).await;
-    let app = kasir(Backend::Sqlite, &sim, "").await;
-    let (id, secret) = new_session(&app, 150_000).await;
+    let sim = smartglocal_simulator(false).await;
+    let app = smartglocal_kasir(Backend::Sqlite, &sim, "").await;
+    let (id, secret) = smartglocal_session(&app, 150_000).await;
     let view = widget_view(&app, &id, &secret).await;
     assert_eq!(view["required_fields"], json!({"card": ["nik"]}), "{view}");
     assert_eq!(view["installment_months"], json!([]));
-    let mut installments = card("4242424242424242");
+    let mut installments = smartglocal_card("4242424242424242");
     installments["installment_months"] = json!(3);
     assert_error(widget_attempt(&app, &id, &secret, &installments).await, 422, "installment.unsupported")
         .await;
-    let mut no_nik = card("4242424242424242");
+    let mut no_nik = smartglocal_card("4242424242424242");
     no_nik.as_object_mut().unwrap().remove("nik");
     let e = assert_error(widget_attempt(&app, &id, &secret, &no_nik).await, 422, "field.required").await;
     assert_eq!(e["error"]["field"], "nik");
-    let mut bad_nik = card("4242424242424242");
+    let mut bad_nik = smartglocal_card("4242424242424242");
     bad_nik["nik"] = json!("3171014101900");
     let e = assert_error(widget_attempt(&app, &id, &secret, &bad_nik).await, 422, "nik.length").await;
     assert_eq!(e["error"]["field"], "nik");
-    let (id, secret) = new_session(&app, 10_999).await;
+    let (id, secret) = smartglocal_session(&app, 10_999).await;
     assert_error(
-        widget_attempt(&app, &id, &secret, &card("4242424242424242")).await,
+        widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242")).await,
         422,
         "amount.too_small",
     )
@@ -223,16 +200,18 @@ async fn required_fields_and_amount_units() {
 
     // The amount-units setting matters: whole rupiah sent to a provider that
     // reads hundredths is refused (Rp1.500 < Rp11.000), and minor units work.
-    let sim = simulator(true).await;
-    let app = kasir(Backend::Sqlite, &sim, "").await;
-    let (id, secret) = new_session(&app, 15_000).await;
-    let a: Value = widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+    let sim = smartglocal_simulator(true).await;
+    let app = smartglocal_kasir(Backend::Sqlite, &sim, "").await;
+    let (id, secret) = smartglocal_session(&app, 15_000).await;
+    let a: Value =
+        widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242")).await.json().await.unwrap();
     assert_eq!(a["status"], "failed", "{a}");
     assert_eq!(sim.rejections(), vec![smartglocal::VALIDATION.to_owned()]);
     app.stop().await;
-    let app = kasir(Backend::Sqlite, &sim, "amount_units = \"minor\"\nflow = \"init\"").await;
-    let (id, secret) = new_session(&app, 15_000).await;
-    let a: Value = widget_attempt(&app, &id, &secret, &card("4242424242424242")).await.json().await.unwrap();
+    let app = smartglocal_kasir(Backend::Sqlite, &sim, "amount_units = \"minor\"\nflow = \"init\"").await;
+    let (id, secret) = smartglocal_session(&app, 15_000).await;
+    let a: Value =
+        widget_attempt(&app, &id, &secret, &smartglocal_card("4242424242424242")).await.json().await.unwrap();
     assert_eq!(a["status"], "processing", "{a}");
     assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().amount, 1_500_000);
     app.stop().await;
@@ -241,7 +220,7 @@ async fn required_fields_and_amount_units() {
 /// Requests Kasir never sends prove the simulator enforces each rule.
 #[tokio::test]
 async fn the_simulator_rejects_what_smart_glocal_rejects() {
-    let sim = simulator(false).await;
+    let sim = smartglocal_simulator(false).await;
     let key = kasir_tests::sim::common::private_key(&fixture("smartglocal_partner.key.pem"));
     let client = reqwest::Client::new();
     let send = |method: &'static str, body: Value, sign_other: bool| {

@@ -4,77 +4,21 @@
 
 use std::time::Duration;
 
-use kasir_server::config::ProviderSettings;
 use kasir_tests::sim::Scenario;
-use kasir_tests::sim::smilepayz::{self, CallbackMode, Keys, SmilepayzSim};
+use kasir_tests::sim::smilepayz::{self, CallbackMode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-pub(crate) const MERCHANT_ID: &str = "sandbox-20001";
-pub(crate) const SECRET: &str = "sandbox-secret-0123";
-
-pub(crate) fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/fixtures/providers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-pub(crate) async fn simulator() -> SmilepayzSim {
-    SmilepayzSim::start(Keys {
-        merchant_id: MERCHANT_ID.into(),
-        merchant_secret: SECRET.into(),
-        merchant_public_pem: fixture("merchant.pub.pem"),
-        platform_private_pem: fixture("platform.key.pem"),
-    })
-    .await
-}
-
-/// Kasir routing QRIS, VA and e-wallets to the simulator; `secret` lets a
-/// test configure a wrong merchant secret.
-pub(crate) async fn kasir(backend: Backend, sim: &SmilepayzSim, secret: &str, extra: &str) -> TestApp {
-    let app = kasir_at(backend, &sim.url, secret, extra).await;
-    // Kasir's public URL in tests is not routable; deliver callbacks here.
-    sim.deliver_callbacks_to(&app.url("/webhooks/smilepayz"));
-    app
-}
-
-/// Kasir routing QRIS, VA and e-wallets to Smilepayz at `base_url`.
-async fn kasir_at(backend: Backend, base_url: &str, secret: &str, extra: &str) -> TestApp {
-    let url = base_url.to_owned();
-    let secret = secret.to_owned();
-    let extra = extra.to_owned();
-    let database_url = fresh_database_url(backend).await;
-    spawn_with(database_url, Receiver::start().await, move |config| {
-        let text = format!(
-            "base_url = {url:?}\nmerchant_id = {MERCHANT_ID:?}\nmerchant_secret = {secret:?}\nprivate_key = {:?}\nplatform_public_key = {:?}\n{extra}",
-            fixture("merchant.key.pem"),
-            fixture("platform.pub.pem"),
-        );
-        let table: toml::Table = toml::from_str(&text).unwrap();
-        let tables = kasir_server::config_file::ProviderTables::from([("smilepayz".to_owned(), table)]);
-        config.providers = ProviderSettings::load(tables, &|_| None).unwrap();
-        for method in ["qris", "virtual_account", "ewallet"] {
-            config.routing.insert(method.into(), "smilepayz".into());
-        }
-    })
-    .await
-}
-
-async fn new_session(app: &TestApp, amount: u64) -> (String, String) {
-    let res = app.post_a("/v1/checkout_sessions", &json!({"amount": amount, "reference": "INV-SPZ"})).await;
-    assert_eq!(res.status(), 201);
-    let s: Value = res.json().await.unwrap();
-    (s["id"].as_str().unwrap().into(), s["client_secret"].as_str().unwrap().into())
-}
-
 #[tokio::test]
 async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET, "").await;
+        let sim = smilepayz_simulator().await;
+        let app = smilepayz_kasir(backend, &sim, SMILEPAYZ_SECRET, "").await;
 
         // QRIS: a payload that parses, then the shopper pays and the signed
         // callback (confirmed by inquiry) settles the session.
-        let (id, secret) = new_session(&app, 150_000).await;
+        let (id, secret) = smilepayz_session(&app, 150_000).await;
         let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
         assert_eq!(res.status(), 201);
         let a: Value = res.json().await.unwrap();
@@ -94,7 +38,7 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         .await;
 
         // Virtual account at BCA.
-        let (id, secret) = new_session(&app, 75_000).await;
+        let (id, secret) = smilepayz_session(&app, 75_000).await;
         let a: Value =
             widget_attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"}))
                 .await
@@ -109,7 +53,7 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         wait_session_status(&app, &id, "succeeded").await;
 
         // OVO needs the phone; it reaches Smilepayz as +62….
-        let (id, secret) = new_session(&app, 20_000).await;
+        let (id, secret) = smilepayz_session(&app, 20_000).await;
         let res = widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "ovo"})).await;
         assert_error(res, 422, "phone.empty").await;
         let body = json!({"method": "ewallet", "wallet": "ovo", "phone": "0812-3456-7890"});
@@ -118,14 +62,14 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         assert_eq!(sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap().method, "W_OVO");
 
         // A Mandiri VA code is not confirmed by Smilepayz: refused unless enabled.
-        let (id, secret) = new_session(&app, 20_000).await;
+        let (id, secret) = smilepayz_session(&app, 20_000).await;
         let res =
             widget_attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"}))
                 .await;
         let e = assert_error(res, 422, "payment_method.unavailable").await;
         assert_eq!(e["error"]["field"], "bank");
         // Below Smilepayz's minimum: refused before anything is written.
-        let (id, secret) = new_session(&app, 9_999).await;
+        let (id, secret) = smilepayz_session(&app, 9_999).await;
         let e = assert_error(
             widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await,
             422,
@@ -145,9 +89,9 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
 #[tokio::test]
 async fn callbacks_are_verified_confirmed_by_inquiry_and_idempotent() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET, "").await;
-        let (id, secret) = new_session(&app, 50_000).await;
+        let sim = smilepayz_simulator().await;
+        let app = smilepayz_kasir(backend, &sim, SMILEPAYZ_SECRET, "").await;
+        let (id, secret) = smilepayz_session(&app, 50_000).await;
         let a: Value =
             widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         let order = sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap();
@@ -184,12 +128,12 @@ async fn callbacks_are_verified_confirmed_by_inquiry_and_idempotent() {
 #[tokio::test]
 async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
     for backend in backends().await {
-        let sim = simulator().await;
-        let app = kasir(backend, &sim, SECRET, "").await;
+        let sim = smilepayz_simulator().await;
+        let app = smilepayz_kasir(backend, &sim, SMILEPAYZ_SECRET, "").await;
         // No answer within Kasir's 2 s: unknown, never failed; the session
         // refuses a second charge; the reconciler's inquiry settles it.
         sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(3)));
-        let (id, secret) = new_session(&app, 60_000).await;
+        let (id, secret) = smilepayz_session(&app, 60_000).await;
         let a: Value =
             widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
         assert_eq!(a["status"], "unknown", "{a}");
@@ -206,7 +150,7 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
             [Scenario::ServerError, Scenario::Malformed, Scenario::Trickle(Duration::from_millis(20))]
         {
             sim.push_scenario(scenario);
-            let (id, secret) = new_session(&app, 60_000).await;
+            let (id, secret) = smilepayz_session(&app, 60_000).await;
             let a: Value =
                 widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
             assert_eq!(a["status"], "unknown", "{a}");
@@ -221,8 +165,8 @@ async fn lost_answers_leave_the_attempt_unknown_until_the_inquiry_settles_it() {
 async fn a_provider_that_refuses_connections_leaves_the_attempt_unknown() {
     // A port nothing listens on.
     let closed = format!("http://127.0.0.1:{}", kasir_tests::webdriver::free_port());
-    let app = kasir_at(Backend::Sqlite, &closed, SECRET, "").await;
-    let (id, secret) = new_session(&app, 60_000).await;
+    let app = smilepayz_kasir_at(Backend::Sqlite, &closed, SMILEPAYZ_SECRET, "").await;
+    let (id, secret) = smilepayz_session(&app, 60_000).await;
     let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
     assert_eq!(a["status"], "unknown", "{a}");
     let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
@@ -232,9 +176,9 @@ async fn a_provider_that_refuses_connections_leaves_the_attempt_unknown() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_caught_by_the_simulator() {
-    let sim = simulator().await;
-    let app = kasir(Backend::Sqlite, &sim, "not-the-merchant-secret", "").await;
-    let (id, secret) = new_session(&app, 50_000).await;
+    let sim = smilepayz_simulator().await;
+    let app = smilepayz_kasir(Backend::Sqlite, &sim, "not-the-merchant-secret", "").await;
+    let (id, secret) = smilepayz_session(&app, 50_000).await;
     let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await.json().await.unwrap();
     assert_eq!(a["status"], "failed", "{a}");
     assert_eq!(a["failure_code"], format!("smilepayz_{}", smilepayz::SIGNATURE_INVALID));
@@ -246,28 +190,28 @@ async fn a_wrong_secret_is_caught_by_the_simulator() {
 /// enforces each documented rule (so an adapter that broke one would fail).
 #[tokio::test]
 async fn the_simulator_rejects_what_smilepayz_rejects() {
-    let sim = simulator().await;
+    let sim = smilepayz_simulator().await;
     let key = kasir_tests::sim::common::private_key(&fixture("merchant.key.pem"));
     let client = reqwest::Client::new();
     let send = |body: Value, timestamp: String, sign_other: bool| {
         let raw = body.to_string();
         let signed = if sign_other {
-            format!("{timestamp}|{SECRET}|{{}}")
+            format!("{timestamp}|{SMILEPAYZ_SECRET}|{{}}")
         } else {
-            format!("{timestamp}|{SECRET}|{raw}")
+            format!("{timestamp}|{SMILEPAYZ_SECRET}|{raw}")
         };
         let signature = kasir_tests::sim::common::rsa_sign_base64(&key, signed.as_bytes());
         client
             .post(format!("{}/v2.0/transaction/pay-in", sim.url))
             .header("Content-Type", "application/json")
             .header("X-TIMESTAMP", timestamp)
-            .header("X-PARTNER-ID", MERCHANT_ID)
+            .header("X-PARTNER-ID", SMILEPAYZ_MERCHANT_ID)
             .header("X-SIGNATURE", signature)
             .body(raw)
             .send()
     };
     let now = || kasir_tests::sim::common::jakarta_timestamp(kasir_tests::sim::common::now_secs());
-    let good = json!({"orderNo": "pa0123456789abcdef", "purpose": "Order 1", "merchant": {"merchantId": MERCHANT_ID},
+    let good = json!({"orderNo": "pa0123456789abcdef", "purpose": "Order 1", "merchant": {"merchantId": SMILEPAYZ_MERCHANT_ID},
         "money": {"currency": "IDR", "amount": 10_000}, "paymentMethod": "QRIS", "expiryPeriod": 900,
         "callbackUrl": "http://127.0.0.1:1/webhooks/smilepayz"});
     let code = |res: reqwest::Response| async move {

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::crash::{KEY, Kasir};
-use crate::helpers::{Backend, attempt_at, backends, create_session, fresh_database_url};
-use crate::smilepayz::simulator;
+use crate::helpers::{
+    Backend, KasirProcess, PROCESS_KEY, attempt_at, backends, create_session, fresh_database_url,
+    smilepayz_simulator,
+};
 
 /// A merchant endpoint that notices two deliveries of one event in flight
 /// at once, and fails each event's first delivery so that retries happen.
@@ -69,13 +70,13 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
         return;
     }
     let checkouts = 60;
-    let sim = simulator().await;
+    let sim = smilepayz_simulator().await;
     let receiver = Watchful::default();
     let hooks = start(receiver.clone()).await;
     let database_url = fresh_database_url(Backend::Postgres).await;
-    let mut a = Kasir::configure(&database_url, &hooks, &sim.url);
+    let mut a = KasirProcess::configure(&database_url, &hooks, &sim.url);
     a.start().await; // runs the migrations first
-    let mut b = Kasir::configure(&database_url, &hooks, &sim.url);
+    let mut b = KasirProcess::configure(&database_url, &hooks, &sim.url);
     b.start().await;
     let instances = [a.url(""), b.url("")];
     let http = reqwest::Client::new();
@@ -87,7 +88,7 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
             // Create on one instance, pay on the other.
             let (one, other) = (&instances[n % 2], &instances[(n + 1) % 2]);
             let body = json!({"amount": 20_000 + n, "reference": format!("INV-TWO-{n}")});
-            let (id, secret) = create_session(&http, one, KEY, &body).await;
+            let (id, secret) = create_session(&http, one, PROCESS_KEY, &body).await;
             let res = attempt_at(&http, other, &id, &secret, &json!({"method": "qris"})).await;
             assert_eq!(res.status(), 201);
             let attempt: Value = res.json().await.unwrap();
@@ -165,7 +166,7 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
         return;
     }
     let payments = 12;
-    let sim = simulator().await;
+    let sim = smilepayz_simulator().await;
     // Slow answers widen the window in which a second asker would overlap;
     // failing ones keep the attempts unknown, so both reconcilers come back
     // to them every second.
@@ -174,9 +175,9 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
     let receiver = Watchful::default();
     let hooks = start(receiver.clone()).await;
     let database_url = fresh_database_url(Backend::Postgres).await;
-    let mut a = Kasir::configure(&database_url, &hooks, &sim.url);
+    let mut a = KasirProcess::configure(&database_url, &hooks, &sim.url);
     a.start().await;
-    let mut b = Kasir::configure(&database_url, &hooks, &sim.url);
+    let mut b = KasirProcess::configure(&database_url, &hooks, &sim.url);
     b.start().await;
     let instances = [a.url(""), b.url("")];
     let http = reqwest::Client::new();
@@ -191,7 +192,7 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
         let (base, http) = (instances[n % 2].clone(), http.clone());
         shoppers.spawn(async move {
             let body = json!({"amount": 40_000 + n, "reference": format!("INV-REC-{n}")});
-            let (id, secret) = create_session(&http, &base, KEY, &body).await;
+            let (id, secret) = create_session(&http, &base, PROCESS_KEY, &body).await;
             let res = attempt_at(&http, &base, &id, &secret, &json!({"method": "qris"})).await;
             let attempt: Value = res.json().await.unwrap();
             assert_eq!(attempt["status"], "unknown", "{attempt}");
@@ -213,7 +214,7 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
         loop {
             let s: Value = http
                 .get(format!("{}/v1/checkout_sessions/{id}", instances[0]))
-                .bearer_auth(KEY)
+                .bearer_auth(PROCESS_KEY)
                 .send()
                 .await
                 .unwrap()

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    KEY_A, Receiver, TestApp, assert_error, backends, eventually, force_expiry, spawn_app, spawn_with,
+    Backend, KEY_A, Receiver, TestApp, assert_error, backends, eventually, force_expiry, fresh_database_url,
+    spawn_app, spawn_with,
 };
 
 async fn paid_session(app: &TestApp) -> String {
@@ -167,4 +168,52 @@ async fn sessions_expire_and_a_waiting_qr_is_voided_first() {
         })
         .await;
     }
+}
+
+/// Issue 20: a merchant verifies Kasir's webhooks with the official
+/// libraries of their language, not with code copied from Kasir. With a
+/// `whsec_<base64>` secret each delivery carries the Standard Webhooks
+/// headers, which Python's `standardwebhooks` accepts, and `Kasir-Signature`,
+/// which Stripe's library accepts; both refuse a tampered body. A secret in
+/// another form gets `Kasir-Signature` only.
+#[tokio::test]
+async fn merchants_verify_webhooks_with_the_official_libraries() {
+    use std::io::Write;
+    let secret = "whsec_BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY=";
+    let app = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |c| {
+        c.merchants[0].webhook_secret = Some(kasir_shared::secret::SecretString::new(secret.into()));
+    })
+    .await;
+    let (id, _) = app.new_session(&json!({"amount": 25_000, "reference": "INV-SW"})).await;
+    assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+    eventually("a delivery", || async { !app.receiver.received.lock().unwrap().is_empty() }).await;
+    let got = app.receiver.received.lock().unwrap()[0].clone();
+    assert_eq!(got.headers.get("webhook-id"), Some(&got.event_id), "the event id is the message id");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/merchant/verify_webhook.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let input = json!({"secret": secret, "body": got.body, "headers": got.headers});
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["standardwebhooks"], "ok", "{verdict}");
+    assert_eq!(verdict["stripe"], "ok", "{verdict}");
+    assert_ne!(verdict["tampered_standardwebhooks"], "ok", "{verdict}");
+    assert_ne!(verdict["tampered_stripe"], "ok", "{verdict}");
+    app.stop().await;
+
+    // The test secret (not base64 after `whsec_`): Kasir-Signature only.
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, _) = app.new_session(&json!({"amount": 25_000, "reference": "INV-SW2"})).await;
+    assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+    eventually("a delivery", || async { !app.receiver.received.lock().unwrap().is_empty() }).await;
+    let got = app.receiver.received.lock().unwrap()[0].clone();
+    assert!(!got.signature.is_empty() && !got.headers.contains_key("webhook-signature"), "{:?}", got.headers);
+    app.stop().await;
 }

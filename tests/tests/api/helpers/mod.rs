@@ -1,4 +1,12 @@
-//! Starting the real server for a test, on SQLite and on PostgreSQL.
+//! Starting the real server for a test, on SQLite and on PostgreSQL, and
+//! what the tests share: fixtures, request bodies, each provider's set-up
+//! (`providers`) and the server as a separate process (`process`).
+
+mod process;
+mod providers;
+
+pub use process::*;
+pub use providers::*;
 
 use std::net::SocketAddr;
 
@@ -75,6 +83,8 @@ pub struct Received {
     pub signature: String,
     pub event_id: String,
     pub body: String,
+    /// Every header, lower-case names (the Standard Webhooks ones among them).
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// A real HTTP receiver standing in for the merchant's webhook endpoint.
@@ -95,10 +105,15 @@ impl Receiver {
             let (r, f) = (r.clone(), f.clone());
             async move {
                 let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let all = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                    .collect();
                 r.lock().unwrap().push(Received {
                     signature: header("kasir-signature"),
                     event_id: header("kasir-event-id"),
                     body,
+                    headers: all,
                 });
                 let failing =
                     f.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
@@ -176,6 +191,12 @@ impl TestApp {
         self.client.post(self.url(path)).bearer_auth(KEY_A).json(body).send().await.unwrap()
     }
 
+    /// Creates a checkout session with `body` as merchant A (asserting 201);
+    /// its id and client secret.
+    pub async fn new_session(&self, body: &serde_json::Value) -> (String, String) {
+        create_session(&self.client, &self.url(""), KEY_A, body).await
+    }
+
     /// `GET` as the merchant with `key`.
     pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).bearer_auth(key).send().await.unwrap()
@@ -206,6 +227,34 @@ pub async fn create_session(
     assert_eq!(res.status(), 201, "create session");
     let s: serde_json::Value = res.json().await.unwrap();
     (s["id"].as_str().unwrap().to_owned(), s["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// A provider fixture: `tests/fixtures/providers/<name>` (keys, signed vectors).
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/fixtures/providers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// A card attempt for the widget: `number`, expiring 12/30, CVV 123, held
+/// by Budi Santoso. Provider extras (`billing`, `nik`) are added on top.
+pub fn card(number: &str) -> serde_json::Value {
+    card_with(number, "12/30", "123", "Budi Santoso")
+}
+
+/// A card attempt for the widget with every card field given.
+pub fn card_with(number: &str, expiry: &str, cvv: &str, holder_name: &str) -> serde_json::Value {
+    serde_json::json!({"method": "card",
+        "card": {"number": number, "expiry": expiry, "cvv": cvv, "holder_name": holder_name}})
+}
+
+/// A billing address for a card attempt (SingaPay requires one).
+pub fn billing() -> serde_json::Value {
+    serde_json::json!({"address": "Jl. Sudirman No. 1", "city": "Jakarta", "state": "DKI Jakarta", "postal_code": "10210"})
+}
+
+/// A session's customer with name, email and phone: all any provider asks
+/// of the session (SingaPay needs the email and the phone).
+pub fn full_customer() -> serde_json::Value {
+    serde_json::json!({"name": "Budi Santoso", "email": "budi@example.co.id", "phone": "0812-3456-7890"})
 }
 
 /// Starts the real server on 127.0.0.1 with a free port, a fresh database on
