@@ -108,6 +108,16 @@ pub struct Texts {
     pub pay_before: &'static str,
     /// The card method's name.
     pub method_card: &'static str,
+    /// The convenience-store picker.
+    pub store: &'static str,
+    /// Button that asks for a payment code.
+    pub get_code: &'static str,
+    /// Above the payment code.
+    pub payment_code: &'static str,
+    /// Heading of the steps.
+    pub how_to_pay: &'static str,
+    /// Print or save the code.
+    pub print_code: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -162,6 +172,11 @@ const ID: Texts = Texts {
     order: "Pesanan",
     pay_before: "Bayar sebelum",
     method_card: "Kartu kredit/debit",
+    store: "Gerai",
+    get_code: "Dapatkan kode pembayaran",
+    payment_code: "Kode pembayaran",
+    how_to_pay: "Cara membayar",
+    print_code: "Cetak atau simpan kode",
 };
 
 const EN: Texts = Texts {
@@ -216,6 +231,11 @@ const EN: Texts = Texts {
     order: "Order",
     pay_before: "Pay before",
     method_card: "Credit/debit card",
+    store: "Store",
+    get_code: "Get a payment code",
+    payment_code: "Payment code",
+    how_to_pay: "How to pay",
+    print_code: "Print or save the code",
 };
 
 /// The texts for a language.

@@ -109,7 +109,9 @@ impl MerchantConfig {
         !self.is_test_mode()
     }
 
-    /// The methods this merchant allows.
+    /// The methods this merchant allows (its `payment_methods`; when it
+    /// names none, resolved at start: every method in test mode, the ones
+    /// routed to a real provider in live mode).
     pub fn allowed_methods(&self) -> &[kasir_shared::payment::PaymentMethodKind] {
         self.payment_methods.as_deref().unwrap_or(kasir_shared::payment::PaymentMethodKind::ALL)
     }

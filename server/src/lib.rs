@@ -242,7 +242,7 @@ pub struct Server {
 impl Server {
     /// Connects the store (running migrations) and binds the configured
     /// address (port 0 picks a free port).
-    pub async fn bind(config: Config) -> Result<Server, StartError> {
+    pub async fn bind(mut config: Config) -> Result<Server, StartError> {
         check_safe(&config)?;
         let silent = config.merchants.iter().filter(|m| m.webhook_url.is_none()).map(|m| m.id.clone());
         let notify_only = config
@@ -288,6 +288,7 @@ impl Server {
         if let Some(unknown) = config.routing.keys().find(|k| PaymentMethodKind::parse(k).is_err()) {
             return Err(StartError::Routing(format!("unknown method {unknown:?} in [routing]")));
         }
+        resolve_default_methods(&mut config, &providers)?;
         check_live_routing(&config, &providers)?;
         let http = reqwest::Client::builder()
             .timeout(config.timings.delivery_timeout)
@@ -369,6 +370,36 @@ impl Server {
 
 /// A live merchant (`sk_live_` key) must never reach the sandbox: every
 /// method it allows must route to a real provider, or the server does not start.
+/// A merchant that names no `payment_methods` gets every method Kasir
+/// offers in test mode, and in live mode only those routed to a real
+/// provider, never the sandbox: a method added to Kasir later (convenience
+/// stores) does not stop a live server whose routing predates it, and is
+/// never offered for real money by the sandbox. A live merchant with no
+/// method routed to a real provider cannot start.
+pub fn resolve_default_methods(config: &mut Config, providers: &Providers) -> Result<(), StartError> {
+    for merchant in config.merchants.iter_mut().filter(|m| m.payment_methods.is_none()) {
+        let live = merchant.livemode();
+        let methods: Vec<PaymentMethodKind> = PaymentMethodKind::ALL
+            .iter()
+            .copied()
+            .filter(|m| {
+                let routed = providers.for_method(*m).map(|p| p.name());
+                !live || routed.is_some_and(|name| name != providers::registry::SANDBOX)
+            })
+            .collect();
+        if methods.is_empty() {
+            return Err(StartError::Routing(format!(
+                "merchant {:?} has a live key (sk_live_) and every method routes to the sandbox: route \
+                 methods to a real provider in [routing]",
+                merchant.id
+            )));
+        }
+        merchant.payment_methods = Some(methods);
+    }
+    Ok(())
+}
+
+/// Refuses a live merchant whose methods include one routed to the sandbox.
 pub fn check_live_routing(config: &Config, providers: &Providers) -> Result<(), StartError> {
     for merchant in config.merchants.iter().filter(|m| m.livemode()) {
         for method in merchant.allowed_methods() {

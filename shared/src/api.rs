@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::customer::BillingFields;
 use crate::error::{Locale, ValidationError};
 use crate::money::Idr;
-use crate::payment::{Bank, PaymentMethodKind, PaymentStatus, SessionStatus, Wallet};
+use crate::payment::{Bank, PaymentMethodKind, PaymentStatus, SessionStatus, Store, Wallet};
 use crate::secret::SecretString;
 
 /// The body of every error response: `{"error": {...}}`.
@@ -133,6 +133,11 @@ pub enum AttemptRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         phone: Option<String>,
     },
+    /// Pay cash at a convenience store's till with a payment code.
+    ConvenienceStore {
+        /// The chain.
+        store: Store,
+    },
 }
 
 /// `POST /v1/checkout_sessions/{id}/refunds`.
@@ -234,6 +239,18 @@ pub enum NextAction {
     Redirect {
         /// Where.
         url: String,
+    },
+    /// Pay this code in cash at the store's till before `expires_at`.
+    ShowPaymentCode {
+        /// The chain whose tills take the code.
+        store: Store,
+        /// The payment code, as the cashier types it.
+        code: String,
+        /// Unix seconds.
+        expires_at: i64,
+        /// How to pay it, step by step, in the session's language.
+        #[serde(default)]
+        instructions: Vec<String>,
     },
 }
 

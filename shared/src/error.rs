@@ -221,6 +221,8 @@ error_codes! {
         "Bank ini tidak didukung untuk virtual account.";
     WalletUnknown => "wallet.unknown", "wallet",
         "This e-wallet is not supported.", "E-wallet ini tidak didukung.";
+    StoreUnknown => "store.unknown", "store",
+        "Choose Indomaret or Alfamart.", "Pilih Indomaret atau Alfamart.";
 
     RequestMalformed => "request.malformed", "body",
         "The request body is not valid JSON of the expected shape.",

@@ -3,7 +3,7 @@
 
 use kasir_shared::api::AttemptRequest;
 use kasir_shared::customer::PhoneNumber;
-use kasir_shared::payment::{Bank, Wallet};
+use kasir_shared::payment::{Bank, Store, Wallet};
 use leptos::prelude::*;
 
 use super::Field;
@@ -77,5 +77,26 @@ pub fn EwalletPay() -> impl IntoView {
                     phone: Some(p).filter(|p| !p.trim().is_empty()),
                 });
             }>{move || t().pay_wallet}</button>
+    }
+}
+
+/// Convenience store: the chain, then a button that asks for the code.
+#[component]
+pub fn ConvenienceStorePay() -> impl IntoView {
+    let checkout = Checkout::get();
+    let t = move || checkout.texts();
+    let store = RwSignal::new(Store::Indomaret);
+    view! {
+        <div class="kasir-field">
+            <label for="store">{move || t().store}</label>
+            <select id="store" data-testid="store" on:change=move |ev| {
+                if let Ok(s) = Store::parse(&event_target_value(&ev)) { store.set(s) }
+            }>
+                {Store::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.display_name()}</option> }).collect_view()}
+            </select>
+        </div>
+        <button type="button" class="kasir-pay" data-testid="pay-store" disabled=move || checkout.busy.get()
+            on:click=move |_| checkout.pay(AttemptRequest::ConvenienceStore { store: store.get_untracked() })>
+            {move || t().get_code}</button>
     }
 }

@@ -5,13 +5,15 @@ mod field;
 mod language_switch;
 mod methods;
 mod order;
+mod payment_code;
 mod qris;
 mod virtual_account;
 
 pub use card_form::CardForm;
 pub use field::Field;
 pub use language_switch::LanguageSwitch;
-pub use methods::{EwalletPay, QrisPay, VirtualAccountPay};
+pub use methods::{ConvenienceStorePay, EwalletPay, QrisPay, VirtualAccountPay};
 pub use order::OrderSummary;
+pub use payment_code::PaymentCodeView;
 pub use qris::{QrisView, now_secs};
 pub use virtual_account::VirtualAccountView;

@@ -6,7 +6,7 @@ mod pay;
 use kasir_shared::api::{AttemptRequest, ClosedReason, NextAction, Stage};
 use leptos::prelude::*;
 
-use crate::components::{QrisView, VirtualAccountView};
+use crate::components::{PaymentCodeView, QrisView, VirtualAccountView};
 use crate::state::Checkout;
 pub use pay::PayForm;
 
@@ -97,6 +97,9 @@ fn Waiting(action: NextAction) -> impl IntoView {
         NextAction::ShowVirtualAccount { bank, expires_at, .. } => {
             Some((*expires_at, AttemptRequest::VirtualAccount { bank: *bank }))
         }
+        NextAction::ShowPaymentCode { store, expires_at, .. } => {
+            Some((*expires_at, AttemptRequest::ConvenienceStore { store: *store }))
+        }
         NextAction::ThreeDs { .. } | NextAction::Redirect { .. } => None,
     };
     let deadline = again.as_ref().map_or(i64::MAX, |(at, _)| *at);
@@ -123,6 +126,11 @@ fn Waiting(action: NextAction) -> impl IntoView {
             <a class="kasir-pay kasir-link-button" data-testid="wallet-link" href=url target="_blank" rel="noopener">
                 {move || t().open_wallet}
             </a>
+        }
+        .into_any(),
+        NextAction::ShowPaymentCode { store, code, expires_at, instructions } => view! {
+            <PaymentCodeView locale=locale store=store code=code expires_at=expires_at
+                instructions=instructions amount=amount now=now />
         }
         .into_any(),
     };

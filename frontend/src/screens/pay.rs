@@ -5,7 +5,7 @@ use kasir_shared::api::PayAgain;
 use kasir_shared::payment::PaymentMethodKind;
 use leptos::prelude::*;
 
-use crate::components::{CardForm, EwalletPay, QrisPay, VirtualAccountPay};
+use crate::components::{CardForm, ConvenienceStorePay, EwalletPay, QrisPay, VirtualAccountPay};
 use crate::state::Checkout;
 
 /// Choose a method and pay; `back` offers the way back to a code still
@@ -62,6 +62,7 @@ pub fn PayForm(after: Option<PayAgain>, back: bool) -> impl IntoView {
                 Some(PaymentMethodKind::Qris) => view! { <QrisPay /> }.into_any(),
                 Some(PaymentMethodKind::VirtualAccount) => view! { <VirtualAccountPay /> }.into_any(),
                 Some(PaymentMethodKind::Ewallet) => view! { <EwalletPay /> }.into_any(),
+                Some(PaymentMethodKind::ConvenienceStore) => view! { <ConvenienceStorePay /> }.into_any(),
                 None => view! { <p>{move || t().loading}</p> }.into_any(),
             }}
             {back.then(|| view! {

@@ -215,8 +215,9 @@ pub(crate) async fn create_attempt(
         state.metrics.rate_limited("cards_per_ip");
         return Err(ApiError::code(ErrorCode::CardsTooMany));
     }
+    let locale = kasir_shared::Locale::from_tag(&session.locale).unwrap_or_default();
     let attempt = attempt::begin(&state, session, parsed).await?;
-    let object: PaymentAttempt = crate::payments::attempt_object(&attempt)?;
+    let object: PaymentAttempt = crate::payments::attempt_in(&attempt, locale)?;
     Ok((StatusCode::CREATED, Json(object)).into_response())
 }
 

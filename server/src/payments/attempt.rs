@@ -152,6 +152,9 @@ async fn start(state: &AppState, session: &SessionRow, plan: Plan) -> Result<Att
         MethodDetails::Ewallet { wallet, .. } => {
             Some(serde_json::json!({ "wallet": wallet.as_str() }).to_string())
         }
+        MethodDetails::ConvenienceStore(store) => {
+            Some(serde_json::json!({ "store": store.as_str() }).to_string())
+        }
         MethodDetails::Card(_) | MethodDetails::Qris => None,
     };
     let attempt = AttemptRow {

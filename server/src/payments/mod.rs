@@ -11,7 +11,7 @@ pub mod settle;
 pub mod void;
 
 pub use object::{
-    attempt_object, event_object, event_with_delivery, late_payment_object, refund_object, session_object,
-    session_view, snapshot_fn,
+    attempt_in, attempt_object, event_object, event_with_delivery, late_payment_object, refund_object,
+    session_object, session_view, snapshot_fn,
 };
 pub use request::{CreateSessionRequest, CustomerInput, NewSession};

@@ -5,8 +5,8 @@
 
 use kasir_shared::Locale;
 use kasir_shared::api::{
-    CardSummary, CheckoutSession, Delivery, Event, EventData, LatePayment, PaymentAttempt, Refund,
-    RefundStatus,
+    CardSummary, CheckoutSession, Delivery, Event, EventData, LatePayment, NextAction, PaymentAttempt,
+    Refund, RefundStatus,
 };
 use kasir_shared::money::Idr;
 use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, SessionStatus};
@@ -73,8 +73,21 @@ pub fn session_view(
     attempt: Option<&AttemptRow>,
 ) -> Result<CheckoutSession, StoreError> {
     let mut object = session_object(row, public_url)?;
-    object.latest_attempt = attempt.map(attempt_object).transpose()?;
+    let locale = object.locale;
+    object.latest_attempt = attempt.map(|a| attempt_in(a, locale)).transpose()?;
     Ok(object)
+}
+
+/// The attempt with what it shows the shopper in the session's language
+/// (a payment code's steps).
+pub fn attempt_in(row: &AttemptRow, locale: Locale) -> Result<PaymentAttempt, StoreError> {
+    let mut attempt = attempt_object(row)?;
+    if let Some(NextAction::ShowPaymentCode { store, instructions, .. }) = &mut attempt.next_action
+        && instructions.is_empty()
+    {
+        *instructions = store.steps(locale).iter().map(|s| (*s).to_owned()).collect();
+    }
+    Ok(attempt)
 }
 
 /// An attempt as the API shows it: no card data beyond brand and last four.

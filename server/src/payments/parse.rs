@@ -57,6 +57,7 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Pars
         }
         AttemptRequest::Qris => MethodDetails::Qris,
         AttemptRequest::VirtualAccount { bank } => MethodDetails::VirtualAccount(bank),
+        AttemptRequest::ConvenienceStore { store } => MethodDetails::ConvenienceStore(store),
         AttemptRequest::Ewallet { wallet, phone } => {
             let phone = match phone.as_deref() {
                 Some(p) => Some(PhoneNumber::parse_mobile(p).map_err(|e| e.at("phone"))?),

@@ -40,6 +40,16 @@ pub(super) fn widget_action(
             (NextAction::ShowVirtualAccount { bank, number, expires_at: expires_at_ms / 1000 }, None)
         }
         ProviderAction::Redirect { url } => (NextAction::Redirect { url }, None),
+        // The steps are added in the session's language when it is shown.
+        ProviderAction::ShowPaymentCode { store, code, expires_at_ms } => (
+            NextAction::ShowPaymentCode {
+                store,
+                code,
+                expires_at: expires_at_ms / 1000,
+                instructions: Vec::new(),
+            },
+            None,
+        ),
     };
     let json = serde_json::to_string(&next).map_err(|e| ApiError::Store(e.into()))?;
     Ok((Some(json), html))

@@ -22,7 +22,7 @@ use kasir_shared::ValidationError;
 use kasir_shared::card::{CardNumber, Cvv, Expiry};
 use kasir_shared::customer::{BillingAddress, Email, FullName, Nik, PhoneNumber};
 use kasir_shared::money::Idr;
-use kasir_shared::payment::{Bank, PaymentMethodKind, PaymentStatus, Wallet};
+use kasir_shared::payment::{Bank, PaymentMethodKind, PaymentStatus, Store, Wallet};
 
 /// Card data for one provider call. Held in zeroizing types and dropped when
 /// the call returns; never stored, logged or serialised.
@@ -60,6 +60,8 @@ pub enum MethodDetails {
         /// The shopper's phone.
         phone: Option<PhoneNumber>,
     },
+    /// Cash with a payment code at a convenience store.
+    ConvenienceStore(Store),
 }
 
 impl MethodDetails {
@@ -70,6 +72,7 @@ impl MethodDetails {
             MethodDetails::Qris => PaymentMethodKind::Qris,
             MethodDetails::VirtualAccount(_) => PaymentMethodKind::VirtualAccount,
             MethodDetails::Ewallet { .. } => PaymentMethodKind::Ewallet,
+            MethodDetails::ConvenienceStore(_) => PaymentMethodKind::ConvenienceStore,
         }
     }
 }
@@ -167,6 +170,15 @@ pub enum ProviderAction {
     Redirect {
         /// Where.
         url: String,
+    },
+    /// A payment code to pay in cash at a convenience store's till.
+    ShowPaymentCode {
+        /// The chain.
+        store: Store,
+        /// The code.
+        code: String,
+        /// Unix ms.
+        expires_at_ms: i64,
     },
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kasir_shared::money::Idr;
-use kasir_shared::payment::{PaymentMethodKind, PaymentStatus};
+use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, Store as Chain};
 use kasir_shared::qris::{MerchantCriteria, QrisMerchant};
 use kasir_shared::secret::SecretString;
 use serde::{Deserialize, Serialize};
@@ -323,6 +323,17 @@ impl PaymentProvider for Sandbox {
                 Some(ProviderAction::Redirect { url: self.page_url(&id) }),
                 None,
             ),
+            MethodDetails::ConvenienceStore(store) => {
+                // Numeric codes, as the cashier types them; the lengths
+                // differ per chain so a screen cannot assume one.
+                let code = match store {
+                    Chain::Indomaret => random_digits(14),
+                    Chain::Alfamart => random_digits(16),
+                };
+                let action =
+                    ProviderAction::ShowPaymentCode { store: *store, code, expires_at_ms: action_expires };
+                (PaymentStatus::RequiresAction, Some(action), None)
+            }
         };
         payment.status = status.as_str().to_owned();
         self.insert(&payment).await.map_err(unavailable)?;

@@ -79,8 +79,57 @@ wire_enum!(
         VirtualAccount => "virtual_account", "Virtual Account";
         /// E-wallet (DANA, OVO, ...).
         Ewallet => "ewallet", "E-Wallet";
+        /// Cash at a convenience store's till (Indomaret, Alfamart) with a payment code.
+        ConvenienceStore => "convenience_store", "Indomaret / Alfamart";
     }
 );
+
+wire_enum!(
+    /// A convenience-store chain whose tills take payment codes.
+    Store, ErrorCode::StoreUnknown, {
+        /// Indomaret.
+        Indomaret => "indomaret", "Indomaret";
+        /// Alfamart (and its Alfamidi and Dan+Dan stores).
+        Alfamart => "alfamart", "Alfamart";
+    }
+);
+
+impl Store {
+    /// How to pay a code at this chain's till, step by step.
+    pub const fn steps(self, locale: crate::Locale) -> &'static [&'static str] {
+        use crate::Locale;
+        match (self, locale) {
+            (Store::Indomaret, Locale::Id) => &[
+                "Datang ke gerai Indomaret terdekat.",
+                "Katakan kepada kasir bahwa Anda ingin membayar tagihan belanja online.",
+                "Tunjukkan kode pembayaran ini kepada kasir.",
+                "Bayar tunai sesuai jumlah, termasuk biaya admin gerai jika ada.",
+                "Simpan struk sebagai bukti pembayaran.",
+            ],
+            (Store::Indomaret, Locale::En) => &[
+                "Go to the nearest Indomaret store.",
+                "Tell the cashier you want to pay for an online purchase.",
+                "Show the cashier this payment code.",
+                "Pay the amount in cash, plus the store's fee if there is one.",
+                "Keep the receipt as proof of payment.",
+            ],
+            (Store::Alfamart, Locale::Id) => &[
+                "Datang ke gerai Alfamart, Alfamidi atau Dan+Dan terdekat.",
+                "Katakan kepada kasir bahwa Anda ingin membayar tagihan belanja online.",
+                "Tunjukkan kode pembayaran ini kepada kasir.",
+                "Bayar tunai sesuai jumlah, termasuk biaya admin gerai jika ada.",
+                "Simpan struk sebagai bukti pembayaran.",
+            ],
+            (Store::Alfamart, Locale::En) => &[
+                "Go to the nearest Alfamart, Alfamidi or Dan+Dan store.",
+                "Tell the cashier you want to pay for an online purchase.",
+                "Show the cashier this payment code.",
+                "Pay the amount in cash, plus the store's fee if there is one.",
+                "Keep the receipt as proof of payment.",
+            ],
+        }
+    }
+}
 
 wire_enum!(
     /// A bank that issues virtual accounts.
@@ -143,6 +192,8 @@ pub enum PaymentMethod {
     VirtualAccount(Bank),
     /// E-wallet.
     EWallet(Wallet),
+    /// Cash with a payment code at a convenience store.
+    ConvenienceStore(Store),
 }
 
 impl PaymentMethod {
@@ -153,6 +204,7 @@ impl PaymentMethod {
             PaymentMethod::Qris => PaymentMethodKind::Qris,
             PaymentMethod::VirtualAccount(_) => PaymentMethodKind::VirtualAccount,
             PaymentMethod::EWallet(_) => PaymentMethodKind::Ewallet,
+            PaymentMethod::ConvenienceStore(_) => PaymentMethodKind::ConvenienceStore,
         }
     }
 }
@@ -177,5 +229,13 @@ mod tests {
         assert!(serde_json::from_str::<Wallet>("\"paypal\"").is_err());
         assert!(Wallet::Ovo.needs_phone() && !Wallet::Dana.needs_phone());
         assert_eq!(PaymentMethod::VirtualAccount(Bank::Bca).kind(), PaymentMethodKind::VirtualAccount);
+        assert_eq!(Store::parse("Indomaret"), Ok(Store::Indomaret));
+        assert_eq!(Store::parse("lawson").unwrap_err().code(), "store.unknown");
+        for store in Store::ALL {
+            for locale in [crate::Locale::Id, crate::Locale::En] {
+                assert!(store.steps(locale).len() >= 3);
+            }
+            assert_ne!(store.steps(crate::Locale::Id), store.steps(crate::Locale::En));
+        }
     }
 }

@@ -4,7 +4,7 @@ mod method;
 mod reference;
 mod status;
 
-pub use method::{Bank, PaymentMethod, PaymentMethodKind, Wallet};
+pub use method::{Bank, PaymentMethod, PaymentMethodKind, Store, Wallet};
 pub use reference::OrderReference;
 pub use status::{
     AttemptStatus, PaymentStatus, SessionStatus, StatusSource, Transition, TransitionError,

@@ -466,6 +466,37 @@ async fn singapay_cards_ask_for_the_billing_address() {
     app.stop().await;
 }
 
+/// Issue 18: cash at a convenience store. The code is shown large with the
+/// chain's steps in the page's language and a countdown, can be copied and
+/// printed, and the page follows the payment to its end.
+#[tokio::test]
+async fn a_convenience_store_code_is_shown_with_its_steps() {
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
+    let (id, secret) =
+        app.new_session(&json!({"amount": 64500, "reference": "INV-ALFA-1", "locale": "id"})).await;
+    driver.goto(&app.url(&format!("/pay/{id}#{secret}"))).await;
+    driver.click("[data-testid=method-convenience_store]").await;
+    driver.script("const s = document.querySelector('[data-testid=store]'); s.value = 'alfamart'; s.dispatchEvent(new Event('change'));").await;
+    driver.click("[data-testid=pay-store]").await;
+    let code = driver.text(&driver.wait("[data-testid=payment-code]").await).await;
+    assert!(code.len() == 16 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    let a: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(a["latest_attempt"]["next_action"]["code"], code.as_str());
+    let steps = driver.text(&driver.wait("[data-testid=code-steps]").await).await;
+    assert!(steps.contains("Alfamart, Alfamidi atau Dan+Dan"), "{steps}");
+    assert!(driver.text(&driver.wait("[data-testid=countdown]").await).await.starts_with("Berlaku"));
+    driver.wait("[data-testid=print-code]").await;
+    driver.wait("[data-testid=change-method]").await;
+    driver.screenshot("24-alfamart-code").await;
+    driver.click("[data-testid=lang-en]").await;
+    let steps = driver.text(&driver.wait("[data-testid=code-steps]").await).await;
+    assert!(steps.contains("Alfamart, Alfamidi or Dan+Dan"), "{steps}");
+    // The shopper pays at the till (the sandbox's test helper).
+    let pay = format!("/v1/test_helpers/checkout_sessions/{id}/pay");
+    assert_eq!(app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap().status(), 200);
+    driver.wait("[data-testid=succeeded]").await;
+}
+
 /// Issue 19: every waiting screen had no way to another method, and a QR
 /// or VA that ran out stayed at 00:00 with nothing to tap while the session
 /// was still open. Now: "change method" on every waiting screen (the

@@ -19,6 +19,47 @@ async fn session_as(app: &TestApp, key: &str, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
+/// A live merchant that names no methods gets the ones routed to a real
+/// provider, not every method Kasir offers: a method added later (the
+/// convenience store, routed to the sandbox by default) never reaches real
+/// money, and does not stop the server. A test merchant gets them all. An
+/// explicit list that names a sandbox method still refuses to start.
+#[tokio::test]
+async fn a_live_merchant_that_names_no_methods_gets_only_those_a_real_provider_takes() {
+    let sim = singapay_simulator().await;
+    let app = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |config| {
+        route_cards_to_singapay(config, &sim, SINGAPAY_SECRET);
+        config.merchants.push(MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into())));
+    })
+    .await;
+    let live = session_as(
+        &app,
+        KEY_LIVE,
+        json!({"amount": 90_000, "reference": "INV-LIVE-D", "customer": full_customer()}),
+    )
+    .await;
+    assert_eq!(live["payment_methods"], json!(["card"]), "{live}");
+    let test = session_as(&app, KEY_A, json!({"amount": 90_000, "reference": "INV-TEST-D"})).await;
+    let all: Vec<&str> = kasir_shared::payment::PaymentMethodKind::ALL.iter().map(|m| m.as_str()).collect();
+    assert_eq!(test["payment_methods"], json!(all), "{test}");
+    app.stop().await;
+
+    let mut config = kasir_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: fresh_database_url(Backend::Sqlite).await,
+        ..kasir_server::Config::default()
+    };
+    route_cards_to_singapay(&mut config, &sim, SINGAPAY_SECRET);
+    let mut explicit = MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into()));
+    explicit.payment_methods = Some(vec![
+        kasir_shared::payment::PaymentMethodKind::Card,
+        kasir_shared::payment::PaymentMethodKind::ConvenienceStore,
+    ]);
+    config.merchants = vec![explicit];
+    let err = kasir_server::Server::bind(config).await.expect_err("a live convenience store on the sandbox");
+    assert!(err.to_string().contains("convenience_store") && err.to_string().contains("sandbox"), "{err}");
+}
+
 #[tokio::test]
 async fn a_live_merchant_never_reaches_the_sandbox() {
     // A live merchant whose methods route to the sandbox (no [routing]): no start.

@@ -225,6 +225,62 @@ async fn qris_shows_a_valid_payload_and_is_paid_through_the_test_helper() {
     }
 }
 
+/// Issue 18: cash at Indomaret or Alfamart with a payment code, through the
+/// sandbox: the code, its deadline and the steps in the session's language;
+/// an unknown chain is refused with its field; paid through the test helper.
+#[tokio::test]
+async fn a_convenience_store_code_is_shown_with_its_steps_and_paid() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        for (store, locale, digits, first_step) in [
+            ("alfamart", "id", 16, "Datang ke gerai Alfamart, Alfamidi atau Dan+Dan terdekat."),
+            ("indomaret", "en", 14, "Go to the nearest Indomaret store."),
+        ] {
+            let (id, secret) = app
+                .new_session(
+                    &json!({"amount": 75_000, "reference": format!("INV-CS-{store}"), "locale": locale}),
+                )
+                .await;
+            let view = crate::helpers::widget_view(&app, &id, &secret).await;
+            assert!(
+                view["payment_methods"].as_array().unwrap().contains(&json!("convenience_store")),
+                "{view}"
+            );
+            let res = widget_attempt(
+                &app,
+                &id,
+                &secret,
+                &json!({"method": "convenience_store", "store": "lawson"}),
+            )
+            .await;
+            assert!(res.status() == 400 || res.status() == 422, "{}", res.status());
+            let res =
+                widget_attempt(&app, &id, &secret, &json!({"method": "convenience_store", "store": store}))
+                    .await;
+            assert_eq!(res.status(), 201);
+            let a: Value = res.json().await.unwrap();
+            assert_eq!(a["method"], "convenience_store");
+            let action = &a["next_action"];
+            assert_eq!(
+                (action["type"].as_str(), action["store"].as_str()),
+                (Some("show_payment_code"), Some(store))
+            );
+            let code = action["code"].as_str().unwrap();
+            assert!(code.len() == digits && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+            assert_eq!(action["instructions"][0], first_step, "{a}");
+            let deadline = action["expires_at"].as_i64().unwrap();
+            let s = session(&app, &id).await;
+            assert!(deadline > 0 && deadline <= s["expires_at"].as_i64().unwrap(), "{a} {s}");
+            assert_eq!(s["latest_attempt"]["next_action"]["instructions"][0], first_step);
+            let pay = format!("/v1/test_helpers/checkout_sessions/{id}/pay");
+            let res = app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let paid: Value = res.json().await.unwrap();
+            assert_eq!(paid["status"], "succeeded", "{backend:?} {store}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn switching_from_a_virtual_account_to_a_card_voids_the_account_first() {
     for backend in backends().await {

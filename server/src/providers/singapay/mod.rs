@@ -231,14 +231,20 @@ impl PaymentProvider for Singapay {
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Card => true,
-            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => false,
+            PaymentMethodKind::Qris
+            | PaymentMethodKind::VirtualAccount
+            | PaymentMethodKind::Ewallet
+            | PaymentMethodKind::ConvenienceStore => false,
         }
     }
 
     fn required_fields(&self, method: PaymentMethodKind) -> &'static [&'static str] {
         match method {
             PaymentMethodKind::Card => &["email", "phone", "billing"],
-            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => &[],
+            PaymentMethodKind::Qris
+            | PaymentMethodKind::VirtualAccount
+            | PaymentMethodKind::Ewallet
+            | PaymentMethodKind::ConvenienceStore => &[],
         }
     }
 

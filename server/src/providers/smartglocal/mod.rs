@@ -234,14 +234,20 @@ impl PaymentProvider for SmartGlocal {
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Card => true,
-            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => false,
+            PaymentMethodKind::Qris
+            | PaymentMethodKind::VirtualAccount
+            | PaymentMethodKind::Ewallet
+            | PaymentMethodKind::ConvenienceStore => false,
         }
     }
 
     fn required_fields(&self, method: PaymentMethodKind) -> &'static [&'static str] {
         match method {
             PaymentMethodKind::Card => &["nik", "email"],
-            PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => &[],
+            PaymentMethodKind::Qris
+            | PaymentMethodKind::VirtualAccount
+            | PaymentMethodKind::Ewallet
+            | PaymentMethodKind::ConvenienceStore => &[],
         }
     }
 

@@ -169,6 +169,7 @@ impl PaymentProvider for Smilepayz {
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => true,
+            PaymentMethodKind::ConvenienceStore => false,
             PaymentMethodKind::Card => false,
         }
     }
@@ -187,7 +188,7 @@ impl PaymentProvider for Smilepayz {
             _ => Err(ValidationError::new(ErrorCode::PaymentMethodUnavailable).at(match request.method {
                 MethodDetails::VirtualAccount(_) => "bank",
                 MethodDetails::Ewallet { .. } => "wallet",
-                MethodDetails::Card(_) | MethodDetails::Qris => "method",
+                MethodDetails::Card(_) | MethodDetails::Qris | MethodDetails::ConvenienceStore(_) => "method",
             })),
         }
     }

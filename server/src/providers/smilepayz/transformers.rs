@@ -178,7 +178,7 @@ pub struct Callback {
 /// are confirmed; the rest come from a look-alike platform's list.
 pub fn method_code(method: &MethodDetails) -> Option<(&'static str, bool)> {
     Some(match method {
-        MethodDetails::Card(_) => return None,
+        MethodDetails::Card(_) | MethodDetails::ConvenienceStore(_) => return None,
         MethodDetails::Qris => ("QRIS", true),
         MethodDetails::VirtualAccount(bank) => match bank {
             Bank::Bca => ("BCA", true),
@@ -263,7 +263,7 @@ fn action_for(method: &MethodDetails, channel: &Channel, expires_at_ms: i64) -> 
             let deep_link = channel.additional_info.as_ref().and_then(|a| a.payment_url.clone());
             Some(ProviderAction::Redirect { url: deep_link.or_else(|| channel.payment_url.clone())? })
         }
-        MethodDetails::Card(_) => None,
+        MethodDetails::Card(_) | MethodDetails::ConvenienceStore(_) => None,
     }
 }
 
