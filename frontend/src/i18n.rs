@@ -118,6 +118,12 @@ pub struct Texts {
     pub how_to_pay: &'static str,
     /// Print or save the code.
     pub print_code: &'static str,
+    /// Above a wallet's QR on a computer.
+    pub scan_wallet: &'static str,
+    /// Open the wallet on this device instead of scanning.
+    pub open_here: &'static str,
+    /// Show the wallet's QR on a phone.
+    pub show_wallet_qr: &'static str,
 }
 
 const ID: Texts = Texts {
@@ -177,6 +183,9 @@ const ID: Texts = Texts {
     payment_code: "Kode pembayaran",
     how_to_pay: "Cara membayar",
     print_code: "Cetak atau simpan kode",
+    scan_wallet: "Pindai kode QR ini dengan aplikasi e-wallet Anda di ponsel.",
+    open_here: "Buka e-wallet di perangkat ini",
+    show_wallet_qr: "Tampilkan kode QR",
 };
 
 const EN: Texts = Texts {
@@ -236,6 +245,9 @@ const EN: Texts = Texts {
     payment_code: "Payment code",
     how_to_pay: "How to pay",
     print_code: "Print or save the code",
+    scan_wallet: "Scan this QR code with your e-wallet app on your phone.",
+    open_here: "Open the e-wallet on this device",
+    show_wallet_qr: "Show the QR code",
 };
 
 /// The texts for a language.

@@ -3,6 +3,7 @@
 
 use kasir_shared::Locale;
 use kasir_shared::api::{AttemptRequest, Stage};
+use kasir_shared::payment::PaymentStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -80,9 +81,22 @@ impl Checkout {
         self.locale.get_untracked() == Locale::Id
     }
 
-    /// Takes in a session view (load, live update or poll).
+    /// Takes in a session view (load, live update or poll). A view older
+    /// than the answer to our own request (the attempt still `processing`
+    /// where the answer already asked for 3DS or showed a code) is not
+    /// allowed to take the shopper back: the one-time 3DS page would be
+    /// loaded a second time and refused.
     pub fn show(&self, session: Session) {
-        self.attempt.set(session.latest_attempt.clone());
+        let incoming = session.latest_attempt.clone();
+        let older = self.attempt.with_untracked(|current| {
+            matches!((current, &incoming), (Some(c), Some(i))
+                if c.id == i.id
+                    && c.status == PaymentStatus::RequiresAction
+                    && i.status == PaymentStatus::Processing)
+        });
+        if !older {
+            self.attempt.set(incoming);
+        }
         self.session.set(Some(session));
     }
 

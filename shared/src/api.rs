@@ -235,10 +235,19 @@ pub enum NextAction {
         /// Unix seconds.
         expires_at: i64,
     },
-    /// Send the shopper to the provider (e-wallet approval).
+    /// Send the shopper to the provider (e-wallet approval): on a phone the
+    /// wallet's app link; on a computer, where the provider gives one, a QR
+    /// code the shopper scans with the wallet's app.
     Redirect {
-        /// Where.
+        /// Where (the wallet's deep link or approval page).
         url: String,
+        /// A QR code for the same payment, as a payload checked by
+        /// `kasir-shared` (QRIS), when the provider gives one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qr_payload: Option<String>,
+        /// Or as an image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qr_image_url: Option<String>,
     },
     /// Pay this code in cash at the store's till before `expires_at`.
     ShowPaymentCode {

@@ -15,5 +15,5 @@ pub use language_switch::LanguageSwitch;
 pub use methods::{ConvenienceStorePay, EwalletPay, QrisPay, VirtualAccountPay};
 pub use order::OrderSummary;
 pub use payment_code::PaymentCodeView;
-pub use qris::{QrisView, now_secs};
+pub use qris::{QrisView, now_secs, on_phone, qr_svg};
 pub use virtual_account::VirtualAccountView;

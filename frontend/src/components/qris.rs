@@ -16,6 +16,23 @@ pub fn countdown(expires_at: i64, now: i64) -> String {
     if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
 }
 
+/// A QRIS payload drawn as SVG, after `kasir-shared` validated it (TLV and
+/// CRC); `None` for anything that does not parse.
+pub fn qr_svg(payload: &str) -> Option<String> {
+    QrisPayload::parse(payload).ok()?;
+    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
+    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build())
+}
+
+/// Whether the page runs on a phone or tablet (a coarse pointer), where a
+/// wallet's app link beats a QR code the shopper cannot scan with the same
+/// device.
+pub fn on_phone() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
 /// The QRIS code, rendered here as SVG from the payload after `kasir-shared`
 /// validated it (TLV and CRC), or the provider's image; with the merchant,
 /// the amount, a countdown and a way to save it.
@@ -30,13 +47,7 @@ pub fn QrisView(
     now: ReadSignal<i64>,
 ) -> impl IntoView {
     let t = move || texts(locale.get());
-    let svg = payload
-        .as_deref()
-        .filter(|p| QrisPayload::parse(p).is_ok())
-        .and_then(|p| qrcode::QrCode::new(p.as_bytes()).ok())
-        .map(|code| {
-            code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build()
-        });
+    let svg = payload.as_deref().and_then(qr_svg);
     let download =
         svg.as_ref().map(|s| format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(s)));
     let payload_attr = payload.clone().unwrap_or_default();

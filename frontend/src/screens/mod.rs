@@ -6,7 +6,7 @@ mod pay;
 use kasir_shared::api::{AttemptRequest, ClosedReason, NextAction, Stage};
 use leptos::prelude::*;
 
-use crate::components::{PaymentCodeView, QrisView, VirtualAccountView};
+use crate::components::{PaymentCodeView, QrisView, VirtualAccountView, on_phone, qr_svg};
 use crate::state::Checkout;
 pub use pay::PayForm;
 
@@ -122,12 +122,38 @@ fn Waiting(action: NextAction) -> impl IntoView {
             <VirtualAccountView locale=locale bank=bank number=number expires_at=expires_at now=now />
         }
         .into_any(),
-        NextAction::Redirect { url } => view! {
-            <a class="kasir-pay kasir-link-button" data-testid="wallet-link" href=url target="_blank" rel="noopener">
-                {move || t().open_wallet}
-            </a>
+        NextAction::Redirect { url, qr_payload, qr_image_url } => {
+            let qr = match (qr_payload.as_deref().and_then(qr_svg), qr_image_url) {
+                (Some(svg), _) => Some(view! {
+                    <div class="kasir-qr" data-testid="wallet-qr" data-payload=qr_payload.unwrap_or_default()
+                        role="img" aria-label="QR" inner_html=svg></div>
+                }.into_any()),
+                (None, Some(src)) => Some(view! {
+                    <img class="kasir-qr" data-testid="wallet-qr-image" src=src alt="QR" />
+                }.into_any()),
+                (None, None) => None,
+            };
+            match qr {
+                // A computer: the QR first, scanned with the wallet on the phone.
+                Some(qr) if !on_phone() => view! {
+                    <section class="kasir-wallet" aria-label=move || t().wallet>
+                        <p>{move || t().scan_wallet}</p>
+                        {qr}
+                        <a class="kasir-secondary kasir-change" data-testid="wallet-link" href=url target="_blank"
+                            rel="noopener">{move || t().open_here}</a>
+                    </section>
+                }.into_any(),
+                // A phone: the app link first, the QR on request.
+                qr => view! {
+                    <a class="kasir-pay kasir-link-button" data-testid="wallet-link" href=url target="_blank" rel="noopener">
+                        {move || t().open_wallet}
+                    </a>
+                    {qr.map(|qr| view! {
+                        <details class="kasir-wallet-qr"><summary>{move || t().show_wallet_qr}</summary>{qr}</details>
+                    })}
+                }.into_any(),
+            }
         }
-        .into_any(),
         NextAction::ShowPaymentCode { store, code, expires_at, instructions } => view! {
             <PaymentCodeView locale=locale store=store code=code expires_at=expires_at
                 instructions=instructions amount=amount now=now />

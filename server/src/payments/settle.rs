@@ -39,7 +39,18 @@ pub(super) fn widget_action(
         ProviderAction::ShowVirtualAccount { bank, number, expires_at_ms } => {
             (NextAction::ShowVirtualAccount { bank, number, expires_at: expires_at_ms / 1000 }, None)
         }
-        ProviderAction::Redirect { url } => (NextAction::Redirect { url }, None),
+        ProviderAction::Redirect { url, qr_payload, qr_image_url } => {
+            // A wallet's QR is a convenience beside its link: one that does
+            // not parse is left out (and logged), the link still pays.
+            let qr_payload = qr_payload.filter(|p| {
+                let valid = kasir_shared::qris::QrisPayload::parse(p).is_ok();
+                if !valid {
+                    tracing::warn!(attempt = %attempt_id, "provider sent an invalid wallet QR payload; link only");
+                }
+                valid
+            });
+            (NextAction::Redirect { url, qr_payload, qr_image_url }, None)
+        }
         // The steps are added in the session's language when it is shown.
         ProviderAction::ShowPaymentCode { store, code, expires_at_ms } => (
             NextAction::ShowPaymentCode {
@@ -113,9 +124,10 @@ pub async fn settle_with(
 fn checked(state: &AppState, attempt: &AttemptRow, outcome: ProviderOutcome) -> ProviderOutcome {
     let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
     let qr_amount = match &outcome.action {
-        Some(ProviderAction::ShowQr { payload: Some(p), .. }) => {
-            kasir_shared::qris::QrisPayload::parse(p).ok().and_then(|qr| qr.amount())
-        }
+        Some(
+            ProviderAction::ShowQr { payload: Some(p), .. }
+            | ProviderAction::Redirect { qr_payload: Some(p), .. },
+        ) => kasir_shared::qris::QrisPayload::parse(p).ok().and_then(|qr| qr.amount()),
         _ => None,
     };
     let why = outcome.echo.mismatch(&attempt.id, amount).or_else(|| {

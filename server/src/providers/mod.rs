@@ -166,10 +166,15 @@ pub enum ProviderAction {
         /// Unix ms.
         expires_at_ms: i64,
     },
-    /// Send the shopper to a provider page (e-wallet approval).
+    /// Send the shopper to a provider page (e-wallet approval), with a QR
+    /// code for the same payment where the provider gives one.
     Redirect {
         /// Where.
         url: String,
+        /// A QRIS payload, validated with `kasir-shared` before it is shown.
+        qr_payload: Option<String>,
+        /// Or an image of the code.
+        qr_image_url: Option<String>,
     },
     /// A payment code to pay in cash at a convenience store's till.
     ShowPaymentCode {

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kasir_shared::money::Idr;
-use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, Store as Chain};
+use kasir_shared::payment::{PaymentMethodKind, PaymentStatus, Store as Chain, Wallet};
 use kasir_shared::qris::{MerchantCriteria, QrisMerchant};
 use kasir_shared::secret::SecretString;
 use serde::{Deserialize, Serialize};
@@ -318,11 +318,24 @@ impl PaymentProvider for Sandbox {
                 };
                 (PaymentStatus::RequiresAction, Some(action), None)
             }
-            MethodDetails::Ewallet { .. } => (
-                PaymentStatus::RequiresAction,
-                Some(ProviderAction::Redirect { url: self.page_url(&id) }),
-                None,
-            ),
+            MethodDetails::Ewallet { wallet, .. } => {
+                // GoPay also gives a QR for a shopper on a computer (as
+                // Midtrans's `generate-qr-code` does); the others only the
+                // link (Midtrans's ShopeePay has only its deep link).
+                let qr_payload = match wallet {
+                    Wallet::Gopay => Some(
+                        Sandbox::qris_merchant(request.merchant_name)
+                            .dynamic_payload(request.amount, &id[..id.len().min(25)])
+                            .map_err(|e| ProviderError::Refused { code: e.code().to_owned() })?
+                            .as_str()
+                            .to_owned(),
+                    ),
+                    Wallet::Dana | Wallet::Ovo | Wallet::Shopeepay | Wallet::Linkaja => None,
+                };
+                let action =
+                    ProviderAction::Redirect { url: self.page_url(&id), qr_payload, qr_image_url: None };
+                (PaymentStatus::RequiresAction, Some(action), None)
+            }
             MethodDetails::ConvenienceStore(store) => {
                 // Numeric codes, as the cashier types them; the lengths
                 // differ per chain so a screen cannot assume one.

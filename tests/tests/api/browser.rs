@@ -466,6 +466,29 @@ async fn singapay_cards_ask_for_the_billing_address() {
     app.stop().await;
 }
 
+/// Issue 18: GoPay on a computer shows the QR (drawn from the payload the
+/// server checked) with the link to open the wallet here; paying it ends the
+/// page on success.
+#[tokio::test]
+async fn gopay_on_a_computer_shows_its_qr_and_the_link() {
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
+    let (id, secret) =
+        app.new_session(&json!({"amount": 51000, "reference": "INV-GOPAY-1", "locale": "id"})).await;
+    driver.goto(&app.url(&format!("/pay/{id}#{secret}"))).await;
+    driver.click("[data-testid=method-ewallet]").await;
+    driver.script("const s = document.querySelector('[data-testid=wallet]'); s.value = 'gopay'; s.dispatchEvent(new Event('change'));").await;
+    driver.click("[data-testid=pay-wallet]").await;
+    let qr = driver.wait("[data-testid=wallet-qr]").await;
+    let decoded = decode_qr(&driver.element_png(&qr).await);
+    let a: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(a["latest_attempt"]["next_action"]["qr_payload"], decoded.as_str());
+    driver.wait("[data-testid=wallet-link]").await;
+    driver.screenshot("25-gopay-desktop").await;
+    let pay = format!("/v1/test_helpers/checkout_sessions/{id}/pay");
+    assert_eq!(app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap().status(), 200);
+    driver.wait("[data-testid=succeeded]").await;
+}
+
 /// Issue 18: cash at a convenience store. The code is shown large with the
 /// chain's steps in the page's language and a countdown, can be copied and
 /// printed, and the page follows the payment to its end.

@@ -225,6 +225,35 @@ async fn qris_shows_a_valid_payload_and_is_paid_through_the_test_helper() {
     }
 }
 
+/// Issue 18: GoPay gives a QR beside the wallet link (for a shopper on a
+/// computer), checked like any QRIS code and for the session's amount;
+/// ShopeePay and DANA give the link only.
+#[tokio::test]
+async fn gopay_comes_with_a_qr_beside_the_link() {
+    for backend in backends().await {
+        let app = spawn_app(backend).await;
+        for (wallet, has_qr) in [("gopay", true), ("shopeepay", false), ("dana", false)] {
+            let (id, secret) =
+                app.new_session(&json!({"amount": 43_210, "reference": format!("INV-W-{wallet}")})).await;
+            let res =
+                widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": wallet})).await;
+            assert_eq!(res.status(), 201);
+            let a: Value = res.json().await.unwrap();
+            let action = &a["next_action"];
+            assert_eq!(action["type"], "redirect", "{a}");
+            assert!(action["url"].as_str().unwrap().starts_with("http"), "{a}");
+            match action["qr_payload"].as_str() {
+                Some(payload) => {
+                    assert!(has_qr, "{wallet}: {a}");
+                    let qr = kasir_shared::qris::QrisPayload::parse(payload).unwrap();
+                    assert_eq!(qr.amount(), kasir_shared::money::Idr::new(43_210));
+                }
+                None => assert!(!has_qr, "{wallet}: no QR in {a}"),
+            }
+        }
+    }
+}
+
 /// Issue 18: cash at Indomaret or Alfamart with a payment code, through the
 /// sandbox: the code, its deadline and the steps in the session's language;
 /// an unknown chain is refused with its field; paid through the test helper.

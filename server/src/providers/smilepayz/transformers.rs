@@ -261,7 +261,11 @@ fn action_for(method: &MethodDetails, channel: &Channel, expires_at_ms: i64) -> 
         }),
         MethodDetails::Ewallet { .. } => {
             let deep_link = channel.additional_info.as_ref().and_then(|a| a.payment_url.clone());
-            Some(ProviderAction::Redirect { url: deep_link.or_else(|| channel.payment_url.clone())? })
+            Some(ProviderAction::Redirect {
+                url: deep_link.or_else(|| channel.payment_url.clone())?,
+                qr_payload: None,
+                qr_image_url: None,
+            })
         }
         MethodDetails::Card(_) | MethodDetails::ConvenienceStore(_) => None,
     }
