@@ -124,6 +124,32 @@ pub struct Texts {
     pub open_here: &'static str,
     /// Show the wallet's QR on a phone.
     pub show_wallet_qr: &'static str,
+    /// The card's bank refused it.
+    pub failed_card_declined: &'static str,
+    /// Not enough balance or limit on the card.
+    pub failed_insufficient_funds: &'static str,
+    /// An e-wallet payment was refused or cancelled.
+    pub failed_wallet: &'static str,
+    /// A QR, VA or payment code was not paid or was refused.
+    pub failed_other: &'static str,
+}
+
+impl Texts {
+    /// What to tell the shopper about a failed attempt, by method and code.
+    pub fn failure(
+        &self,
+        method: kasir_shared::payment::PaymentMethodKind,
+        code: Option<&str>,
+    ) -> &'static str {
+        use kasir_shared::payment::PaymentMethodKind as M;
+        match (method, code) {
+            (M::Card, Some("insufficient_funds")) => self.failed_insufficient_funds,
+            (M::Card, Some("card_declined")) => self.failed_card_declined,
+            (M::Card, _) => self.failed,
+            (M::Ewallet, _) => self.failed_wallet,
+            (M::Qris | M::VirtualAccount | M::ConvenienceStore, _) => self.failed_other,
+        }
+    }
 }
 
 const ID: Texts = Texts {
@@ -186,6 +212,10 @@ const ID: Texts = Texts {
     scan_wallet: "Pindai kode QR ini dengan aplikasi e-wallet Anda di ponsel.",
     open_here: "Buka e-wallet di perangkat ini",
     show_wallet_qr: "Tampilkan kode QR",
+    failed_card_declined: "Kartu ditolak oleh bank penerbit. Periksa data kartu, hubungi bank Anda, atau gunakan kartu lain.",
+    failed_insufficient_funds: "Saldo atau limit kartu tidak mencukupi. Gunakan kartu lain atau metode pembayaran lain.",
+    failed_wallet: "Pembayaran e-wallet ditolak atau dibatalkan. Coba lagi atau pilih metode lain.",
+    failed_other: "Pembayaran tidak berhasil. Coba lagi atau pilih metode lain.",
 };
 
 const EN: Texts = Texts {
@@ -248,6 +278,10 @@ const EN: Texts = Texts {
     scan_wallet: "Scan this QR code with your e-wallet app on your phone.",
     open_here: "Open the e-wallet on this device",
     show_wallet_qr: "Show the QR code",
+    failed_card_declined: "Your bank declined the card. Check the card details, call your bank, or use another card.",
+    failed_insufficient_funds: "The card has too little balance or credit. Use another card or another method.",
+    failed_wallet: "The e-wallet payment was refused or cancelled. Try again or choose another method.",
+    failed_other: "The payment did not go through. Try again or choose another method.",
 };
 
 /// The texts for a language.

@@ -17,6 +17,7 @@ pub mod live;
 pub mod screens;
 pub mod state;
 
+use kasir_shared::api::Stage;
 use leptos::prelude::*;
 
 use api::PageContext;
@@ -31,8 +32,15 @@ pub fn App() -> impl IntoView {
     provide_context(checkout);
     let _events = live::start(checkout, embed::Parent::detect());
     let t = move || checkout.texts();
+    // An error from this tab's own attempt means nothing once the session is
+    // paid or closed (the other tab won the race): not shown above success.
     let error_text = move || {
-        checkout.error.get().map(|e| if e.code == "network" { t().network.to_owned() } else { e.message })
+        let settled = matches!(checkout.stage.get(), Some(Stage::Paid | Stage::Closed(_)));
+        checkout
+            .error
+            .get()
+            .filter(|_| !settled)
+            .map(|e| if e.code == "network" { t().network.to_owned() } else { e.message })
     };
     let theme = move || checkout.session.get().map(|s| s.merchant.theme);
     view! {
@@ -42,9 +50,9 @@ pub fn App() -> impl IntoView {
             style:--kasir-font=move || theme().map(|t| t.font)>
             <header class="kasir-header">
                 <div>
-                    <p class="kasir-merchant" data-testid="merchant">
+                    <h1 class="kasir-merchant" data-testid="merchant">
                         {move || checkout.session.get().map(|s| s.merchant.display_name).unwrap_or_else(|| t().title.to_owned())}
-                    </p>
+                    </h1>
                     <p class="kasir-amount" data-testid="amount">{move || checkout.amount()}</p>
                 </div>
                 <LanguageSwitch locale=checkout.locale />

@@ -33,6 +33,9 @@ pub struct Checkout {
     pub switching: RwSignal<bool>,
     /// What the shopper can do now.
     pub stage: Memo<Option<Stage>>,
+    /// The card's number, expiry and name as last sent (never the CVV), so
+    /// a decline does not make the shopper type them again.
+    pub card_draft: StoredValue<[String; 3]>,
     context: StoredValue<Option<PageContext>>,
 }
 
@@ -57,6 +60,7 @@ impl Checkout {
             // newest attempt second. A memo: a session pushed again with the
             // same content must not rebuild the form being typed in.
             stage: Memo::new(move |_| session.get().map(|s| s.stage(attempt.get().as_ref(), now.get()))),
+            card_draft: StoredValue::new(Default::default()),
             context: StoredValue::new(context),
         }
     }

@@ -511,8 +511,14 @@ pub enum Stage {
 /// Why the shopper is asked to pay again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayAgain {
-    /// The last attempt failed, with the provider's code when known.
-    Failed(Option<String>),
+    /// The last attempt failed: its method, and the provider's code when
+    /// known (`card_declined`, `insufficient_funds`, …), for the right words.
+    Failed {
+        /// The method that failed.
+        method: PaymentMethodKind,
+        /// Why, when the provider said.
+        code: Option<String>,
+    },
     /// The last QR, VA or wallet request expired while the session is open.
     Expired,
 }
@@ -548,7 +554,8 @@ impl WidgetSession {
                     _ if past_deadline => Stage::Closed(ClosedReason::Expired),
                     Some((PaymentStatus::RequiresAction, Some(action))) => Stage::Waiting(action.clone()),
                     Some((PaymentStatus::Failed, _)) => Stage::Pay {
-                        after: Some(PayAgain::Failed(attempt.and_then(|a| a.failure_code.clone()))),
+                        after: attempt
+                            .map(|a| PayAgain::Failed { method: a.method, code: a.failure_code.clone() }),
                     },
                     Some((PaymentStatus::Expired, _)) => Stage::Pay { after: Some(PayAgain::Expired) },
                     Some((PaymentStatus::Cancelled, _)) | None => Stage::Pay { after: None },
@@ -762,7 +769,12 @@ mod tests {
         );
         assert_eq!(
             view(S::Open, Some((P::Failed, None))).stage(None, before),
-            Stage::Pay { after: Some(PayAgain::Failed(Some("card_declined".into()))) }
+            Stage::Pay {
+                after: Some(PayAgain::Failed {
+                    method: PaymentMethodKind::Qris,
+                    code: Some("card_declined".into())
+                })
+            }
         );
         assert_eq!(
             view(S::RequiresAction, Some((P::RequiresAction, Some(qr.clone())))).stage(None, before),

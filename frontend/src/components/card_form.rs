@@ -60,10 +60,13 @@ pub fn CardForm(
     });
     let months = RwSignal::new(0u8);
     let keep_16: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(16).collect();
-    let number = RwSignal::new(String::new());
-    let expiry = RwSignal::new(String::new());
+    // After a decline the form comes back with what was sent, except the CVV.
+    let checkout = crate::state::Checkout::get();
+    let [kept_number, kept_expiry, kept_name] = checkout.card_draft.get_value();
+    let number = RwSignal::new(kept_number);
+    let expiry = RwSignal::new(kept_expiry);
     let cvv = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
+    let name = RwSignal::new(kept_name);
     let touched = [RwSignal::new(false), RwSignal::new(false), RwSignal::new(false), RwSignal::new(false)];
 
     let assessed = Memo::new(move |_| CardNumberInput::assess(&number.get(), touched[0].get()));
@@ -103,6 +106,17 @@ pub fn CardForm(
                     .into_iter()
                     .chain(billing_errors)
                     .all(|e| e.get_untracked().is_none());
+            if !valid {
+                // To the first field in error, once the errors are drawn.
+                request_animation_frame(|| {
+                    let first = document().query_selector(".kasir-card [aria-invalid=true]").ok().flatten();
+                    if let Some(input) =
+                        first.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                    {
+                        let _ = input.focus();
+                    }
+                });
+            }
             if valid && !busy.get_untracked() {
                 let extra = |needed: Signal<bool>, (value, _): (RwSignal<String>, RwSignal<bool>)| {
                     needed.get_untracked().then(|| value.get_untracked())
@@ -114,6 +128,9 @@ pub fn CardForm(
                     }
                     Box::new(fields)
                 });
+                checkout
+                    .card_draft
+                    .set_value([number.get_untracked(), expiry.get_untracked(), name.get_untracked()]);
                 on_pay.run(AttemptRequest::Card {
                     card: CardFields {
                         number: SecretString::new(number.get_untracked()),

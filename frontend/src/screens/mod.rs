@@ -10,10 +10,31 @@ use crate::components::{PaymentCodeView, QrisView, VirtualAccountView, on_phone,
 use crate::state::Checkout;
 pub use pay::PayForm;
 
-/// The screen for the checkout's stage.
+/// The screen for the checkout's stage. Each new screen takes the focus
+/// (its `data-focus` element), so a screen reader and the keyboard start
+/// there instead of at the page's top, or at nothing.
 #[component]
 pub fn Screen() -> impl IntoView {
     let checkout = Checkout::get();
+    let shown = StoredValue::new(None::<Stage>);
+    Effect::new(move |_| {
+        let stage = checkout.stage.get();
+        let switching = checkout.switching.get();
+        let moved = shown.with_value(|s| {
+            s.as_ref().map(std::mem::discriminant) != stage.as_ref().map(std::mem::discriminant)
+        });
+        shown.set_value(stage);
+        if moved || switching {
+            request_animation_frame(|| {
+                let target = document().query_selector("main [data-focus]").ok().flatten();
+                if let Some(element) =
+                    target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    let _ = element.focus();
+                }
+            });
+        }
+    });
     move || match checkout.stage.get() {
         None => view! { <p role="status">{move || checkout.texts().loading}</p> }.into_any(),
         Some(Stage::Paid) => view! { <Paid /> }.into_any(),
@@ -47,7 +68,7 @@ fn ReturnLink() -> impl IntoView {
 fn Paid() -> impl IntoView {
     let checkout = Checkout::get();
     view! {
-        <p class="kasir-done" role="status" data-testid="succeeded">{move || checkout.texts().succeeded}</p>
+        <p class="kasir-done" role="status" data-testid="succeeded" tabindex="-1" data-focus>{move || checkout.texts().succeeded}</p>
         <ReturnLink />
     }
 }
@@ -59,7 +80,7 @@ fn Paid() -> impl IntoView {
 fn Processing() -> impl IntoView {
     let checkout = Checkout::get();
     view! {
-        <p class="kasir-processing" role="status" data-testid="processing">{move || checkout.texts().processing}</p>
+        <p class="kasir-processing" role="status" data-testid="processing" tabindex="-1" data-focus>{move || checkout.texts().processing}</p>
     }
 }
 
@@ -73,7 +94,7 @@ fn Closed(reason: ClosedReason) -> impl IntoView {
         ClosedReason::Refunded => (|t| t.refunded, "refunded"),
     };
     view! {
-        <p class="kasir-closed" role="status" data-testid=test_id>{move || text(checkout.texts())}</p>
+        <p class="kasir-closed" role="status" data-testid=test_id tabindex="-1" data-focus>{move || text(checkout.texts())}</p>
         <ReturnLink />
     }
 }
@@ -164,7 +185,7 @@ fn Waiting(action: NextAction) -> impl IntoView {
     view! {
         // Hidden, not just stale, once past its time: a code that has run
         // out must not be scanned or paid.
-        <div hidden=move || timed_out.get()>{shown}</div>
+        <div hidden=move || timed_out.get() tabindex="-1" data-focus>{shown}</div>
         {move || timed_out.get().then(|| view! {
             <p class="kasir-failed" role="status" data-testid="code-timed-out">{move || t().code_timed_out}</p>
             <button type="button" class="kasir-pay" data-testid="new-code" disabled=move || checkout.busy.get()

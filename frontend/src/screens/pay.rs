@@ -31,15 +31,20 @@ pub fn PayForm(after: Option<PayAgain>, back: bool) -> impl IntoView {
     view! {
         <div>
             {match after {
-                Some(PayAgain::Failed(_)) => Some(view! {
-                    <p class="kasir-failed" role="status" data-testid="failed">{move || t().failed}</p>
-                }.into_any()),
+                Some(PayAgain::Failed { method, code }) => Some({
+                    let code_attr = code.clone().unwrap_or_default();
+                    view! {
+                    <p class="kasir-failed" role="status" data-testid="failed" data-code=code_attr
+                        tabindex="-1" data-focus>
+                        {move || t().failure(method, code.as_deref())}
+                    </p>
+                }.into_any()}),
                 Some(PayAgain::Expired) => Some(view! {
-                    <p class="kasir-failed" role="status" data-testid="code-expired">{move || t().code_expired}</p>
+                    <p class="kasir-failed" role="status" data-testid="code-expired" tabindex="-1" data-focus>{move || t().code_expired}</p>
                 }.into_any()),
                 None => None,
             }}
-            <fieldset class="kasir-methods">
+            <fieldset class="kasir-methods" tabindex="-1" data-focus=back.then_some("")>
                 <legend>{move || t().choose_method}</legend>
                 {move || methods.get().into_iter().map(|m| {
                     let id = format!("method-{m}");

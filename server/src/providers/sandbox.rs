@@ -200,7 +200,12 @@ impl Sandbox {
             provider_ref: Some(payment.id.clone()),
             status,
             action: None,
-            failure_code: (status == PaymentStatus::Failed).then(|| "card_declined".to_owned()),
+            // Declined on the sandbox's page: by the bank for a card (3DS),
+            // by the shopper or the wallet for anything else.
+            failure_code: (status == PaymentStatus::Failed).then(|| {
+                let card = payment.method == PaymentMethodKind::Card.as_str();
+                (if card { "card_declined" } else { "payment_declined" }).to_owned()
+            }),
             echo: Echo {
                 amount: Some(Idr::from_i64(payment.amount).map_or_else(
                     || EchoedAmount::Unreadable(payment.amount.to_string()),

@@ -312,12 +312,32 @@ async fn declines_errors_and_the_keyboard() {
     }
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
+    // The focus went to the first field in error (issue 19).
+    assert_eq!(active_id(&driver).await, "card-expiry", "focus on the first error");
+    // A past expiry is refused in the page, as the server would.
+    driver.script("document.querySelector('#card-expiry').value=''").await;
+    let expiry = driver.wait("#card-expiry").await;
+    driver.cmd("POST", &format!("/element/{expiry}/clear"), json!({})).await;
+    driver.type_into("#card-expiry", "0120").await;
+    driver.click("[data-testid=pay]").await;
+    let past = driver.text(&driver.wait("[data-testid=card-expiry-error]").await).await;
+    assert_eq!(past, "Kartu ini sudah kedaluwarsa.", "01/20 is past");
 
-    // An issuer decline is shown; the shopper then pays with QRIS.
+    // An issuer decline is shown in words for a card decline, with the focus
+    // on it and the card kept but its CVV; the shopper then pays with QRIS.
     let (id, page) = new_session().await;
     driver.goto(&app.url(&page)).await;
     card("4000000000000002").await;
-    driver.wait("[data-testid=failed]").await;
+    let failed = driver.wait("[data-testid=failed]").await;
+    assert_eq!(
+        driver.text(&failed).await,
+        "Kartu ditolak oleh bank penerbit. Periksa data kartu, hubungi bank Anda, atau gunakan kartu lain."
+    );
+    assert_eq!(driver.script("return document.activeElement.getAttribute('data-testid')").await, "failed");
+    let kept = driver
+        .script("return ['#card-number','#card-expiry','#card-cvv','#card-name'].map(s => document.querySelector(s).value)")
+        .await;
+    assert_eq!(kept, json!(["4000 0000 0000 0002", "12 / 30", "", "Budi Santoso"]), "all kept but the CVV");
     driver.screenshot("09-declined").await;
     driver.click("[data-testid=method-qris]").await;
     driver.click("[data-testid=pay-qris]").await;
