@@ -132,6 +132,8 @@ pub struct Texts {
     pub failed_wallet: &'static str,
     /// A QR, VA or payment code was not paid or was refused.
     pub failed_other: &'static str,
+    /// Ask Kasir now whether the payment arrived.
+    pub check_status: &'static str,
 }
 
 impl Texts {
@@ -172,7 +174,7 @@ const ID: Texts = Texts {
     code_expired: "Kode pembayaran sudah kedaluwarsa dan tidak dapat dibayar lagi. Pilih metode untuk mendapatkan kode baru.",
     choose_method: "Metode pembayaran",
     show_qr: "Tampilkan kode QRIS",
-    scan_qr: "Pindai dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS.",
+    scan_qr: "Pindai dengan aplikasi m-banking atau e-wallet apa pun yang mendukung QRIS (misalnya GoPay, OVO, DANA, ShopeePay, LinkAja, atau m-banking bank Anda).",
     expires_in: "Berlaku",
     save_qr: "Simpan kode QR",
     bank: "Bank",
@@ -216,6 +218,7 @@ const ID: Texts = Texts {
     failed_insufficient_funds: "Saldo atau limit kartu tidak mencukupi. Gunakan kartu lain atau metode pembayaran lain.",
     failed_wallet: "Pembayaran e-wallet ditolak atau dibatalkan. Coba lagi atau pilih metode lain.",
     failed_other: "Pembayaran tidak berhasil. Coba lagi atau pilih metode lain.",
+    check_status: "Cek status pembayaran",
 };
 
 const EN: Texts = Texts {
@@ -238,7 +241,7 @@ const EN: Texts = Texts {
     code_expired: "The payment code expired and can no longer be paid. Choose a method to get a new one.",
     choose_method: "Payment method",
     show_qr: "Show the QRIS code",
-    scan_qr: "Scan with any bank or e-wallet app that supports QRIS.",
+    scan_qr: "Scan with any mobile banking or e-wallet app that supports QRIS (for example GoPay, OVO, DANA, ShopeePay, LinkAja, or your bank's app).",
     expires_in: "Valid for",
     save_qr: "Save the QR code",
     bank: "Bank",
@@ -282,6 +285,7 @@ const EN: Texts = Texts {
     failed_insufficient_funds: "The card has too little balance or credit. Use another card or another method.",
     failed_wallet: "The e-wallet payment was refused or cancelled. Try again or choose another method.",
     failed_other: "The payment did not go through. Try again or choose another method.",
+    check_status: "Check the payment status",
 };
 
 /// The texts for a language.

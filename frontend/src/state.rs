@@ -3,7 +3,7 @@
 
 use kasir_shared::Locale;
 use kasir_shared::api::{AttemptRequest, Stage};
-use kasir_shared::payment::PaymentStatus;
+use kasir_shared::payment::{PaymentStatus, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -85,20 +85,31 @@ impl Checkout {
         self.locale.get_untracked() == Locale::Id
     }
 
-    /// Takes in a session view (load, live update or poll). A view older
-    /// than the answer to our own request (the attempt still `processing`
-    /// where the answer already asked for 3DS or showed a code) is not
-    /// allowed to take the shopper back: the one-time 3DS page would be
-    /// loaded a second time and refused.
+    /// Takes in a session view (load, live update, poll or "check status").
+    /// Answers cross on the network, so a view older than what the page
+    /// already knows is not allowed to take the shopper back: a session
+    /// never leaves paid or closed, an attempt never leaves a final status,
+    /// and one already asking for 3DS or showing a code is not `processing`
+    /// again (the one-time 3DS page would be loaded twice and refused; a
+    /// paid page would show the QR again, with its stream already closed).
     pub fn show(&self, session: Session) {
+        let settled = |s: SessionStatus| {
+            s.is_final() || matches!(s, SessionStatus::Succeeded | SessionStatus::PartiallyRefunded)
+        };
+        let stale_session = self.session.with_untracked(|current| {
+            current.as_ref().is_some_and(|c| settled(c.status) && !settled(session.status))
+        });
+        if stale_session {
+            return;
+        }
         let incoming = session.latest_attempt.clone();
-        let older = self.attempt.with_untracked(|current| {
+        let stale_attempt = self.attempt.with_untracked(|current| {
             matches!((current, &incoming), (Some(c), Some(i))
                 if c.id == i.id
-                    && c.status == PaymentStatus::RequiresAction
-                    && i.status == PaymentStatus::Processing)
+                    && ((c.status.is_final() && !i.status.is_final())
+                        || (c.status == PaymentStatus::RequiresAction && i.status == PaymentStatus::Processing)))
         });
-        if !older {
+        if !stale_attempt {
             self.attempt.set(incoming);
         }
         self.session.set(Some(session));
@@ -115,6 +126,18 @@ impl Checkout {
             .get()
             .and_then(|s| s.return_url)
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    }
+
+    /// Asks for the session now (the shopper's "check status").
+    pub fn refresh(&self) {
+        let Some(page) = self.page() else { return };
+        let this = *self;
+        spawn_local(async move {
+            match api::session(&page, this.indonesian()).await {
+                Ok(s) => this.show(s),
+                Err(e) => this.error.set(Some(e)),
+            }
+        });
     }
 
     /// Sends the shopper's choice; the answer (or the error) lands in the state.

@@ -24,6 +24,29 @@ pub fn qr_svg(payload: &str) -> Option<String> {
     Some(code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build())
 }
 
+/// A QRIS payload drawn as a PNG data URL (8 px a module, a 4-module quiet
+/// zone, black on white) on a canvas, for saving to the phone's gallery.
+pub fn qr_png(payload: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
+    let (width, scale, quiet) = (code.width(), 8usize, 4usize);
+    let side = u32::try_from((width + 2 * quiet) * scale).ok()?;
+    let canvas: web_sys::HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(side);
+    canvas.set_height(side);
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    context.set_fill_style_str("#ffffff");
+    context.fill_rect(0.0, 0.0, f64::from(side), f64::from(side));
+    context.set_fill_style_str("#000000");
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = ((i % width + quiet) * scale, (i / width + quiet) * scale);
+            context.fill_rect(x as f64, y as f64, scale as f64, scale as f64);
+        }
+    }
+    canvas.to_data_url_with_type("image/png").ok()
+}
+
 /// Whether the page runs on a phone or tablet (a coarse pointer), where a
 /// wallet's app link beats a QR code the shopper cannot scan with the same
 /// device.
@@ -48,8 +71,12 @@ pub fn QrisView(
 ) -> impl IntoView {
     let t = move || texts(locale.get());
     let svg = payload.as_deref().and_then(qr_svg);
-    let download =
-        svg.as_ref().map(|s| format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(s)));
+    // A PNG, which bank apps can import from the gallery (an SVG they cannot).
+    let download = payload.as_deref().filter(|_| svg.is_some()).and_then(qr_png);
+    let nmid = payload
+        .as_deref()
+        .and_then(|p| QrisPayload::parse(p).ok())
+        .and_then(|qr| qr.nmid().map(str::to_owned));
     let payload_attr = payload.clone().unwrap_or_default();
     view! {
         <section class="kasir-qris" aria-label="QRIS">
@@ -60,9 +87,10 @@ pub fn QrisView(
                 (None, Some(url)) => view! { <img class="kasir-qr" data-testid="qr-image" src=url alt="QRIS" /> }.into_any(),
                 (None, None) => view! { <p class="kasir-failed">{move || t().failed}</p> }.into_any(),
             }}
+            <p class="kasir-qris-mark">"QRIS" {nmid.map(|n| view! { " · NMID " <span data-testid="nmid">{n}</span> })}</p>
             <p>{move || t().scan_qr}</p>
             <p role="timer" data-testid="countdown">{move || format!("{} {}", t().expires_in, countdown(expires_at, now.get()))}</p>
-            {download.map(|href| view! { <a class="kasir-link" href=href download="qris.svg">{move || t().save_qr}</a> })}
+            {download.map(|href| view! { <a class="kasir-link" data-testid="save-qr" href=href download="qris.png">{move || t().save_qr}</a> })}
         </section>
     }
 }

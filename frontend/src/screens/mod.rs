@@ -124,6 +124,9 @@ fn Waiting(action: NextAction) -> impl IntoView {
         NextAction::ThreeDs { .. } | NextAction::Redirect { .. } => None,
     };
     let deadline = again.as_ref().map_or(i64::MAX, |(at, _)| *at);
+    // The bank's 3DS page ends by itself; everything else is paid elsewhere
+    // (an app, an ATM, a till), so the shopper may ask whether it arrived.
+    let kind = if matches!(action, NextAction::ThreeDs { .. }) { Kind::ThreeDs } else { Kind::PaidElsewhere };
     let timed_out = Memo::new(move |_| now.get() >= deadline);
     let shown = match action {
         NextAction::ThreeDs { url } => view! {
@@ -192,7 +195,18 @@ fn Waiting(action: NextAction) -> impl IntoView {
                 on:click=move |_| { if let Some(r) = again.get_value() { checkout.pay(r) } }>
                 {move || t().new_code}</button>
         })}
+        {(!matches!(kind, Kind::ThreeDs)).then(|| view! {
+            <button type="button" class="kasir-secondary kasir-change" data-testid="check-status"
+                on:click=move |_| checkout.refresh()>{move || t().check_status}</button>
+        })}
         <button type="button" class="kasir-secondary kasir-change" data-testid="change-method"
             on:click=move |_| checkout.switching.set(true)>{move || t().change_method}</button>
     }
+}
+
+/// What kind of waiting screen: for the "check status" button.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    ThreeDs,
+    PaidElsewhere,
 }

@@ -201,7 +201,25 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     assert_eq!(shown, s["latest_attempt"]["next_action"]["qr_payload"], "the QR shows the server's payload");
     assert!(kasir_shared::qris::QrisPayload::parse(shown.as_str().unwrap()).is_ok());
     assert_eq!(decoded, shown.as_str().unwrap(), "the QR drawn in the browser decodes to the payload");
+    // Saved as a PNG (which bank apps import from the gallery), decoding to
+    // the same payload; the NMID under the code (issue 19).
+    let href =
+        driver.script("return document.querySelector('[data-testid=save-qr]').getAttribute('href')").await;
+    let png = href.as_str().unwrap().strip_prefix("data:image/png;base64,").expect("a PNG data URL");
+    let png = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(png).unwrap()
+    };
+    assert_eq!(decode_qr(&png), shown.as_str().unwrap(), "the saved PNG decodes to the payload");
+    let nmid =
+        kasir_shared::qris::QrisPayload::parse(shown.as_str().unwrap()).unwrap().nmid().map(str::to_owned);
+    if let Some(nmid) = nmid {
+        assert_eq!(driver.text(&driver.wait("[data-testid=nmid]").await).await, nmid);
+    }
     driver.screenshot("06-qris").await;
+    // "Check status" asks at once (here, before it is paid: still the QR).
+    driver.click("[data-testid=check-status]").await;
+    driver.wait("[data-testid=qr]").await;
     let paid = app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
     assert_eq!(paid.status(), 200);
     driver.wait("[data-testid=succeeded]").await;
