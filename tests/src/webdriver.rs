@@ -131,6 +131,25 @@ impl Driver {
         self.cmd("POST", "/execute/sync", json!({"script": script, "args": []})).await
     }
 
+    /// Runs axe-core (the pinned npm package) on the page as it stands and
+    /// returns its WCAG 2.1 A/AA violations, one line each (rule: targets).
+    /// Panics when axe-core is not installed (`npm ci` at the root).
+    pub async fn axe(&self) -> Vec<String> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("axe-core is missing ({}: {e}); run npm ci at the root", path.display())
+        });
+        self.script(&format!("if (!window.axe) {{ {source} }}")).await;
+        let script = "const done = arguments[arguments.length - 1];\
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+              .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+              .catch(e => done(['axe failed: ' + e]));";
+        let found = self.cmd("POST", "/execute/async", json!({"script": script, "args": []})).await;
+        let list = found.as_array().unwrap_or_else(|| panic!("axe-core did not run: {found}"));
+        list.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect()
+    }
+
     pub async fn frame(&self, css: Option<&str>) {
         let id = match css {
             Some(css) => json!({ELEMENT: self.wait(css).await}),

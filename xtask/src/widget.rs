@@ -52,7 +52,9 @@ pub fn ensure_tools() -> Result<()> {
         step(&format!("install wasm-bindgen-cli {WASM_BINDGEN} (about 5 min the first time)"), c)?;
     }
     let wasm_opt = root().join("node_modules/.bin/wasm-opt");
-    if !version_of(&wasm_opt).is_some_and(|v| v.contains("version 132")) {
+    // axe-core (the browser tests' accessibility checks) comes from the same lock file.
+    let axe = root().join("node_modules/axe-core/axe.min.js");
+    if !version_of(&wasm_opt).is_some_and(|v| v.contains("version 132")) || !axe.exists() {
         let mut c = Command::new("npm");
         c.current_dir(root()).args(["ci", "--no-audit", "--no-fund"]);
         step("install binaryen 132 (npm ci)", c)?;

@@ -123,6 +123,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     let primary = driver.script("return getComputedStyle(document.querySelector('main')).getPropertyValue('--kasir-primary').trim()").await;
     assert_eq!(primary, "#0a7d38");
     driver.screenshot("01-card-form").await;
+    accessible(&driver, "01-card-form").await;
     driver.type_into("#card-number", "4242 4242 4242 4241").await;
     driver.type_into("#card-expiry", "1230").await;
     driver.type_into("#card-cvv", "123").await;
@@ -133,6 +134,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert!(s["latest_attempt"].is_null(), "an invalid card sends nothing: {s}");
     driver.screenshot("02-invalid-card").await;
+    accessible(&driver, "02-invalid-card").await;
     driver.script("document.querySelector('#card-number').value=''").await;
     let number = driver.wait("#card-number").await;
     driver.cmd("POST", &format!("/element/{number}/clear"), json!({})).await;
@@ -147,6 +149,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     let href = driver.cmd("GET", &format!("/element/{back}/attribute/href"), Value::Null).await;
     assert_eq!(href, "https://toko-a.example/thanks");
     driver.screenshot("03-succeeded").await;
+    accessible(&driver, "03-succeeded").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert_eq!(s["status"], "succeeded");
 
@@ -217,6 +220,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
         assert_eq!(driver.text(&driver.wait("[data-testid=nmid]").await).await, nmid);
     }
     driver.screenshot("06-qris").await;
+    accessible(&driver, "06-qris").await;
     // "Check status" asks at once (here, before it is paid: still the QR).
     driver.click("[data-testid=check-status]").await;
     driver.wait("[data-testid=qr]").await;
@@ -242,6 +246,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     assert_eq!(s["latest_attempt"]["next_action"]["bank"], "bni");
     assert_eq!(driver.text(&number).await, s["latest_attempt"]["next_action"]["number"].as_str().unwrap());
     driver.screenshot("07-virtual-account").await;
+    accessible(&driver, "07-virtual-account").await;
     app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
     let done = driver.wait("[data-testid=succeeded]").await;
     assert_eq!(driver.text(&done).await, "Payment successful. Thank you!");
@@ -357,6 +362,7 @@ async fn declines_errors_and_the_keyboard() {
         .await;
     assert_eq!(kept, json!(["4000 0000 0000 0002", "12 / 30", "", "Budi Santoso"]), "all kept but the CVV");
     driver.screenshot("09-declined").await;
+    accessible(&driver, "09-declined").await;
     driver.click("[data-testid=method-qris]").await;
     driver.click("[data-testid=pay-qris]").await;
     driver.wait("[data-testid=qr]").await;
@@ -389,6 +395,7 @@ async fn declines_errors_and_the_keyboard() {
     driver.type_into("#phone", "0812-3456").await;
     driver.click("[data-testid=pay-wallet]").await;
     driver.screenshot("10-wallet-phone-error").await;
+    accessible(&driver, "10-wallet-phone-error").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
     let phone = driver.wait("#phone").await;
@@ -400,6 +407,7 @@ async fn declines_errors_and_the_keyboard() {
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert_eq!(href, s["latest_attempt"]["next_action"]["url"], "the link is the wallet's");
     driver.screenshot("11-wallet-link").await;
+    accessible(&driver, "11-wallet-link").await;
     app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
     driver.wait("[data-testid=succeeded]").await;
 
@@ -473,6 +481,7 @@ async fn singapay_cards_ask_for_the_billing_address() {
         assert!(!text.is_empty(), "{field} shows its error");
     }
     driver.screenshot("12-singapay-billing-errors").await;
+    accessible(&driver, "12-singapay-billing-errors").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert!(s["latest_attempt"].is_null(), "nothing was sent: {s}");
 
@@ -493,6 +502,7 @@ async fn singapay_cards_ask_for_the_billing_address() {
     driver.wait("[data-testid=processing]").await;
     assert!(driver.find("[data-testid=pay]").await.is_none(), "no second charge offered while processing");
     driver.screenshot("13-singapay-processing").await;
+    accessible(&driver, "13-singapay-processing").await;
     driver.wait("[data-testid=succeeded]").await;
     driver.screenshot("14-singapay-succeeded").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
@@ -522,6 +532,7 @@ async fn gopay_on_a_computer_shows_its_qr_and_the_link() {
     assert_eq!(a["latest_attempt"]["next_action"]["qr_payload"], decoded.as_str());
     driver.wait("[data-testid=wallet-link]").await;
     driver.screenshot("25-gopay-desktop").await;
+    accessible(&driver, "25-gopay-desktop").await;
     let pay = format!("/v1/test_helpers/checkout_sessions/{id}/pay");
     assert_eq!(app.client.post(app.url(&pay)).bearer_auth(KEY_A).send().await.unwrap().status(), 200);
     driver.wait("[data-testid=succeeded]").await;
@@ -549,6 +560,7 @@ async fn a_convenience_store_code_is_shown_with_its_steps() {
     driver.wait("[data-testid=print-code]").await;
     driver.wait("[data-testid=change-method]").await;
     driver.screenshot("24-alfamart-code").await;
+    accessible(&driver, "24-alfamart-code").await;
     driver.click("[data-testid=lang-en]").await;
     let steps = driver.text(&driver.wait("[data-testid=code-steps]").await).await;
     assert!(steps.contains("Alfamart, Alfamidi or Dan+Dan"), "{steps}");
@@ -616,6 +628,7 @@ async fn a_waiting_code_always_has_a_way_forward() {
     driver.wait("[data-testid=va-number]").await;
     assert_eq!(statuses().await, ["cancelled", "requires_action"]);
     driver.screenshot("22-va-after-switch").await;
+    accessible(&driver, "22-va-after-switch").await;
 
     // The VA runs out while the session is open (its expiry moved into
     // the past, the page reloaded): hidden, and one tap gets a new one.
@@ -640,6 +653,7 @@ async fn a_waiting_code_always_has_a_way_forward() {
         driver.script("return document.querySelector('[data-testid=va-number]').offsetParent !== null").await;
     assert_eq!(visible, json!(false), "an expired VA number is not shown");
     driver.screenshot("23-va-timed-out").await;
+    accessible(&driver, "23-va-timed-out").await;
     driver.click("[data-testid=new-code]").await;
     eventually("a new VA", || async { statuses().await == ["cancelled", "cancelled", "requires_action"] })
         .await;
@@ -694,6 +708,14 @@ async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     driver.goto(&app.url(&page)).await;
     assert_closed("cancelled", "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.").await;
     driver.screenshot("20-cancelled").await;
+    accessible(&driver, "20-cancelled").await;
+    // The checker itself finds what it should (an image with no text).
+    driver.script("const i = document.createElement('img'); i.src = '/x.png'; document.querySelector('main').append(i);").await;
+    let found = driver.axe().await;
+    assert!(
+        found.iter().any(|v| v.starts_with("image-alt")),
+        "axe-core missed an image with no alt: {found:?}"
+    );
 
     // Past its deadline with no attempt, whether or not the expiry sweep
     // has run yet: in English this time.
@@ -702,6 +724,7 @@ async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     driver.goto(&app.url(&page)).await;
     assert_closed("expired", "The payment time ran out.").await;
     driver.screenshot("21-expired").await;
+    accessible(&driver, "21-expired").await;
 
     // Cancelled while the shopper looks at a QR: the page follows the
     // session (live) to the closed screen.
@@ -714,6 +737,13 @@ async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     assert_eq!(res.status(), 200);
     assert_closed("cancelled", "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.").await;
     assert!(driver.find("[data-testid=qr]").await.is_none(), "the voided QR is gone");
+}
+
+/// axe-core finds no WCAG 2.1 A/AA violation on the screen as it stands
+/// (issue 19: every screen, in the browser tests).
+async fn accessible(driver: &Driver, screen: &str) {
+    let violations = driver.axe().await;
+    assert!(violations.is_empty(), "{screen}: {violations:#?}");
 }
 
 /// The focused element's id.
