@@ -62,6 +62,8 @@ pub struct Texts {
     pub copy: &'static str,
     /// After copying.
     pub copied: &'static str,
+    /// Copy the amount (for a transfer).
+    pub copy_amount: &'static str,
     /// Wallet picker label.
     pub wallet: &'static str,
     /// Phone label (OVO).
@@ -90,6 +92,8 @@ pub struct Texts {
     pub pay_in_full: &'static str,
     /// "months".
     pub months: &'static str,
+    /// "month", after a monthly amount.
+    pub month: &'static str,
     /// The session's time ran out.
     pub expired: &'static str,
     /// Back to the merchant.
@@ -183,6 +187,7 @@ const ID: Texts = Texts {
     va_howto: "Transfer jumlah yang tepat ke nomor ini melalui m-banking, internet banking, atau ATM. Status akan diperbarui otomatis.",
     copy: "Salin",
     copied: "Tersalin",
+    copy_amount: "Salin jumlah",
     wallet: "E-Wallet",
     phone: "Nomor ponsel",
     pay_wallet: "Bayar dengan e-wallet",
@@ -197,6 +202,7 @@ const ID: Texts = Texts {
     installments: "Cicilan",
     pay_in_full: "Bayar penuh",
     months: "bulan",
+    month: "bulan",
     expired: "Waktu pembayaran habis.",
     back_to_shop: "Kembali ke toko",
     change_method: "Ganti metode pembayaran",
@@ -250,6 +256,7 @@ const EN: Texts = Texts {
     va_howto: "Transfer the exact amount to this number with mobile banking, internet banking or an ATM. The status updates by itself.",
     copy: "Copy",
     copied: "Copied",
+    copy_amount: "Copy the amount",
     wallet: "E-wallet",
     phone: "Mobile number",
     pay_wallet: "Pay with the e-wallet",
@@ -264,6 +271,7 @@ const EN: Texts = Texts {
     installments: "Installments",
     pay_in_full: "Pay in full",
     months: "months",
+    month: "month",
     expired: "The payment time ran out.",
     back_to_shop: "Back to the shop",
     change_method: "Change payment method",

@@ -88,7 +88,11 @@ fn tick(checkout: Checkout, parent: Option<Parent>) {
                 let id = attempt.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
                 parent.post(&format!("kasir:{status}"), &[("status", status.into()), ("attempt", id.into())]);
             }
-            let h = document().document_element().map_or(0, |e| e.scroll_height());
+            // The page's own content, not the document (which never gets
+            // shorter than the frame): the frame shrinks when a screen does.
+            let h = document().query_selector("main").ok().flatten().map_or(0, |main| {
+                (main.get_bounding_client_rect().height().ceil() as i32).saturating_add(32)
+            });
             if h != height.get_value() {
                 height.set_value(h);
                 parent.post("kasir:resize", &[("height", h.into())]);

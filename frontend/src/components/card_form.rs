@@ -67,6 +67,21 @@ pub fn CardForm(
     let expiry = RwSignal::new(kept_expiry);
     let cvv = RwSignal::new(String::new());
     let name = RwSignal::new(kept_name);
+    // "3 bulan · Rp50.000/bulan": what the shopper pays each month (before
+    // any interest the bank adds), rounded up to the rupiah.
+    let per_month = move |m: u8| {
+        let monthly = checkout
+            .session
+            .get()
+            .and_then(|s| s.amount.rupiah().checked_add(u64::from(m) - 1).map(|a| a / u64::from(m.max(1))))
+            .and_then(kasir_shared::money::Idr::new);
+        match monthly {
+            Some(each) => {
+                format!("{m} {} · {each}/{}", texts(locale.get()).months, texts(locale.get()).month)
+            }
+            None => format!("{m} {}", texts(locale.get()).months),
+        }
+    };
     let touched = [RwSignal::new(false), RwSignal::new(false), RwSignal::new(false), RwSignal::new(false)];
 
     let assessed = Memo::new(move |_| CardNumberInput::assess(&number.get(), touched[0].get()));
@@ -207,7 +222,7 @@ pub fn CardForm(
                         on:change=move |ev| months.set(event_target_value(&ev).parse().unwrap_or(0))>
                         <option value="0">{move || t().pay_in_full}</option>
                         {move || installments.get().into_iter().map(|m| view! {
-                            <option value=m.to_string()>{format!("{m} {}", t().months)}</option>
+                            <option value=m.to_string()>{per_month(m)}</option>
                         }).collect_view()}
                     </select>
                 </div>

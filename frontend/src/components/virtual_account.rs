@@ -11,6 +11,10 @@ pub fn VirtualAccountView(
     bank: kasir_shared::payment::Bank,
     number: String,
     expires_at: i64,
+    /// The amount to transfer, formatted (`Rp150.000`).
+    amount: String,
+    /// The amount in whole rupiah, as typed into a banking app.
+    rupiah: u64,
     now: ReadSignal<i64>,
 ) -> impl IntoView {
     let t = move || texts(locale.get());
@@ -23,12 +27,30 @@ pub fn VirtualAccountView(
         }
     };
     let bank_name = bank.display_name();
+    // Read and typed in groups of four; copied as the bare digits.
+    let grouped = number
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let amount_copied = RwSignal::new(false);
+    let copy_amount = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&rupiah.to_string());
+            amount_copied.set(true);
+        }
+    };
     view! {
         <section class="kasir-va" aria-label=move || t().va_number>
             <p>{bank_name} " · " {move || t().va_number}</p>
-            <p class="kasir-va-number" data-testid="va-number">{number}</p>
-            <button type="button" class="kasir-secondary" on:click=copy>
+            <p class="kasir-va-number" data-testid="va-number" data-number=number>{grouped}</p>
+            <button type="button" class="kasir-secondary" data-testid="copy-va" on:click=copy>
                 {move || if copied.get() { t().copied } else { t().copy }}
+            </button>
+            <p class="kasir-va-amount" data-testid="va-amount">{amount}</p>
+            <button type="button" class="kasir-secondary" data-testid="copy-amount" on:click=copy_amount>
+                {move || if amount_copied.get() { t().copied } else { t().copy_amount }}
             </button>
             <p>{move || t().va_howto}</p>
             <p role="timer">{move || format!("{} {}", t().expires_in, countdown(expires_at, now.get()))}</p>

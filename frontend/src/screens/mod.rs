@@ -109,7 +109,8 @@ fn Waiting(action: NextAction) -> impl IntoView {
     let t = move || checkout.texts();
     let session = checkout.session.get_untracked();
     let merchant = session.as_ref().map(|s| s.merchant.display_name.clone()).unwrap_or_default();
-    let amount = session.map(|s| s.amount.to_string()).unwrap_or_default();
+    let amount = session.as_ref().map(|s| s.amount.to_string()).unwrap_or_default();
+    let rupiah = session.map_or(0, |s| s.amount.rupiah());
     let locale = checkout.locale.read_only();
     let now = checkout.now.read_only();
     // What to ask for again when the code runs out: the same method.
@@ -143,7 +144,8 @@ fn Waiting(action: NextAction) -> impl IntoView {
         }
         .into_any(),
         NextAction::ShowVirtualAccount { bank, number, expires_at } => view! {
-            <VirtualAccountView locale=locale bank=bank number=number expires_at=expires_at now=now />
+            <VirtualAccountView locale=locale bank=bank number=number expires_at=expires_at
+                amount=amount rupiah=rupiah now=now />
         }
         .into_any(),
         NextAction::Redirect { url, qr_payload, qr_image_url } => {

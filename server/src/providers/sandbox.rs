@@ -54,6 +54,8 @@ pub const SIGNATURE_HEADER: &str = "sandbox-signature";
 const TOLERANCE_SECS: i64 = 300;
 /// QR codes and virtual accounts live at most this long.
 const ACTION_TTL_MS: i64 = 15 * 60 * 1000;
+/// How long a sandbox VA or payment code stays payable, at most.
+const LONG_ACTION_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// One payment in the sandbox's ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,7 +280,11 @@ impl PaymentProvider for Sandbox {
             status: PaymentStatus::RequiresAction.as_str().to_owned(),
             amount_refunded: 0,
         };
+        // A QR lives 15 minutes (as QRIS codes do); a VA or a payment code,
+        // paid at an ATM or a till, lives until the session's deadline (at
+        // most a day), as gateways give them hours.
         let action_expires = request.expires_at_ms.min(now_ms() + ACTION_TTL_MS);
+        let long_expires = request.expires_at_ms.min(now_ms() + LONG_ACTION_TTL_MS);
         let (status, action, failure) = match request.method {
             MethodDetails::Card(card) => match card.number.expose_secret() {
                 CARD_3DS => {
@@ -319,7 +325,7 @@ impl PaymentProvider for Sandbox {
                 let action = ProviderAction::ShowVirtualAccount {
                     bank: *bank,
                     number: format!("8808{}", random_digits(12)),
-                    expires_at_ms: action_expires,
+                    expires_at_ms: long_expires,
                 };
                 (PaymentStatus::RequiresAction, Some(action), None)
             }
@@ -349,7 +355,7 @@ impl PaymentProvider for Sandbox {
                     Chain::Alfamart => random_digits(16),
                 };
                 let action =
-                    ProviderAction::ShowPaymentCode { store: *store, code, expires_at_ms: action_expires };
+                    ProviderAction::ShowPaymentCode { store: *store, code, expires_at_ms: long_expires };
                 (PaymentStatus::RequiresAction, Some(action), None)
             }
         };

@@ -244,7 +244,18 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     let number = driver.wait("[data-testid=va-number]").await;
     let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
     assert_eq!(s["latest_attempt"]["next_action"]["bank"], "bni");
-    assert_eq!(driver.text(&number).await, s["latest_attempt"]["next_action"]["number"].as_str().unwrap());
+    // Shown in groups of four (issue 19), the digits themselves unchanged;
+    // the amount beside it, to copy into the banking app; a deadline of
+    // hours, not minutes, for a transfer.
+    let digits = s["latest_attempt"]["next_action"]["number"].as_str().unwrap();
+    let grouped: Vec<String> =
+        digits.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    assert_eq!(driver.text(&number).await, grouped.join(" "));
+    assert_eq!(driver.text(&driver.wait("[data-testid=va-amount]").await).await, "Rp150.000");
+    driver.wait("[data-testid=copy-amount]").await;
+    let left = s["latest_attempt"]["next_action"]["expires_at"].as_i64().unwrap()
+        - kasir_server::store::now_ms() / 1000;
+    assert!(left > 3_000, "a VA lives longer than a QR: {left} s");
     driver.screenshot("07-virtual-account").await;
     accessible(&driver, "07-virtual-account").await;
     app.post_a(&format!("/v1/test_helpers/checkout_sessions/{id}/pay"), &json!({})).await;
