@@ -252,6 +252,11 @@ pub struct Config {
     pub public_url: String,
     /// `sqlite://data/kasir.db?mode=rwc` or `postgres://…`.
     pub database_url: String,
+    /// SQLite only: `Full` (the default) syncs every commit to disk before
+    /// Kasir answers, so a power cut cannot lose a payment Kasir has
+    /// acknowledged; `Normal` may lose the last commits on a power cut or a
+    /// host crash (never on a process crash) and is faster.
+    pub sqlite_synchronous: crate::store::SqliteSynchronous,
     /// The merchants.
     pub merchants: Vec<MerchantConfig>,
     /// Provider and worker timings.
@@ -298,6 +303,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             public_url: "http://127.0.0.1:8080".into(),
             database_url: "sqlite://data/kasir.db?mode=rwc".into(),
+            sqlite_synchronous: crate::store::SqliteSynchronous::Full,
             merchants: Vec::new(),
             timings: Timings::default(),
             limits: Limits::default(),
@@ -420,6 +426,13 @@ impl Config {
         }
         if let Some(url) = lookup("KASIR_DATABASE_URL") {
             config.database_url = url;
+        }
+        if let Some(mode) = lookup("KASIR_SQLITE_SYNCHRONOUS") {
+            config.sqlite_synchronous =
+                crate::store::SqliteSynchronous::parse(&mode).ok_or_else(|| ConfigError::Invalid {
+                    name: "KASIR_SQLITE_SYNCHRONOUS",
+                    reason: format!("full or normal, not {mode:?}"),
+                })?;
         }
         if let Some(dir) = lookup("KASIR_WIDGET_DIR") {
             config.widget_dir = dir.into();

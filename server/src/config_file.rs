@@ -18,6 +18,7 @@ pub struct FileConfig {
     listen: Option<String>,
     public_url: Option<String>,
     database_url: Option<String>,
+    sqlite_synchronous: Option<String>,
     widget_dir: Option<String>,
     log_format: Option<String>,
     #[serde(default)]
@@ -162,6 +163,10 @@ impl FileConfig {
         }
         if let Some(url) = self.database_url {
             config.database_url = url;
+        }
+        if let Some(mode) = self.sqlite_synchronous {
+            config.sqlite_synchronous = crate::store::SqliteSynchronous::parse(&mode)
+                .ok_or_else(|| invalid("sqlite_synchronous", format!("full or normal, not {mode:?}")))?;
         }
         if let Some(dir) = self.widget_dir {
             config.widget_dir = dir.into();

@@ -250,7 +250,7 @@ impl Server {
             .iter()
             .filter(|m| m.late_payments == config::LatePaymentPolicy::Notify)
             .map(|m| m.id.clone());
-        let store = store::Store::connect(&config.database_url)
+        let store = store::Store::connect_with(&config.database_url, config.sqlite_synchronous)
             .await?
             .with_silent_merchants(silent)
             .with_notify_only_merchants(notify_only);

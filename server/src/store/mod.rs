@@ -85,9 +85,47 @@ impl Store {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How SQLite syncs a commit to disk (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSynchronous {
+    /// Every commit is synced before Kasir answers: an acknowledged payment
+    /// survives a power cut. The default.
+    #[default]
+    Full,
+    /// The WAL is synced at checkpoints only: faster, but a power cut or a
+    /// host crash can lose the last commits (a process crash cannot).
+    Normal,
+}
+
+impl SqliteSynchronous {
+    /// `full` or `normal` (any case).
+    pub fn parse(s: &str) -> Option<SqliteSynchronous> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Some(SqliteSynchronous::Full),
+            "normal" => Some(SqliteSynchronous::Normal),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "PRAGMA synchronous = FULL",
+            SqliteSynchronous::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
 impl Store {
-    /// Connects to `sqlite://path?mode=rwc` or `postgres://…` and runs migrations.
+    /// Connects to `sqlite://path?mode=rwc` or `postgres://…` and runs
+    /// migrations, with every commit synced to disk.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, SqliteSynchronous::Full).await
+    }
+
+    /// As `connect`, with SQLite's sync mode chosen. On PostgreSQL a
+    /// server with `synchronous_commit = off` is refused: it acknowledges
+    /// commits it can still lose.
+    pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> Result<Store, StoreError> {
         install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         if sqlite && let Some(dir) = sqlite_parent_dir(url) {
@@ -107,7 +145,7 @@ impl Store {
                     Box::pin(async move {
                         if sqlite {
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute(synchronous.pragma()).await?;
                         }
                         Ok(())
                     })
@@ -118,6 +156,17 @@ impl Store {
         if sqlite {
             // WAL persists in the file: readers never block the writer.
             pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        if !sqlite {
+            let commit: String =
+                sqlx::query_scalar("SELECT current_setting('synchronous_commit')").fetch_one(&pool).await?;
+            if commit.eq_ignore_ascii_case("off") {
+                return Err(StoreError::Corrupt(
+                    "PostgreSQL runs with synchronous_commit = off: it acknowledges commits a crash can \
+                     still lose, and a payment must not be one of them. Set synchronous_commit = on."
+                        .into(),
+                ));
+            }
         }
         MIGRATOR.run(&pool).await?;
         // SQLite has one writer. Several connections writing at once do not
@@ -217,4 +266,29 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    /// Issue 21: every SQLite connection syncs each commit (`synchronous`
+    /// 2 = FULL) unless the operator relaxes it (1 = NORMAL).
+    #[tokio::test]
+    async fn sqlite_commits_are_synced_unless_relaxed() {
+        for (mode, expected) in [(SqliteSynchronous::Full, 2_i64), (SqliteSynchronous::Normal, 1)] {
+            let dir = std::env::temp_dir().join(format!("kasir-sync-{}", crate::ids::random_token(8)));
+            let url = format!("sqlite://{}/kasir.db?mode=rwc", dir.display());
+            let store = Store::connect_with(&url, mode).await.unwrap();
+            for pool in [store.writer(), store.pool()] {
+                let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+                assert_eq!(n, expected, "{mode:?}");
+            }
+            drop(store);
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        assert_eq!(SqliteSynchronous::default(), SqliteSynchronous::Full);
+        assert_eq!(SqliteSynchronous::parse(" NORMAL "), Some(SqliteSynchronous::Normal));
+        assert_eq!(SqliteSynchronous::parse("off"), None);
+    }
 }

@@ -45,6 +45,11 @@ async fn kasir(database_url: String, hooks_url: &str) -> Option<String> {
         },
         sandbox_webhook_secret: SecretString::new(SANDBOX_SECRET.into()),
         allow_private_webhook_urls: true,
+        // As the server reads it: FULL unless KASIR_SQLITE_SYNCHRONOUS says normal.
+        sqlite_synchronous: std::env::var("KASIR_SQLITE_SYNCHRONOUS")
+            .ok()
+            .and_then(|m| kasir_server::store::SqliteSynchronous::parse(&m))
+            .unwrap_or_default(),
         ..Config::default()
     };
     let server = Server::bind(config).await.ok()?;

@@ -475,3 +475,32 @@ async fn a_card_charged_while_kasir_died_is_never_failed_nor_paid_twice() {
         kasir.kill();
     }
 }
+
+/// Issue 21: what Kasir answered is on disk. Twenty sessions created, the
+/// process killed (SIGKILL) right after the last 201, restarted: every one
+/// of them is there.
+#[tokio::test]
+async fn what_was_answered_survives_a_kill_right_after_the_answer() {
+    let sim = smilepayz_simulator().await;
+    let receiver = Receiver::start().await;
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let mut kasir = KasirProcess::configure(&database_url, &receiver.url, &sim.url);
+    kasir.start().await;
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for n in 0..20_u64 {
+        let body = json!({"amount": 10_000 + n, "reference": format!("INV-DURABLE-{n}")});
+        ids.push(create_session(&http, &kasir.url(""), PROCESS_KEY, &body).await.0);
+    }
+    kasir.kill();
+    kasir.start().await;
+    for id in &ids {
+        let res = http
+            .get(kasir.url(&format!("/v1/checkout_sessions/{id}")))
+            .bearer_auth(PROCESS_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{id} was answered 201, then lost");
+    }
+}
