@@ -90,20 +90,11 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
         return;
     };
     let port = app.addr.port();
-    let new_session = || async {
-        let s: Value = app
-            .post_a(
-                "/v1/checkout_sessions",
-                &json!({"amount": 150000, "reference": "INV-B", "locale": "id", "return_url": "https://toko-a.example/thanks"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        // The id, and the hosted page's path with the secret in its fragment.
-        let id = s["id"].as_str().unwrap().to_owned();
-        let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
-        (id, page)
+    let new_session = || {
+        hosted(
+            &app,
+            json!({"amount": 150000, "reference": "INV-B", "locale": "id", "return_url": "https://toko-a.example/thanks"}),
+        )
     };
 
     // Frictionless: the page shows the merchant and the amount in Rupiah;
@@ -304,18 +295,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
 #[tokio::test]
 async fn declines_errors_and_the_keyboard() {
     let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
-    let new_session = || async {
-        let s: Value = app
-            .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-K", "locale": "id"}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        // The id, and the hosted page's path with the secret in its fragment.
-        let id = s["id"].as_str().unwrap().to_owned();
-        let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
-        (id, page)
-    };
+    let new_session = || hosted(&app, json!({"amount": 150000, "reference": "INV-K", "locale": "id"}));
     let card = |number: &'static str| {
         let driver = &driver;
         async move {
@@ -681,22 +661,10 @@ async fn a_waiting_code_always_has_a_way_forward() {
 async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
     let new_session = |locale: &'static str| {
-        let app = &app;
-        async move {
-            let s: Value = app
-                .post_a(
-                    "/v1/checkout_sessions",
-                    &json!({"amount": 150000, "reference": "INV-C", "locale": locale,
-                        "return_url": "https://toko-a.example/cart"}),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
-            let id = s["id"].as_str().unwrap().to_owned();
-            let page = format!("/pay/{id}#{}", s["client_secret"].as_str().unwrap());
-            (id, page)
-        }
+        hosted(
+            &app,
+            json!({"amount": 150000, "reference": "INV-C", "locale": locale, "return_url": "https://toko-a.example/cart"}),
+        )
     };
     let assert_closed = |test_id: &'static str, text: &'static str| {
         let driver = &driver;
@@ -748,6 +716,14 @@ async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     assert_eq!(res.status(), 200);
     assert_closed("cancelled", "Pembayaran ini dibatalkan oleh penjual dan tidak dapat dibayar lagi.").await;
     assert!(driver.find("[data-testid=qr]").await.is_none(), "the voided QR is gone");
+}
+
+/// A session of merchant A and its hosted page's path, the client secret in
+/// the fragment (as the session's `url` gives it).
+async fn hosted(app: &TestApp, body: Value) -> (String, String) {
+    let (id, secret) = app.new_session(&body).await;
+    let page = format!("/pay/{id}#{secret}");
+    (id, page)
 }
 
 /// axe-core finds no WCAG 2.1 A/AA violation on the screen as it stands
