@@ -153,6 +153,10 @@ impl Checkout {
             match api::attempt(&page, &request, this.indonesian()).await {
                 Ok(a) => {
                     this.switching.set(false);
+                    // Paid: the card's details are needed no more.
+                    if a.status == PaymentStatus::Succeeded {
+                        this.card_draft.set_value(Default::default());
+                    }
                     this.attempt.set(Some(a));
                 }
                 Err(e) => this.error.set(Some(e)),

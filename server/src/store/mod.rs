@@ -46,6 +46,10 @@ pub enum StoreError {
     /// A row holds something this version cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database is set up in a way that could lose acknowledged
+    /// payments, or its files cannot be made private.
+    #[error("unsafe database setup: {0}")]
+    Unsafe(String),
 }
 
 /// The database behind Kasir.
@@ -131,7 +135,7 @@ impl Store {
         if sqlite && let Some(dir) = sqlite_parent_dir(url) {
             let existed = std::path::Path::new(dir).exists();
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Corrupt(format!("cannot create {dir}: {e}")))?;
+                .map_err(|e| StoreError::Unsafe(format!("cannot create {dir}: {e}")))?;
             if !existed {
                 owner_only(dir, 0o700)?;
             }
@@ -161,7 +165,7 @@ impl Store {
             let commit: String =
                 sqlx::query_scalar("SELECT current_setting('synchronous_commit')").fetch_one(&pool).await?;
             if commit.eq_ignore_ascii_case("off") {
-                return Err(StoreError::Corrupt(
+                return Err(StoreError::Unsafe(
                     "PostgreSQL runs with synchronous_commit = off: it acknowledges commits a crash can \
                      still lose, and a payment must not be one of them. Set synchronous_commit = on."
                         .into(),
@@ -224,7 +228,7 @@ fn private_database_file(path: &str) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let io = |e: std::io::Error| StoreError::Corrupt(format!("{path}: {e}"));
+        let io = |e: std::io::Error| StoreError::Unsafe(format!("{path}: {e}"));
         match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -248,7 +252,7 @@ fn owner_only(dir: &str, mode: u32) -> Result<(), StoreError> {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| StoreError::Corrupt(format!("{dir}: {e}")))?;
+            .map_err(|e| StoreError::Unsafe(format!("{dir}: {e}")))?;
     }
     let _ = (dir, mode);
     Ok(())
