@@ -280,8 +280,10 @@ pub struct Config {
     pub routing: BTreeMap<String, String>,
     /// The real providers that are configured.
     pub providers: ProviderSettings,
-    /// Where the built widget is (Trunk's `dist/`).
-    pub widget_dir: std::path::PathBuf,
+    /// Where to read the built widget from at start-up instead of the copy
+    /// inside the binary (development). `None`: the embedded widget, or
+    /// `dist/` when the binary was built before the widget.
+    pub widget_dir: Option<std::path::PathBuf>,
     /// The test-mode merchant whose demo storefront `/demo` shows; off when `None`.
     pub demo_merchant: Option<String>,
     /// Reverse proxies in front of Kasir: from these peers only, the client
@@ -313,7 +315,7 @@ impl Default for Config {
             allow_private_webhook_urls: false,
             routing: BTreeMap::new(),
             providers: ProviderSettings::default(),
-            widget_dir: "dist".into(),
+            widget_dir: None,
             demo_merchant: None,
             trusted_proxies: Vec::new(),
             webhook_sources: BTreeMap::new(),
@@ -435,7 +437,7 @@ impl Config {
                 })?;
         }
         if let Some(dir) = lookup("KASIR_WIDGET_DIR") {
-            config.widget_dir = dir.into();
+            config.widget_dir = Some(dir.into());
         }
         if let (Some(id), Some(key)) = (lookup("KASIR_MERCHANT_ID"), lookup("KASIR_MERCHANT_SECRET_KEY")) {
             let key = SecretString::new(key);

@@ -169,7 +169,7 @@ impl FileConfig {
                 .ok_or_else(|| invalid("sqlite_synchronous", format!("full or normal, not {mode:?}")))?;
         }
         if let Some(dir) = self.widget_dir {
-            config.widget_dir = dir.into();
+            config.widget_dir = Some(dir.into());
         }
         if let Some(format) = self.log_format {
             config.log_format =

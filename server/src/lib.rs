@@ -295,7 +295,7 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| StartError::Routing(format!("http client: {e}")))?;
-        let widget = api::pages::Widget::load(&config.widget_dir);
+        let widget = api::pages::Widget::load(config.widget_dir.as_deref());
         let state = AppState {
             widget,
             config: Arc::new(config),

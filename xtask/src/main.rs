@@ -3,8 +3,8 @@
 //! - `serve`: build and run the server (prints the URLs).
 //! - `test`: everything CI runs: formatting, clippy, every test, and the
 //!   wasm32 build of the shared crate and the widget.
-//! - `widget`, `bench`, `soak`, `fuzz`: the widget build, the benchmarks,
-//!   the long crash run, the parser fuzzing.
+//! - `widget`, `dist`, `bench`, `soak`, `fuzz`: the widget build, the
+//!   release binary, the benchmarks, the long crash run, the parser fuzzing.
 
 mod run;
 mod widget;
@@ -16,7 +16,10 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
   serve   build and run the Kasir server on http://127.0.0.1:8080
           (--simulate: against provider simulators instead of the sandbox)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
-  widget  build the checkout widget into dist/ with the pinned Trunk toolchain
+  widget  build the checkout widget into dist/ (cargo, wasm-bindgen as a
+          library, npm binaryen's wasm-opt; no Trunk)
+  dist    the release kasir-server with the widget inside, in target/dist/
+          with its SHA-256; deploy/ has the systemd, container and Caddy files
   bench   widget bytes, time to an interactive card form, and server
           throughput and latency beside a baseline (BENCHMARKS.md)
   soak    the long crash run: 1,000 checkouts, 8 SIGKILLs, SQLite and
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         Some("test") => run::test(),
         Some("serve") => run::serve(&args[1..]),
         Some("widget") => widget::build(),
+        Some("dist") => run::dist(),
         Some("bench") => run::bench(),
         Some("soak") => run::soak(),
         Some("fuzz") => run::fuzz(&args[1..]),

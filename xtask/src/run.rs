@@ -13,6 +13,11 @@ pub fn root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
+/// Where cargo builds (`CARGO_TARGET_DIR`, or `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
@@ -111,6 +116,57 @@ pub fn serve(extra: &[String]) -> Result<()> {
     let mut run = cargo();
     run.args(["run", "--quiet", "-p", "kasir-server", "--"]).args(extra);
     step("kasir-server", run)
+}
+
+/// `cargo xtask dist`: the widget, then the release server that carries it,
+/// copied to `target/dist/` with its SHA-256; the files to run it are in
+/// `deploy/` (systemd unit, container file, Caddy).
+pub fn dist() -> Result<()> {
+    crate::widget::build()?;
+    let mut build = cargo();
+    // Named explicitly, so the embedding crate rebuilds even if a release
+    // build ran before dist/ existed (widget-files/build.rs).
+    build.env("KASIR_EMBED_WIDGET_DIR", root().join("dist")).args([
+        "build",
+        "--release",
+        "-p",
+        "kasir-server",
+        "--bin",
+        "kasir-server",
+    ]);
+    step("build the release server (it embeds dist/)", build)?;
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let binary = read(&target_dir().join("release").join("kasir-server"))?;
+    // The page names the content-hashed wasm and JS, so finding the built
+    // page inside the binary shows it carries this very widget.
+    let page = read(&root().join("dist").join("index.html"))?;
+    if page.is_empty() || !binary.windows(page.len()).any(|w| w == page.as_slice()) {
+        return Err("the release binary does not carry the widget just built in dist/".into());
+    }
+    let out = target_dir().join("dist");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let path = out.join("kasir-server");
+    std::fs::write(&path, &binary).map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(&binary).iter().map(|b| format!("{b:02x}")).collect();
+    let sums = out.join("SHA256SUMS");
+    std::fs::write(&sums, format!("{sha}  kasir-server\n"))
+        .map_err(|e| format!("{}: {e}", sums.display()))?;
+    println!(
+        "\n{}\n  {} bytes ({:.1} MiB), widget inside\n  sha256 {sha}\n\nRun it: {} (with kasir.toml or KASIR_* variables;\n\
+         deploy/ has a systemd unit, a container file and a Caddy example).",
+        path.display(),
+        binary.len(),
+        binary.len() as f64 / (1024.0 * 1024.0),
+        path.display(),
+    );
+    Ok(())
 }
 
 /// The crash test at full size: 1,000 checkouts with 8 SIGKILLs and

@@ -1,35 +1,54 @@
-//! Building the widget with Trunk, with exactly the pinned tools (installed
-//! when missing), precompressing its files and measuring them.
+//! Building the widget into `dist/` without Trunk (issue 20): cargo builds
+//! the wasm, wasm-bindgen runs as a library linked into xtask (pinned to
+//! Cargo.lock's wasm-bindgen, so there is nothing to `cargo install`),
+//! wasm-opt comes from npm `binaryen@132.0.0` (Debian's 108 breaks the
+//! output), then content-hashed names, the page with its one inline loader
+//! and Subresource Integrity values, and `.gz`/`.br` beside every file.
 //!
-//! Pins (see issue 5's measured facts): Trunk 0.21.14 (0.22 needs a newer
-//! rustc), wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen (0.2.130,
-//! installed unlocked because its locked build misses a crate on the index),
-//! and wasm-opt from npm `binaryen@132.0.0` (Debian's 108 breaks the output).
+//! The steps and flags are the ones Trunk 0.21.14 ran for `index.html`'s
+//! old `<link data-trunk rel="rust" data-wasm-opt="z" …>`, so the wasm and
+//! its JavaScript glue come out byte for byte as before (BENCHMARKS.md).
+//!
+//! `dist/` is written file by file, and a file whose bytes did not change is
+//! left alone, so the server (which embeds `dist/` at build time, see
+//! `widget-files/`) is rebuilt only when the widget really changed.
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
 
-use crate::run::{Result, cargo, root, step};
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
 
-const TRUNK: &str = "0.21.14";
-const WASM_BINDGEN: &str = "0.2.130";
+use crate::run::{Result, cargo, root, step, target_dir};
+
+/// Where the pages fetch the widget's files from (the server's route).
+const PUBLIC_URL: &str = "/assets/";
+/// The bin target and the base of its files' names.
+const NAME: &str = "kasir-frontend";
+/// The cargo profile tuned for size (the workspace Cargo.toml).
+const PROFILE: &str = "wasm-release";
+/// Binaryen's features that wasm-bindgen 0.2.130's output uses; without them
+/// wasm-opt refuses the module.
+const WASM_OPT_FEATURES: [&str; 7] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+];
 
 fn version_of(tool: &Path) -> Option<String> {
     let out = Command::new(tool).arg("--version").output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn cargo_bin(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"));
-    home.join("bin").join(name)
-}
-
-/// Installs Trunk, wasm-bindgen-cli and binaryen's wasm-opt at their pins
-/// when they are missing or another version.
+/// Adds the wasm32 target and installs binaryen's wasm-opt (and axe-core,
+/// for the browser tests) from the lock file when missing.
 pub fn ensure_tools() -> Result<()> {
     // rust-toolchain.toml names the target, but rustup only adds it when it
     // installs the toolchain itself, not to a toolchain already present.
@@ -40,16 +59,6 @@ pub fn ensure_tools() -> Result<()> {
         let mut c = Command::new("rustup");
         c.current_dir(root()).args(["target", "add", "wasm32-unknown-unknown"]);
         step("add the wasm32-unknown-unknown target", c)?;
-    }
-    if !version_of(&cargo_bin("trunk")).is_some_and(|v| v.contains(TRUNK)) {
-        let mut c = cargo();
-        c.args(["install", "--locked", &format!("trunk@{TRUNK}")]);
-        step(&format!("install trunk {TRUNK} (12-14 min the first time)"), c)?;
-    }
-    if !version_of(&cargo_bin("wasm-bindgen")).is_some_and(|v| v.contains(WASM_BINDGEN)) {
-        let mut c = cargo();
-        c.args(["install", "--force", &format!("wasm-bindgen-cli@{WASM_BINDGEN}")]);
-        step(&format!("install wasm-bindgen-cli {WASM_BINDGEN} (about 5 min the first time)"), c)?;
     }
     let wasm_opt = root().join("node_modules/.bin/wasm-opt");
     // axe-core (the browser tests' accessibility checks) comes from the same lock file.
@@ -62,21 +71,101 @@ pub fn ensure_tools() -> Result<()> {
     Ok(())
 }
 
-/// `trunk build --release` into `dist/`, then `.gz` and `.br` beside each file.
+/// `cargo xtask widget`: builds the widget into `dist/`.
 pub fn build() -> Result<()> {
     ensure_tools()?;
-    // Trunk.toml sets offline = true, which makes cargo offline too.
-    let mut fetch = cargo();
-    fetch.args(["fetch"]);
-    step("cargo fetch (Trunk builds offline)", fetch)?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![root().join("node_modules/.bin"), cargo_bin("")];
-    dirs.extend(std::env::split_paths(&path));
-    let path = std::env::join_paths(dirs).map_err(|e| format!("PATH: {e}"))?;
-    let mut trunk = Command::new(cargo_bin("trunk"));
-    trunk.current_dir(root()).env("PATH", path).args(["build", "--release"]);
-    step("build the widget (trunk build --release)", trunk)?;
-    precompress(&root().join("dist"))
+    let mut wasm = cargo();
+    wasm.args([
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        PROFILE,
+        "-p",
+        NAME,
+        "--bin",
+        NAME,
+    ]);
+    step("build the widget's wasm (cargo, wasm-release profile)", wasm)?;
+
+    let target = target_dir();
+    let input = target.join("wasm32-unknown-unknown").join(PROFILE).join(format!("{NAME}.wasm"));
+    let staging = target.join("widget-staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+
+    println!("\n==> wasm-bindgen (the library, pinned in xtask/Cargo.toml; --target web)");
+    let started = Instant::now();
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&input)
+        .out_name(NAME)
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))?
+        .typescript(false)
+        .generate(&staging)
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", input.display()))?;
+    println!("==> wasm-bindgen: ok ({:.1}s)", started.elapsed().as_secs_f32());
+    if staging.join("snippets").exists() {
+        return Err("the widget has wasm-bindgen snippets (inline_js / module): teach xtask/src/widget.rs to ship them".into());
+    }
+
+    let bindgen_wasm = staging.join(format!("{NAME}_bg.wasm"));
+    let optimised = staging.join(format!("{NAME}_bg.opt.wasm"));
+    let mut opt = Command::new(root().join("node_modules/.bin/wasm-opt"));
+    opt.arg("-Oz").args(WASM_OPT_FEATURES).arg(&bindgen_wasm).arg("-o").arg(&optimised);
+    step("optimise the wasm for size (wasm-opt -Oz, binaryen 132)", opt)?;
+
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let files = site(
+        &read(&root().join("index.html"))?,
+        &read(&staging.join(format!("{NAME}.js")))?,
+        &read(&optimised)?,
+        &read(&root().join("frontend/style.css"))?,
+    )?;
+    write_dist(&root().join("dist"), &files)
+}
+
+/// 16 hex digits of the SHA-256 of `bytes`: the name changes when the bytes do.
+fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `sha384-…`, the Subresource Integrity value.
+fn integrity(bytes: &[u8]) -> String {
+    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
+}
+
+/// The files of `dist/` (name → bytes), before compression: the hashed JS,
+/// wasm and CSS, and `index.html` pointing at them.
+fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let index = std::str::from_utf8(index).map_err(|e| format!("index.html: {e}"))?;
+    let js_name = format!("{NAME}-{}.js", content_hash(js));
+    let wasm_name = format!("{NAME}-{}_bg.wasm", content_hash(wasm));
+    let css_name = format!("style-{}.css", content_hash(css));
+    let head = format!(
+        "<link rel=\"stylesheet\" href=\"{PUBLIC_URL}{css_name}\" integrity=\"{}\"/>\n\
+         <link rel=\"modulepreload\" href=\"{PUBLIC_URL}{js_name}\" crossorigin=\"anonymous\" integrity=\"{}\">\n\
+         <link rel=\"preload\" href=\"{PUBLIC_URL}{wasm_name}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">\n\
+         <script type=\"module\">\n\
+         import init from '{PUBLIC_URL}{js_name}';\n\
+         await init({{ module_or_path: '{PUBLIC_URL}{wasm_name}' }});\n\
+         </script>\n",
+        integrity(css),
+        integrity(js),
+        integrity(wasm),
+    );
+    // index.html marks where the widget goes with one comment in <head>.
+    const MARK: &str = "<!-- kasir:widget -->";
+    if index.matches(MARK).count() != 1 {
+        return Err(format!("index.html must hold {MARK} exactly once, in <head>"));
+    }
+    let html = index.replacen(MARK, head.trim_end(), 1);
+    let mut files = BTreeMap::new();
+    files.insert("index.html".to_owned(), html.into_bytes());
+    files.insert(js_name, js.to_vec());
+    files.insert(wasm_name, wasm.to_vec());
+    files.insert(css_name, css.to_vec());
+    Ok(files)
 }
 
 fn compress(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
@@ -91,31 +180,69 @@ fn compress(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     Ok((gz, br))
 }
 
-/// Writes `.gz` and `.br` beside every file Trunk made and prints the sizes.
-fn precompress(dist: &Path) -> Result<()> {
+/// Makes `dist/` hold exactly `files` and their `.gz`/`.br`, writing only
+/// what changed, and prints the sizes.
+fn write_dist(dist: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<()> {
+    std::fs::create_dir_all(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    let mut wanted = BTreeMap::new();
     let mut rows = Vec::new();
+    for (name, bytes) in files {
+        let (gz, br) = compress(bytes)?;
+        rows.push((name.clone(), bytes.len(), gz.len(), br.len()));
+        wanted.insert(format!("{name}.gz"), gz);
+        wanted.insert(format!("{name}.br"), br);
+        wanted.insert(name.clone(), bytes.clone());
+    }
+    let mut written = 0;
+    for (name, bytes) in &wanted {
+        let path = dist.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            written += 1;
+        }
+    }
     let entries = std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     for entry in entries.flatten() {
-        let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".gz") || name.ends_with(".br") || !path.is_file() {
-            continue;
+        if !wanted.contains_key(&name) {
+            let path = entry.path();
+            let removed =
+                if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            removed.map_err(|e| format!("{}: {e}", path.display()))?;
         }
-        let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
-        let (gz, br) = compress(&bytes)?;
-        std::fs::write(dist.join(format!("{name}.gz")), &gz).map_err(|e| format!("{name}.gz: {e}"))?;
-        std::fs::write(dist.join(format!("{name}.br")), &br).map_err(|e| format!("{name}.br: {e}"))?;
-        rows.push((name, bytes.len(), gz.len(), br.len()));
     }
-    rows.sort();
-    println!("\nwidget files (bytes)          raw      gzip    brotli");
+    println!("\n==> dist/: {written} of {} files changed", wanted.len());
+    println!("\nwidget files (bytes)                          raw      gzip    brotli");
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
     for (name, r, g, b) in &rows {
-        println!("  {name:<26} {r:>8} {g:>9} {b:>9}");
+        println!("  {name:<40} {r:>8} {g:>9} {b:>9}");
         raw += r;
         gzip += g;
         brotli += b;
     }
-    println!("  {:<26} {raw:>8} {gzip:>9} {brotli:>9}", "total");
+    println!("  {:<40} {raw:>8} {gzip:>9} {brotli:>9}", "total");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_points_at_hashed_files_with_their_integrity() {
+        let index = b"<html><head><title>x</title>\n<!-- kasir:widget -->\n</head><body></body></html>";
+        let files = site(index, b"export default 1;", b"\0asm", b"p{}").unwrap();
+        assert_eq!(files.len(), 4);
+        let html = String::from_utf8(files["index.html"].clone()).unwrap();
+        let js = files.keys().find(|n| n.ends_with(".js")).unwrap();
+        let wasm = files.keys().find(|n| n.ends_with("_bg.wasm")).unwrap();
+        assert!(html.contains(&format!("import init from '/assets/{js}'")), "{html}");
+        assert!(html.contains(&format!("module_or_path: '/assets/{wasm}'")), "{html}");
+        assert!(html.contains(&integrity(b"\0asm")));
+        assert!(!html.contains("kasir:widget"));
+        // Other bytes, another name.
+        let again = site(index, b"export default 2;", b"\0asm", b"p{}").unwrap();
+        assert!(!again.contains_key(js.as_str()));
+        assert!(site(b"<head></head>", b"", b"", b"").is_err());
+    }
 }

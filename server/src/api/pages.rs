@@ -1,20 +1,22 @@
 //! The hosted payment page `/pay/{id}` and the widget's files under
-//! `/assets/`, built by Trunk into `widget_dir` (default `dist/`).
+//! `/assets/`, as `cargo xtask widget` built them into `dist/`: carried
+//! inside the binary (`kasir-widget-files`), or read from `widget_dir`.
 //!
-//! - `/pay/{id}` is Trunk's `index.html` with the session id in a `<meta>`
+//! - `/pay/{id}` is the built `index.html` with the session id in a `<meta>`
 //!   tag. The client secret is not in the page: the session's `url` carries
 //!   it in the fragment (`/pay/{id}#{client_secret}`), which the browser
 //!   keeps to itself, so knowing a session id (it is in every webhook and
 //!   the merchant's logs) gives nothing (issue 15). It is never cached, and carries a
 //!   strict Content-Security-Policy: scripts only from Kasir's own origin
-//!   plus the exact SHA-256 of each inline module script Trunk wrote (no
+//!   plus the exact SHA-256 of the page's inline module loader (no
 //!   `'unsafe-inline'`), frames only Kasir's own one-time 3DS pages, and
 //!   `frame-ancestors` from the merchant's allowed origins (`'none'` when
 //!   there are none).
-//! - `/assets/*` are Trunk's content-hashed files: cached for a year
+//! - `/assets/*` are the content-hashed files: cached for a year
 //!   (`immutable`), served precompressed (`.br`, `.gz` beside them) when the
 //!   browser accepts it.
 
+use std::borrow::Cow;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
@@ -28,12 +30,33 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
-/// The widget's built files, read once at start-up.
+/// The widget's built files: those inside the binary, or a directory read
+/// at start-up (`widget_dir`).
 #[derive(Debug, Clone, Default)]
 pub struct Widget {
     /// `index.html`, when the widget has been built.
     index: Option<Arc<IndexPage>>,
-    dir: PathBuf,
+    files: Files,
+}
+
+/// Built files carried in the binary: name → bytes.
+type Embedded = &'static [(&'static str, &'static [u8])];
+
+#[derive(Debug, Clone)]
+enum Files {
+    /// Embedded at build time (`kasir-widget-files`, release builds).
+    Embedded(Embedded),
+    Dir(PathBuf),
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Files::Embedded(&[])
+    }
+}
+
+fn embedded(files: Embedded, name: &str) -> Option<&'static [u8]> {
+    files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
 }
 
 #[derive(Debug)]
@@ -44,9 +67,25 @@ struct IndexPage {
 }
 
 impl Widget {
-    /// Reads `dir/index.html` if it is there.
-    pub fn load(dir: &FsPath) -> Widget {
-        let index = std::fs::read_to_string(dir.join("index.html")).ok().map(|html| {
+    /// The widget from `dir`; with no `dir`, the one inside the binary, or
+    /// `dist/` when the binary was built before the widget.
+    pub fn load(dir: Option<&FsPath>) -> Widget {
+        Widget::from(dir, kasir_widget_files::FILES)
+    }
+
+    fn from(dir: Option<&FsPath>, inside: Embedded) -> Widget {
+        let files = match dir {
+            Some(dir) => Files::Dir(dir.to_owned()),
+            None if embedded(inside, "index.html").is_some() => Files::Embedded(inside),
+            None => Files::Dir("dist".into()),
+        };
+        let html = match &files {
+            Files::Embedded(inside) => {
+                embedded(inside, "index.html").and_then(|b| String::from_utf8(b.to_vec()).ok())
+            }
+            Files::Dir(dir) => std::fs::read_to_string(dir.join("index.html")).ok(),
+        };
+        let index = html.map(|html| {
             let script_hashes = inline_scripts(&html)
                 .iter()
                 .map(|s| {
@@ -58,10 +97,26 @@ impl Widget {
                 .collect();
             Arc::new(IndexPage { html, script_hashes })
         });
-        if index.is_none() {
-            tracing::warn!(dir = %dir.display(), "no built widget: /pay/{{id}} answers 503 (run cargo xtask serve)");
+        match (&index, &files) {
+            (None, Files::Dir(dir)) => tracing::warn!(
+                dir = %dir.display(),
+                "no built widget: /pay/{{id}} answers 503 (cargo xtask widget builds it)"
+            ),
+            (None, Files::Embedded(_)) => tracing::warn!("the embedded widget has no index.html"),
+            (Some(_), Files::Dir(dir)) => {
+                tracing::info!(dir = %dir.display(), "serving the widget from disk")
+            }
+            (Some(_), Files::Embedded(_)) => tracing::debug!("serving the widget built into the binary"),
         }
-        Widget { index, dir: dir.to_owned() }
+        Widget { index, files }
+    }
+
+    /// The bytes of one built file.
+    async fn read(&self, name: &str) -> Option<Cow<'static, [u8]>> {
+        match &self.files {
+            Files::Embedded(inside) => embedded(inside, name).map(Cow::Borrowed),
+            Files::Dir(dir) => tokio::fs::read(dir.join(name)).await.ok().map(Cow::Owned),
+        }
     }
 }
 
@@ -151,32 +206,30 @@ fn content_type(file: &str) -> &'static str {
 }
 
 async fn asset(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
-    // Trunk writes flat names; anything else is not ours to serve.
+    // The build writes flat names; anything else is not ours to serve.
     let safe = !file.is_empty()
         && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !file.starts_with('.')
-        && file != "index.html";
+        && !file.starts_with("index.html");
     if !safe {
         return StatusCode::NOT_FOUND.into_response();
     }
     let accepts = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let path = state.widget.dir.join(&file);
     let variants = [("br", "br"), ("gzip", "gz")];
     for (encoding, suffix) in variants {
-        if accepts.split(',').any(|e| e.trim().split(';').next() == Some(encoding)) {
-            let compressed = path.with_file_name(format!("{file}.{suffix}"));
-            if let Ok(bytes) = tokio::fs::read(&compressed).await {
-                return asset_response(&file, bytes, Some(encoding));
-            }
+        if accepts.split(',').any(|e| e.trim().split(';').next() == Some(encoding))
+            && let Some(bytes) = state.widget.read(&format!("{file}.{suffix}")).await
+        {
+            return asset_response(&file, bytes, Some(encoding));
         }
     }
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => asset_response(&file, bytes, None),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    match state.widget.read(&file).await {
+        Some(bytes) => asset_response(&file, bytes, None),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn asset_response(file: &str, bytes: Vec<u8>, encoding: Option<&'static str>) -> Response {
+fn asset_response(file: &str, bytes: Cow<'static, [u8]>, encoding: Option<&'static str>) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(file)));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
@@ -185,12 +238,37 @@ fn asset_response(file: &str, bytes: Vec<u8>, encoding: Option<&'static str>) ->
     if let Some(encoding) = encoding {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
-    (headers, bytes).into_response()
+    let body = match bytes {
+        Cow::Borrowed(b) => axum::body::Body::from(b),
+        Cow::Owned(b) => axum::body::Body::from(b),
+    };
+    (headers, body).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_embedded_widget_is_served_unless_a_directory_is_named() {
+        static INSIDE: Embedded = &[
+            ("index.html", b"<html><head><script type=\"module\">go()</script></head></html>"),
+            ("kasir-frontend-1.js", b"js"),
+            ("kasir-frontend-1.js.br", b"br"),
+        ];
+        let widget = Widget::from(None, INSIDE);
+        let page = widget.index.as_ref().expect("the embedded page");
+        assert!(page.html.contains("go()"));
+        assert_eq!(page.script_hashes.len(), 1);
+        assert_eq!(widget.read("kasir-frontend-1.js.br").await.as_deref(), Some(&b"br"[..]));
+        assert!(widget.read("missing.js").await.is_none());
+        // widget_dir wins over what is inside, even when it holds nothing.
+        let dir = Widget::from(Some(FsPath::new("/nonexistent/kasir-dist")), INSIDE);
+        assert!(dir.index.is_none());
+        assert!(dir.read("kasir-frontend-1.js").await.is_none());
+        // Nothing inside (a debug build): dist/ from disk.
+        assert!(matches!(Widget::from(None, &[]).files, Files::Dir(ref d) if d == FsPath::new("dist")));
+    }
 
     #[test]
     fn finds_inline_scripts_only() {

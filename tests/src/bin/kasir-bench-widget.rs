@@ -33,7 +33,7 @@ async fn main() -> std::process::ExitCode {
         public_url: format!("http://127.0.0.1:{port}"),
         database_url: format!("sqlite://{}?mode=rwc", db.display()),
         merchants: vec![merchant],
-        widget_dir: root.join("dist"),
+        widget_dir: Some(root.join("dist")),
         ..Config::default()
     };
     let Ok(server) = Server::bind(config).await else {

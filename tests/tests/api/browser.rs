@@ -71,7 +71,7 @@ async fn browser_and_app(tweak: impl FnOnce(&mut kasir_server::Config)) -> Optio
     let port = free_port();
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let app = spawn_with(database_url, Receiver::start().await, move |c| {
-        c.widget_dir = dist;
+        c.widget_dir = Some(dist);
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
         c.public_url = format!("http://127.0.0.1:{port}");
         tweak(c);

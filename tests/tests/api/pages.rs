@@ -29,7 +29,7 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
     let dist = fake_dist();
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let dir = dist.clone();
-    let app = spawn_with(database_url, Receiver::start().await, move |c| c.widget_dir = dir).await;
+    let app = spawn_with(database_url, Receiver::start().await, move |c| c.widget_dir = Some(dir)).await;
     let s: Value = app
         .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-P"}))
         .await
@@ -100,7 +100,7 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
 async fn without_a_built_widget_the_page_says_so() {
     let database_url = fresh_database_url(Backend::Sqlite).await;
     let app = spawn_with(database_url, Receiver::start().await, |c| {
-        c.widget_dir = "/nonexistent/kasir-dist".into()
+        c.widget_dir = Some("/nonexistent/kasir-dist".into())
     })
     .await;
     let s: Value = app
