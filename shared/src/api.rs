@@ -99,6 +99,7 @@ pub struct CardFields {
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum AttemptRequest {
     /// Pay by card.
+    #[cfg_attr(feature = "openapi", schema(title = "CardAttempt"))]
     Card {
         /// The card.
         card: CardFields,
@@ -119,13 +120,16 @@ pub enum AttemptRequest {
         phone: Option<String>,
     },
     /// Pay with QRIS.
+    #[cfg_attr(feature = "openapi", schema(title = "QrisAttempt"))]
     Qris,
     /// Pay by transfer to a virtual account.
+    #[cfg_attr(feature = "openapi", schema(title = "VirtualAccountAttempt"))]
     VirtualAccount {
         /// The bank.
         bank: Bank,
     },
     /// Pay with an e-wallet.
+    #[cfg_attr(feature = "openapi", schema(title = "EwalletAttempt"))]
     Ewallet {
         /// The wallet.
         wallet: Wallet,
@@ -134,6 +138,7 @@ pub enum AttemptRequest {
         phone: Option<String>,
     },
     /// Pay cash at a convenience store's till with a payment code.
+    #[cfg_attr(feature = "openapi", schema(title = "ConvenienceStoreAttempt"))]
     ConvenienceStore {
         /// The chain.
         store: Store,
@@ -211,11 +216,13 @@ impl Theme {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NextAction {
     /// Show `url` (Kasir's one-time sandboxed 3DS page) in an iframe.
+    #[cfg_attr(feature = "openapi", schema(title = "ThreeDsAction"))]
     ThreeDs {
         /// The one-time URL.
         url: String,
     },
     /// Show a QRIS code.
+    #[cfg_attr(feature = "openapi", schema(title = "ShowQrAction"))]
     ShowQr {
         /// The EMVCo payload, validated by `kasir-shared`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +234,7 @@ pub enum NextAction {
         expires_at: i64,
     },
     /// Transfer to a virtual account.
+    #[cfg_attr(feature = "openapi", schema(title = "ShowVirtualAccountAction"))]
     ShowVirtualAccount {
         /// The bank.
         bank: Bank,
@@ -238,6 +246,7 @@ pub enum NextAction {
     /// Send the shopper to the provider (e-wallet approval): on a phone the
     /// wallet's app link; on a computer, where the provider gives one, a QR
     /// code the shopper scans with the wallet's app.
+    #[cfg_attr(feature = "openapi", schema(title = "RedirectAction"))]
     Redirect {
         /// Where (the wallet's deep link or approval page).
         url: String,
@@ -250,6 +259,7 @@ pub enum NextAction {
         qr_image_url: Option<String>,
     },
     /// Pay this code in cash at the store's till before `expires_at`.
+    #[cfg_attr(feature = "openapi", schema(title = "ShowPaymentCodeAction"))]
     ShowPaymentCode {
         /// The chain whose tills take the code.
         store: Store,

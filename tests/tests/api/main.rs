@@ -9,6 +9,7 @@ mod card_data;
 mod crash;
 mod differential;
 mod fuzz_api;
+mod generated_client;
 mod health;
 mod helpers;
 mod money_safety;
