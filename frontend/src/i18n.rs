@@ -56,6 +56,10 @@ pub struct Texts {
     pub get_va: &'static str,
     /// Above the virtual account number.
     pub va_number: &'static str,
+    /// Mandiri bill payment: the company code, typed before the bill key.
+    pub biller_code: &'static str,
+    /// Mandiri bill payment: what the number is.
+    pub bill_key: &'static str,
     /// How to pay a virtual account.
     pub va_howto: &'static str,
     /// Copy button.
@@ -184,6 +188,8 @@ const ID: Texts = Texts {
     bank: "Bank",
     get_va: "Buat nomor Virtual Account",
     va_number: "Nomor Virtual Account",
+    biller_code: "Kode perusahaan (biller)",
+    bill_key: "Kode bayar (bill key)",
     va_howto: "Transfer jumlah yang tepat ke nomor ini melalui m-banking, internet banking, atau ATM. Status akan diperbarui otomatis.",
     copy: "Salin",
     copied: "Tersalin",
@@ -253,6 +259,8 @@ const EN: Texts = Texts {
     bank: "Bank",
     get_va: "Get a virtual account number",
     va_number: "Virtual account number",
+    biller_code: "Company (biller) code",
+    bill_key: "Bill key",
     va_howto: "Transfer the exact amount to this number with mobile banking, internet banking or an ATM. The status updates by itself.",
     copy: "Copy",
     copied: "Copied",

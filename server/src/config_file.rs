@@ -413,7 +413,9 @@ theme = { primary_color = "red;}</style>" }"##;
             "SMILEPAYZ_PLATFORM_KEY" => Some(fixture("platform.pub.pem")),
             "SMARTGLOCAL_PRIVATE_KEY" => Some(fixture("smartglocal_partner.key.pem")),
             "SMARTGLOCAL_PUBLIC_KEY" => Some(fixture("smartglocal_sg.pub.pem")),
-            "SMILEPAYZ_MERCHANT_SECRET" | "SINGAPAY_CLIENT_SECRET" => Some("s3cret".to_owned()),
+            "SMILEPAYZ_MERCHANT_SECRET" | "SINGAPAY_CLIENT_SECRET" | "MIDTRANS_SERVER_KEY" => {
+                Some("s3cret".to_owned())
+            }
             _ => None,
         };
         let mut file = FileConfig::parse(&block).unwrap();

@@ -238,8 +238,12 @@ pub enum NextAction {
     ShowVirtualAccount {
         /// The bank.
         bank: Bank,
-        /// The account number.
+        /// The account number (Mandiri bill payment: the bill key).
         number: String,
+        /// Mandiri bill payment: the company (biller) code, entered before
+        /// the bill key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        biller_code: Option<String>,
         /// Unix seconds.
         expires_at: i64,
     },

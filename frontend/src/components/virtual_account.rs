@@ -10,6 +10,8 @@ pub fn VirtualAccountView(
     locale: ReadSignal<Locale>,
     bank: kasir_shared::payment::Bank,
     number: String,
+    /// Mandiri bill payment: the company code, entered before the number.
+    biller_code: Option<String>,
     expires_at: i64,
     /// The amount to transfer, formatted (`Rp150.000`).
     amount: String,
@@ -43,7 +45,14 @@ pub fn VirtualAccountView(
     };
     view! {
         <section class="kasir-va" aria-label=move || t().va_number>
-            <p>{bank_name} " · " {move || t().va_number}</p>
+            {match biller_code {
+                Some(code) => view! {
+                    <p>{bank_name} " · " {move || t().biller_code}</p>
+                    <p class="kasir-va-number" data-testid="biller-code">{code}</p>
+                    <p>{move || t().bill_key}</p>
+                }.into_any(),
+                None => view! { <p>{bank_name} " · " {move || t().va_number}</p> }.into_any(),
+            }}
             <p class="kasir-va-number" data-testid="va-number" data-number=number>{grouped}</p>
             <button type="button" class="kasir-secondary" data-testid="copy-va" on:click=copy>
                 {move || if copied.get() { t().copied } else { t().copy }}

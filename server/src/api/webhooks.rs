@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         (status = 415, description = "`webhook.content_type`: not JSON", body = kasir_shared::api::ErrorResponse),
         (status = 429, description = "`rate_limit.exceeded`: too many unverifiable webhooks from this address this minute", body = kasir_shared::api::ErrorResponse),
         (status = 502, description = "`provider.unavailable`: the follow-up call to the provider (status inquiry, confirm) failed; the provider retries", body = kasir_shared::api::ErrorResponse),
-        (status = 503, description = "`webhook.unknown_payment`: a payment Kasir has not recorded yet; the provider retries", body = kasir_shared::api::ErrorResponse)))]
+        (status = 503, description = "`webhook.unknown_payment`: a payment Kasir has not recorded yet; `service.unavailable`: Kasir could not record it. Either way the provider retries", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -50,6 +50,14 @@ pub(crate) async fn receive(
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let request = WebhookRequest { path_and_query, headers: &headers, body: &body };
     let report = inbound::verify(&state, provider.as_ref(), ip, &request)?;
-    inbound::apply(&state, provider.as_ref(), report).await?;
-    Ok((StatusCode::OK, provider.webhook_ack()).into_response())
+    match inbound::apply(&state, provider.as_ref(), report).await {
+        Ok(()) => Ok((StatusCode::OK, provider.webhook_ack()).into_response()),
+        // Not recorded: ask for it again. Providers retry a 503 more than a
+        // 500 (Midtrans: four times against once).
+        Err(ApiError::Store(e)) => {
+            tracing::error!(provider = %name, error = %e, "webhook not recorded; answering 503 so it is sent again");
+            Err(ApiError::code(ErrorCode::ServiceUnavailable))
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -36,9 +36,10 @@ pub(super) fn widget_action(
             }
             (NextAction::ShowQr { qr_payload: payload, image_url, expires_at: expires_at_ms / 1000 }, None)
         }
-        ProviderAction::ShowVirtualAccount { bank, number, expires_at_ms } => {
-            (NextAction::ShowVirtualAccount { bank, number, expires_at: expires_at_ms / 1000 }, None)
-        }
+        ProviderAction::ShowVirtualAccount { bank, number, biller_code, expires_at_ms } => (
+            NextAction::ShowVirtualAccount { bank, number, biller_code, expires_at: expires_at_ms / 1000 },
+            None,
+        ),
         ProviderAction::Redirect { url, qr_payload, qr_image_url } => {
             // A wallet's QR is a convenience beside its link: one that does
             // not parse is left out (and logged), the link still pays.

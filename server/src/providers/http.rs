@@ -1,8 +1,8 @@
 //! Sending a provider request and reading its answer, with one mapping of
 //! transport failures to `ProviderError`: no answer in time is `Timeout`,
 //! a refused connection, a 5xx or an unreadable body is `Unavailable`; both
-//! leave the attempt `unknown`. The request body (which may hold card data)
-//! never appears in an error.
+//! leave the attempt `unknown`. Neither the request body nor its URL (either
+//! may hold card data) appears in an error.
 
 use std::time::Duration;
 
@@ -43,9 +43,11 @@ impl Answer {
 
 /// Sends `request`; 5xx and transport failures become `ProviderError`.
 pub async fn send(provider: &str, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
-    let response = request.send().await.map_err(|e| transport(provider, &e))?;
+    // Without the URL: a card token request carries the card in its query
+    // string (Midtrans), and errors reach the logs.
+    let response = request.send().await.map_err(|e| transport(provider, &e.without_url()))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| transport(provider, &e))?;
+    let body = response.bytes().await.map_err(|e| transport(provider, &e.without_url()))?;
     if status.is_server_error() {
         tracing::warn!(provider, %status, "provider answered with a server error");
         return Err(ProviderError::Unavailable(format!("{provider}: HTTP {status}")));
@@ -59,7 +61,7 @@ fn transport(provider: &str, e: &reqwest::Error) -> ProviderError {
     } else if e.is_connect() {
         ProviderError::Unavailable(format!("{provider}: cannot connect"))
     } else {
-        // reqwest's message names the URL, never the body.
+        // The URL was taken out by the caller; reqwest never names the body.
         ProviderError::Unavailable(format!("{provider}: {e}"))
     }
 }

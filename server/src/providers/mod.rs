@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod http;
+pub mod midtrans;
 pub mod registry;
 pub mod sandbox;
 pub mod settings;
@@ -161,8 +162,10 @@ pub enum ProviderAction {
     ShowVirtualAccount {
         /// The bank.
         bank: Bank,
-        /// The account number.
+        /// The account number (Mandiri bill payment: the bill key).
         number: String,
+        /// Mandiri bill payment: the company (biller) code to enter first.
+        biller_code: Option<String>,
         /// Unix ms.
         expires_at_ms: i64,
     },

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::de::{DeserializeOwned, Visitor};
 
-use super::{PaymentProvider, settings, singapay, smartglocal, smilepayz};
+use super::{PaymentProvider, midtrans, settings, singapay, smartglocal, smilepayz};
 use crate::config_error::ConfigError;
 
 /// The built-in sandbox: always registered, and where every method not
@@ -67,6 +67,7 @@ pub const REAL: &[Entry] = &[
     Entry::of::<smilepayz::Settings>(),
     Entry::of::<singapay::Settings>(),
     Entry::of::<smartglocal::Settings>(),
+    Entry::of::<midtrans::Settings>(),
 ];
 
 /// Every provider name a configuration may use (routing, webhook sources).

@@ -325,6 +325,8 @@ impl PaymentProvider for Sandbox {
                 let action = ProviderAction::ShowVirtualAccount {
                     bank: *bank,
                     number: format!("8808{}", random_digits(12)),
+                    // Mandiri bill payment names the company as well.
+                    biller_code: (*bank == kasir_shared::payment::Bank::Mandiri).then(|| "70012".to_owned()),
                     expires_at_ms: long_expires,
                 };
                 (PaymentStatus::RequiresAction, Some(action), None)

@@ -6,6 +6,7 @@
 //! RustCrypto crates directly, not borrowed from Kasir's adapters.
 
 pub mod common;
+pub mod midtrans;
 pub mod singapay;
 pub mod smartglocal;
 pub mod smilepayz;

@@ -12,6 +12,7 @@ mod fuzz_api;
 mod generated_client;
 mod health;
 mod helpers;
+mod midtrans;
 mod money_safety;
 mod outage;
 mod pages;

@@ -257,6 +257,7 @@ fn action_for(method: &MethodDetails, channel: &Channel, expires_at_ms: i64) -> 
         MethodDetails::VirtualAccount(bank) => Some(ProviderAction::ShowVirtualAccount {
             bank: *bank,
             number: channel.va_number.clone()?,
+            biller_code: None,
             expires_at_ms,
         }),
         MethodDetails::Ewallet { .. } => {

@@ -3,6 +3,7 @@
 //! the provider: `smilepayz_*`, `singapay_*`, `smartglocal_*`, `sandbox_*`.
 
 use kasir_server::config::ProviderSettings;
+use kasir_tests::sim::midtrans::MidtransSim;
 use kasir_tests::sim::singapay::{Credentials, SingapaySim};
 use kasir_tests::sim::smartglocal::SmartGlocalSim;
 use kasir_tests::sim::smilepayz::SmilepayzSim;
@@ -173,4 +174,41 @@ pub fn smartglocal_card(number: &str) -> Value {
     let mut body = card_with(number, "12/30", "123", "Siti Rahayu");
     body["nik"] = json!("3171014101900001");
     body
+}
+
+// Midtrans: every method.
+
+pub const MIDTRANS_SERVER_KEY: &str = "SB-Mid-server-kasir-test-0123";
+pub const MIDTRANS_CLIENT_KEY: &str = "SB-Mid-client-kasir-test-0123";
+
+/// The Midtrans simulator with the test keys.
+pub async fn midtrans_simulator() -> MidtransSim {
+    MidtransSim::start(MIDTRANS_SERVER_KEY, MIDTRANS_CLIENT_KEY).await
+}
+
+/// Kasir routing every method to the Midtrans simulator (with `extra` lines
+/// in its provider table); notifications are delivered to it.
+pub async fn midtrans_kasir(backend: Backend, sim: &MidtransSim, extra: &str) -> TestApp {
+    let text = format!(
+        "base_url = {:?}\nserver_key = {MIDTRANS_SERVER_KEY:?}\nclient_key = {MIDTRANS_CLIENT_KEY:?}\n{extra}",
+        sim.url
+    );
+    let database_url = fresh_database_url(backend).await;
+    let app = spawn_with(database_url, Receiver::start().await, move |config| {
+        load_provider(config, "midtrans", &text);
+        for method in ["card", "qris", "virtual_account", "ewallet", "convenience_store"] {
+            config.routing.insert(method.into(), "midtrans".into());
+        }
+    })
+    .await;
+    // Kasir's public URL in tests is not routable: what Midtrans sends to
+    // the X-Override-Notification Kasir gave arrives here.
+    sim.reroute(super::PUBLIC_URL, &app.url(""));
+    app
+}
+
+/// A session as the Midtrans tests open it (merchant A).
+pub async fn midtrans_session(app: &TestApp, amount: u64) -> (String, String) {
+    app.new_session(&json!({"amount": amount, "reference": "INV-MT", "customer": {"name": "Budi Santoso", "email": "budi@example.co.id"}}))
+        .await
 }

@@ -1,0 +1,358 @@
+//! Kasir against the strict Midtrans simulator (`tests/src/sim/midtrans.rs`,
+//! written from GATEWAYS.md §1 apart from the adapter): every method paid
+//! end to end, notifications checked and confirmed by a status inquiry,
+//! lost answers settled by inquiry, a reversed Indomaret payment never
+//! counted, a QR paid after it was voided kept as a late payment, refunds.
+//! Each test runs on SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use kasir_tests::sim::Scenario;
+use kasir_tests::sim::midtrans::{self, MidtransSim, NotificationMode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn attempt(app: &TestApp, id: &str, secret: &str, body: &Value) -> Value {
+    let res = widget_attempt(app, id, secret, body).await;
+    assert_eq!(res.status(), 201, "attempt {body}");
+    res.json().await.unwrap()
+}
+
+fn order(a: &Value) -> String {
+    a["id"].as_str().unwrap().to_owned()
+}
+
+fn tx(sim: &MidtransSim, a: &Value) -> midtrans::Transaction {
+    sim.transaction(&order(a)).unwrap_or_else(|| panic!("Midtrans has {a}"))
+}
+
+#[tokio::test]
+async fn every_method_is_paid_through_midtrans() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "reversal_hold_secs = 1\n").await;
+
+        // QRIS: Midtrans's payload, checked by kasir-shared, for the amount.
+        let (id, secret) = midtrans_session(&app, 150_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        assert_eq!(
+            (a["status"].as_str(), a["provider"].as_str()),
+            (Some("requires_action"), Some("midtrans"))
+        );
+        let qr =
+            kasir_shared::qris::QrisPayload::parse(a["next_action"]["qr_payload"].as_str().unwrap()).unwrap();
+        assert_eq!(qr.amount().unwrap().rupiah(), 150_000);
+        assert_eq!(tx(&sim, &a).payment_type, "qris");
+        assert_eq!(sim.pay(&order(&a)).await.0, 200);
+        wait_session_status(&app, &id, "succeeded").await;
+
+        // Virtual accounts: the number Midtrans gave, per bank's own field.
+        for bank in ["bca", "bni", "bri", "permata"] {
+            let (id, secret) = midtrans_session(&app, 75_000).await;
+            let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": bank})).await;
+            assert_eq!(a["next_action"]["type"], "show_virtual_account", "{a}");
+            assert_eq!(a["next_action"]["number"].as_str(), tx(&sim, &a).va_number.as_deref(), "{bank}: {a}");
+            assert!(a["next_action"].get("biller_code").is_none(), "{a}");
+            sim.pay(&order(&a)).await;
+            wait_session_status(&app, &id, "succeeded").await;
+        }
+        // Mandiri bill payment: the company code beside the bill key; its
+        // settlement may be reversed, so it is paid only after the hold.
+        let (id, secret) = midtrans_session(&app, 80_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"})).await;
+        assert_eq!(a["next_action"]["biller_code"], midtrans::BILLER_CODE, "{a}");
+        assert_eq!(a["next_action"]["number"].as_str(), tx(&sim, &a).bill_key.as_deref());
+        assert_eq!(tx(&sim, &a).payment_type, "echannel");
+        sim.pay(&order(&a)).await;
+        wait_session_status(&app, &id, "succeeded").await;
+
+        // GoPay: the app link and a QR; ShopeePay: the link only.
+        let (id, secret) = midtrans_session(&app, 20_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "gopay"})).await;
+        assert_eq!(a["next_action"]["type"], "redirect", "{a}");
+        assert!(a["next_action"]["url"].as_str().unwrap().starts_with(&sim.url), "{a}");
+        assert!(
+            a["next_action"]["qr_payload"].is_string() || a["next_action"]["qr_image_url"].is_string(),
+            "{a}"
+        );
+        sim.pay(&order(&a)).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        let (id, secret) = midtrans_session(&app, 20_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "shopeepay"})).await;
+        assert_eq!(a["next_action"]["type"], "redirect", "{a}");
+        assert!(a["next_action"].get("qr_payload").is_none(), "{a}");
+        sim.pay(&order(&a)).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        // Wallets Midtrans's Core API does not take are refused up front.
+        let (id, secret) = midtrans_session(&app, 20_000).await;
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "dana"})).await;
+        assert_eq!(assert_error(res, 422, "payment_method.unavailable").await["error"]["field"], "wallet");
+
+        // Indomaret and Alfamart: the code to pay at the till.
+        for store in ["indomaret", "alfamart"] {
+            let (id, secret) = midtrans_session(&app, 50_000).await;
+            let a =
+                attempt(&app, &id, &secret, &json!({"method": "convenience_store", "store": store})).await;
+            assert_eq!(a["next_action"]["type"], "show_payment_code", "{a}");
+            let t = tx(&sim, &a);
+            assert_eq!(a["next_action"]["code"].as_str(), t.payment_code.as_deref());
+            assert_eq!(t.store.as_deref(), Some(store));
+            sim.pay(&order(&a)).await;
+            wait_session_status(&app, &id, "succeeded").await;
+        }
+
+        // Cards: frictionless (paid at once), 3DS in the frame (paid by the
+        // notification), a bank decline and insufficient funds.
+        let (id, secret) = midtrans_session(&app, 120_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_FRICTIONLESS)).await;
+        assert_eq!(a["status"], "succeeded", "{a}");
+        assert_eq!(a["card"]["last4"], "6624");
+        assert_eq!(session_status(&app, &id).await, "succeeded");
+        let (id, secret) = midtrans_session(&app, 120_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_3DS)).await;
+        assert_eq!(
+            (a["status"].as_str(), a["next_action"]["type"].as_str()),
+            (Some("requires_action"), Some("three_ds"))
+        );
+        let frame = app
+            .client
+            .get(a["next_action"]["url"].as_str().unwrap().replace(PUBLIC_URL, &app.url("")))
+            .send()
+            .await
+            .unwrap();
+        let html = frame.text().await.unwrap();
+        assert!(
+            html.contains(&format!("{}/v2/3ds/redirect/", sim.url)),
+            "the bank's page in the frame: {html}"
+        );
+        assert_eq!(sim.complete_3ds(&order(&a), true).await.0, 200);
+        wait_session_status(&app, &id, "succeeded").await;
+        for (pan, code) in
+            [(midtrans::CARD_BANK_DENY, "card_declined"), (midtrans::CARD_RC51, "insufficient_funds")]
+        {
+            let (id, secret) = midtrans_session(&app, 120_000).await;
+            let a = attempt(&app, &id, &secret, &card(pan)).await;
+            assert_eq!(
+                (a["status"].as_str(), a["failure_code"].as_str()),
+                (Some("failed"), Some(code)),
+                "{a}"
+            );
+            assert_eq!(session_status(&app, &id).await, "open", "a decline leaves the session payable");
+        }
+        // The card never reached Midtrans's charge: only a token did.
+        assert!(sim.tokens_issued().iter().all(|t| t.used), "{:?}", sim.tokens_issued());
+        assert!(sim.rejections().is_empty(), "Kasir sent nothing Midtrans refuses: {:?}", sim.rejections());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn notifications_are_verified_confirmed_and_idempotent() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 50_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"})).await;
+        let o = order(&a);
+
+        // Authentic, but the status inquiry says pending: nothing changes.
+        assert_eq!(sim.send_notification(&o, NotificationMode::Normal).await.0, 200);
+        assert_eq!(session_status(&app, &id).await, "requires_action");
+        // Paid at Midtrans (no notification yet); forged notifications, and
+        // one whose signed amount is a number, change nothing.
+        sim.set_status(&o, "settlement", Some("accept"));
+        assert_eq!(sim.send_notification(&o, NotificationMode::Forged).await.0, 401);
+        assert_eq!(sim.send_notification(&o, NotificationMode::AmountAsNumber).await.0, 401);
+        assert_eq!(session_status(&app, &id).await, "requires_action");
+        app.stop().await;
+
+        // A fee added to the signed amount (Automatic Fee Imposition) is
+        // another amount: the notification settles nothing (the attempt is
+        // left for the inquiry, which finds it still unpaid).
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 50_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bca"})).await;
+        sim.set_afi_fee(4_000);
+        let o = order(&a);
+        assert_eq!(sim.send_notification(&o, NotificationMode::Afi).await.0, 200);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_ne!(session_status(&app, &id).await, "succeeded");
+        app.stop().await;
+
+        // Duplicates and out-of-order notifications: one success event.
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 50_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        let o = order(&a);
+        let answers = sim.send_pending_then_settlement_out_of_order(&o).await;
+        assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+        assert_eq!(sim.send_notification(&o, NotificationMode::Duplicate).await.0, 200);
+        wait_session_status(&app, &id, "succeeded").await;
+        eventually("the merchant webhook", || async {
+            !app.receiver.events_of("checkout_session.succeeded").is_empty()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let events: Value = app.get_as(KEY_A, "/v1/events?limit=100").await.json().await.unwrap();
+        let succeeded = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "checkout_session.succeeded" && e["data"]["object"]["id"] == id)
+            .count();
+        assert_eq!(succeeded, 1, "one success however many notifications");
+
+        // A card challenged by fraud detection is captured but not paid.
+        let (id, secret) = midtrans_session(&app, 120_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_3DS)).await;
+        assert_eq!(sim.challenge(&order(&a)).await.0, 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let s = session_status(&app, &id).await;
+        assert!(
+            s != "succeeded" && s != "open",
+            "capture + challenge is neither paid nor payable again: {s}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn lost_answers_are_settled_by_inquiry_never_paid_twice() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "poll_secs = 1\n").await;
+        // The charge is made but its answer comes after Kasir's 2 s: the
+        // attempt is unknown, the session refuses a second payment, and the
+        // status inquiry (404 while Midtrans still works on it: not final)
+        // settles it once Midtrans knows.
+        sim.push_scenario(Scenario::NoAnswer(Duration::from_secs(3)));
+        let (id, secret) = midtrans_session(&app, 60_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bni"})).await;
+        assert_eq!(a["status"], "unknown", "{a}");
+        let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        assert_error(res, 409, "session.not_payable").await;
+        // Once Midtrans answers the inquiry, the account number it gives is
+        // shown after all; then it is paid.
+        eventually("the account number from the inquiry", || async {
+            let s: Value =
+                app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+            s["latest_attempt"]["next_action"]["number"].as_str() == tx(&sim, &a).va_number.as_deref()
+        })
+        .await;
+        sim.set_status(&order(&a), "settlement", None);
+        wait_session_status(&app, &id, "succeeded").await;
+        assert_eq!(sim.charges_received(), 1, "one charge at Midtrans");
+
+        // A 5xx or an unreadable answer is unknown too, never failed.
+        for scenario in [Scenario::ServerError, Scenario::Malformed] {
+            sim.push_scenario(scenario);
+            let (id, secret) = midtrans_session(&app, 60_000).await;
+            let a = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+            assert_eq!(a["status"], "unknown", "{a}");
+            let res = widget_attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+            assert_error(res, 409, "session.not_payable").await;
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reversed_indomaret_payment_is_never_counted() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "reversal_hold_secs = 3\n").await;
+        let (id, secret) = midtrans_session(&app, 50_000).await;
+        let a =
+            attempt(&app, &id, &secret, &json!({"method": "convenience_store", "store": "indomaret"})).await;
+        assert_eq!(sim.pay(&order(&a)).await.0, 200);
+        // Settled at the till, but inside the hold: processing, not paid.
+        eventually("processing", || async { session_status(&app, &id).await == "processing" }).await;
+        assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
+        // Reversed within the minute: the payment failed; it never succeeded.
+        sim.reverse(&order(&a)).await;
+        eventually("the reversal", || async {
+            let a: Value =
+                app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+            a["latest_attempt"]["status"] == "failed"
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_ne!(session_status(&app, &id).await, "succeeded");
+        assert!(app.receiver.events_of("checkout_session.succeeded").is_empty());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_qr_paid_after_it_was_voided_is_a_late_payment_refunded() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 50_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        // The merchant cancels; Kasir expires the QR at Midtrans first.
+        assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+        assert_eq!(tx(&sim, &a).status, "expire", "the QR was voided at Midtrans");
+        // The shopper's bank app paid it anyway: money moved after the end.
+        assert_eq!(sim.pay(&order(&a)).await.0, 200);
+        eventually("the late payment", || async {
+            !app.receiver.events_of("checkout_session.late_payment").is_empty()
+        })
+        .await;
+        assert_eq!(session_status(&app, &id).await, "cancelled");
+        eventually("its refund", || async {
+            !app.receiver.events_of("checkout_session.late_payment_refunded").is_empty()
+        })
+        .await;
+        assert_eq!(sim.refund_calls().len(), 1, "refunded once: {:?}", sim.refund_calls());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn refunds_full_and_partial_and_what_midtrans_refuses() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 100_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_FRICTIONLESS)).await;
+        assert_eq!(a["status"], "succeeded");
+        let refund = |amount: Option<u64>| {
+            let body = amount.map_or(json!({}), |a| json!({"amount": a}));
+            let app = &app;
+            let id = id.clone();
+            async move { app.post_a(&format!("/v1/checkout_sessions/{id}/refunds"), &body).await }
+        };
+        let r: Value = refund(Some(30_000)).await.json().await.unwrap();
+        assert_eq!((r["status"].as_str(), r["amount"].as_u64()), (Some("succeeded"), Some(30_000)), "{r}");
+        assert_eq!(tx(&sim, &a).status, "partial_refund");
+        let r: Value = refund(None).await.json().await.unwrap();
+        assert_eq!((r["status"].as_str(), r["amount"].as_u64()), (Some("succeeded"), Some(70_000)), "{r}");
+        assert_eq!(session_status(&app, &id).await, "refunded");
+        let calls = sim.refund_calls();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert!(
+            calls.iter().all(|(_, _, key)| key.as_deref().is_some_and(|k| k.starts_with("re_"))),
+            "{calls:?}"
+        );
+
+        // A virtual account cannot be refunded through Midtrans's API: the
+        // refusal releases the amount, nothing is reserved.
+        let (id, secret) = midtrans_session(&app, 40_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bri"})).await;
+        sim.pay(&order(&a)).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/refunds"), &json!({})).await;
+        assert!(res.status().is_client_error() || res.status().as_u16() == 502, "{}", res.status());
+        let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(
+            (s["status"].as_str(), s["amount_refunded"].as_u64()),
+            (Some("succeeded"), Some(0)),
+            "{s}"
+        );
+        app.stop().await;
+    }
+}
