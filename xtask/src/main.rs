@@ -14,7 +14,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <serve|test>
 
   serve   build and run the Kasir server on http://127.0.0.1:8080
-          (--simulate: against provider simulators instead of the sandbox)
+          (--simulate: against provider simulators instead of the sandbox;
+          --simulate --midtrans: every method through the Midtrans simulator)
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
   widget  build the checkout widget into dist/ (cargo, wasm-bindgen as a
           library, npm binaryen's wasm-opt; no Trunk)

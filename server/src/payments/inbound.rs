@@ -106,6 +106,17 @@ pub async fn apply(
             attempt = ?report.attempt_id, "webhook for no known attempt; asked to retry");
         return Err(ApiError::code(ErrorCode::WebhookUnknownPayment));
     };
+    if in_flight(state, &attempt) {
+        // The provider's answer to our own call is still on its way (a
+        // notification that overtook it). Settling now from an inquiry
+        // would record the status without what only the answer carries (a
+        // QR code, a 3DS page), and the answer would then change nothing:
+        // the shopper would wait at a blank screen. Ask for it again.
+        state.metrics.webhook_in(provider.name(), "in_flight");
+        tracing::info!(provider = provider.name(), attempt = %attempt.id,
+            "webhook overtook the provider's answer; asked to retry");
+        return Err(ApiError::code(ErrorCode::WebhookUnknownPayment));
+    }
     if matches!(report.kind, WebhookKind::Pending) {
         state.metrics.webhook_in(provider.name(), "pending");
         tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
@@ -155,6 +166,16 @@ pub async fn apply(
     state.metrics.webhook_in(provider.name(), result);
     tracing::info!(provider = provider.name(), attempt = %attempt.id, from = %before, to = %after.status, result, "webhook");
     Ok(())
+}
+
+/// Whether Kasir's call that starts the attempt may still be waiting for the
+/// provider's answer: still `processing`, nothing to show yet, and younger
+/// than the call's timeout (a `processing` attempt older than that was
+/// orphaned by a crash; the reconciler and later webhooks settle it).
+fn in_flight(state: &AppState, attempt: &AttemptRow) -> bool {
+    attempt.status == PaymentStatus::Processing.as_str()
+        && attempt.next_action.is_none()
+        && now_ms() - attempt.created_at < ms(state.config.timings.provider_timeout) + 1_000
 }
 
 /// The attempt a webhook is about: by Kasir's own id when the provider

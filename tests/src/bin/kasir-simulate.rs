@@ -1,7 +1,9 @@
 //! `cargo xtask serve --simulate`: the Kasir server with QRIS, virtual
 //! accounts and e-wallets routed to the Smilepayz simulator and cards to the
-//! SingaPay simulator (or Smart Glocal with `--card smartglocal`, or the
-//! built-in sandbox with `--card sandbox`), each a
+//! SingaPay simulator (or Smart Glocal with `--card smartglocal`, Midtrans
+//! with `--card midtrans`, or the built-in sandbox with `--card sandbox`);
+//! with `--midtrans`, every method (convenience stores too) goes to the
+//! Midtrans simulator. Each is a
 //! real HTTP server on loopback enforcing the provider's wire format, plus a
 //! small control endpoint that plays the shopper:
 //!
@@ -22,6 +24,7 @@ use kasir_server::ids::random_token;
 use kasir_server::{Config, Server, shutdown_signal, telemetry};
 use kasir_shared::secret::SecretString;
 use kasir_tests::sim::common::serve;
+use kasir_tests::sim::midtrans::MidtransSim;
 use kasir_tests::sim::singapay::{self, SingapaySim};
 use kasir_tests::sim::smartglocal::{self, SmartGlocalSim};
 use kasir_tests::sim::smilepayz::{self, SmilepayzSim};
@@ -35,12 +38,15 @@ const SG_PARTNER_PUB: &str = include_str!("../../fixtures/providers/smartglocal_
 const SG_KEY: &str = include_str!("../../fixtures/providers/smartglocal_sg.key.pem");
 const SG_PUB: &str = include_str!("../../fixtures/providers/smartglocal_sg.pub.pem");
 const SECRET: &str = "simulated-secret-0123456789";
+const MIDTRANS_SERVER_KEY: &str = "SB-Mid-server-simulated-secret-0123456789";
+const MIDTRANS_CLIENT_KEY: &str = "SB-Mid-client-simulated";
 
 #[derive(Clone)]
 struct Sims {
     smilepayz: SmilepayzSim,
     singapay: SingapaySim,
     smartglocal: SmartGlocalSim,
+    midtrans: MidtransSim,
 }
 
 fn table(text: &str) -> Result<toml::Table, String> {
@@ -69,7 +75,8 @@ async fn start_sims() -> Sims {
         minor_units: false,
     })
     .await;
-    Sims { smilepayz, singapay, smartglocal }
+    let midtrans = MidtransSim::start(MIDTRANS_SERVER_KEY, MIDTRANS_CLIENT_KEY).await;
+    Sims { smilepayz, singapay, smartglocal, midtrans }
 }
 
 fn provider_settings(sims: &Sims) -> Result<ProviderSettings, String> {
@@ -93,6 +100,13 @@ fn provider_settings(sims: &Sims) -> Result<ProviderSettings, String> {
             table(&format!(
                 "base_url = {:?}\nproject = \"kasir_sim\"\nprivate_key = {SG_PARTNER_KEY:?}\npublic_key = {SG_PUB:?}",
                 sims.smartglocal.url
+            ))?,
+        ),
+        (
+            "midtrans".to_owned(),
+            table(&format!(
+                "base_url = {:?}\nserver_key = {MIDTRANS_SERVER_KEY:?}\nclient_key = {MIDTRANS_CLIENT_KEY:?}\npoll_secs = 2\nreversal_hold_secs = 5",
+                sims.midtrans.url
             ))?,
         ),
     ]);
@@ -121,6 +135,19 @@ async fn act(
             format!("smilepayz order {} paid (callback: {status} {body})\n", order.order_no),
         );
     }
+    if let Some(t) = sims.midtrans.transaction(&attempt) {
+        let (status, _) = if t.payment_type == "credit_card" {
+            sims.midtrans.complete_3ds(&attempt, approve).await
+        } else if approve {
+            sims.midtrans.pay(&attempt).await
+        } else {
+            sims.midtrans.expire_now(&attempt).await
+        };
+        return (
+            axum::http::StatusCode::OK,
+            format!("midtrans {attempt}: {action} (notification: {status})\n"),
+        );
+    }
     if let Some(t) = sims.singapay.transaction_for(&attempt) {
         sims.singapay.complete_3ds(&t.transaction_id, approve);
         return (
@@ -142,15 +169,17 @@ async fn act(
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let card = match args.as_slice() {
-        [] => "singapay",
+    let (card, everything_midtrans) = match args.as_slice() {
+        [] => ("singapay", false),
+        [flag] if flag == "--midtrans" => ("midtrans", true),
         [flag, name]
-            if flag == "--card" && ["singapay", "smartglocal", "sandbox"].contains(&name.as_str()) =>
+            if flag == "--card"
+                && ["singapay", "smartglocal", "midtrans", "sandbox"].contains(&name.as_str()) =>
         {
-            name.as_str()
+            (name.as_str(), false)
         }
         _ => {
-            eprintln!("usage: kasir-simulate [--card singapay|smartglocal|sandbox]");
+            eprintln!("usage: kasir-simulate [--card singapay|smartglocal|midtrans|sandbox | --midtrans]");
             return std::process::ExitCode::from(2);
         }
     };
@@ -170,12 +199,16 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
+    let others = if everything_midtrans { "midtrans" } else { "smilepayz" };
     config.routing = BTreeMap::from([
-        ("qris".to_owned(), "smilepayz".to_owned()),
-        ("virtual_account".to_owned(), "smilepayz".to_owned()),
-        ("ewallet".to_owned(), "smilepayz".to_owned()),
+        ("qris".to_owned(), others.to_owned()),
+        ("virtual_account".to_owned(), others.to_owned()),
+        ("ewallet".to_owned(), others.to_owned()),
         ("card".to_owned(), card.to_owned()),
     ]);
+    if everything_midtrans {
+        config.routing.insert("convenience_store".to_owned(), "midtrans".to_owned());
+    }
     let demo_key = config.merchants.is_empty().then(|| format!("sk_test_{}", random_token(32)));
     if let Some(key) = &demo_key {
         let mut demo = MerchantConfig::new("demo", "Toko Demo Kasir", SecretString::new(key.clone()));
@@ -183,6 +216,7 @@ async fn main() -> std::process::ExitCode {
         config.merchants.push(demo);
         config.demo_merchant = Some("demo".into());
     }
+    let public_url = config.public_url.clone();
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -194,14 +228,21 @@ async fn main() -> std::process::ExitCode {
     let local = format!("http://{addr}");
     sims.smilepayz.deliver_callbacks_to(&format!("{local}/webhooks/smilepayz"));
     sims.smartglocal.deliver_webhooks_to(&format!("{local}/webhooks/smartglocal"));
+    // Kasir names its public URL in X-Override-Notification; it is served here.
+    sims.midtrans.reroute(&public_url, &local);
     let control =
         serve(axum::Router::new().route("/attempts/{attempt}/{action}", post(act)).with_state(sims.clone()))
             .await;
     println!("Kasir is listening on {local} with simulated providers:");
-    println!("  smilepayz   {}  (qris, virtual_account, ewallet)", sims.smilepayz.url);
+    if everything_midtrans {
+        println!("  midtrans    {}  (every method)", sims.midtrans.url);
+    } else {
+        println!("  smilepayz   {}  (qris, virtual_account, ewallet)", sims.smilepayz.url);
+    }
     let card_url = match card {
         "singapay" => sims.singapay.url.as_str(),
         "smartglocal" => sims.smartglocal.url.as_str(),
+        "midtrans" => sims.midtrans.url.as_str(),
         _ => "built in",
     };
     println!("  {card:<11} {card_url}  (card)");

@@ -1,7 +1,8 @@
 //! Card data never rests, secrets never leak: the real server
 //! (`kasir-simulate`, a separate process logging at `debug` in JSON) takes
-//! card payments through every card provider (the sandbox, and the SingaPay
-//! and Smart Glocal simulators) with known test cards, good, declined, 3DS,
+//! card payments through every card provider (the sandbox, and the SingaPay,
+//! Smart Glocal and Midtrans simulators; Midtrans takes the card in its
+//! token request's query string) with known test cards, good, declined, 3DS,
 //! answered too late, mistyped and malformed; then every byte it left is
 //! scanned: its log lines (stdout and stderr, panics included), the SQLite
 //! file with its WAL, every PostgreSQL table, and the webhooks the merchant
@@ -75,6 +76,13 @@ fn needles(client_secrets: &[String]) -> Vec<(String, String)> {
     n.push((WEBHOOK_SECRET.into(), "merchant webhook secret".into()));
     for s in PROVIDER_SECRETS {
         n.push((s.into(), "provider secret".into()));
+    }
+    // Midtrans's Basic credentials, as they would appear in a logged header.
+    {
+        use base64::Engine;
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode("SB-Mid-server-simulated-secret-0123456789:");
+        n.push((basic, "Midtrans server key (Basic)".into()));
     }
     for key in ["merchant.key.pem", "smartglocal_partner.key.pem"] {
         let pem = fixture(key);
@@ -348,7 +356,7 @@ async fn no_card_data_or_secret_is_found_in_logs_database_or_webhooks() {
     let mut found = Vec::new();
     let mut summary = Vec::new();
     for backend in backends().await {
-        for provider in ["sandbox", "singapay", "smartglocal"] {
+        for provider in ["sandbox", "singapay", "smartglocal", "midtrans"] {
             let database_url = fresh_database_url(backend).await;
             let run = run(provider, &database_url).await;
             let all = needles(&run.client_secrets);

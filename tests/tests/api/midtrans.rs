@@ -205,6 +205,36 @@ async fn notifications_are_verified_confirmed_and_idempotent() {
             .count();
         assert_eq!(succeeded, 1, "one success however many notifications");
 
+        // A notification that arrives before Kasir has the charge's answer
+        // (Kasir already knows the attempt by its order id): whatever Kasir
+        // answers it, the shopper is still shown the code the answer
+        // carries, and the payment that follows settles the session.
+        for method in [json!({"method": "qris"}), json!({"method": "virtual_account", "bank": "bca"})] {
+            sim.notify_before_answer(true);
+            let (id, secret) = midtrans_session(&app, 45_000).await;
+            let a = attempt(&app, &id, &secret, &method).await;
+            sim.notify_before_answer(false);
+            let o = order(&a);
+            assert!(sim.notifications().iter().any(|d| d.order_id == o), "a notification went first");
+            let view: Value = app
+                .client
+                .get(app.url(&format!("/v1/widget/sessions/{id}")))
+                .bearer_auth(&secret)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let next = &view["latest_attempt"]["next_action"];
+            assert!(
+                next["qr_payload"].is_string() || next["number"].is_string(),
+                "the code is shown: {view}"
+            );
+            sim.pay(&o).await;
+            wait_session_status(&app, &id, "succeeded").await;
+        }
+
         // A card challenged by fraud detection is captured but not paid.
         let (id, secret) = midtrans_session(&app, 120_000).await;
         let a = attempt(&app, &id, &secret, &card(midtrans::CARD_3DS)).await;
