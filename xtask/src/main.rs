@@ -19,7 +19,7 @@ const USAGE: &str = "usage: cargo xtask <serve|test>
   test    fmt check, clippy -D warnings, all tests, wasm32 checks
   widget  build the checkout widget into dist/ (cargo, wasm-bindgen as a
           library, npm binaryen's wasm-opt; no Trunk)
-  dist    the release kasir-server with the widget inside, in target/dist/
+  dist    the release kasir-server with the widget inside, in target/kasir-dist/
           with its SHA-256; deploy/ has the systemd, container and Caddy files
   bench   widget bytes, time to an interactive card form, and server
           throughput and latency beside a baseline (BENCHMARKS.md)

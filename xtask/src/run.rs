@@ -118,8 +118,9 @@ pub fn serve(extra: &[String]) -> Result<()> {
     step("kasir-server", run)
 }
 
-/// `cargo xtask dist`: the widget, then the release server that carries it,
-/// copied to `target/dist/` with its SHA-256; the files to run it are in
+/// `cargo xtask dist`: the widget, then the release server that carries it
+/// (profile `dist`: release without debug info), copied to
+/// `target/kasir-dist/` with its SHA-256; the files to run it are in
 /// `deploy/` (systemd unit, container file, Caddy).
 pub fn dist() -> Result<()> {
     crate::widget::build()?;
@@ -128,22 +129,23 @@ pub fn dist() -> Result<()> {
     // build ran before dist/ existed (widget-files/build.rs).
     build.env("KASIR_EMBED_WIDGET_DIR", root().join("dist")).args([
         "build",
-        "--release",
+        "--profile",
+        "dist",
         "-p",
         "kasir-server",
         "--bin",
         "kasir-server",
     ]);
-    step("build the release server (it embeds dist/)", build)?;
+    step("build the release server (profile dist; it embeds dist/)", build)?;
     let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let binary = read(&target_dir().join("release").join("kasir-server"))?;
+    let binary = read(&target_dir().join("dist").join("kasir-server"))?;
     // The page names the content-hashed wasm and JS, so finding the built
     // page inside the binary shows it carries this very widget.
     let page = read(&root().join("dist").join("index.html"))?;
     if page.is_empty() || !binary.windows(page.len()).any(|w| w == page.as_slice()) {
         return Err("the release binary does not carry the widget just built in dist/".into());
     }
-    let out = target_dir().join("dist");
+    let out = target_dir().join("kasir-dist");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let path = out.join("kasir-server");
     std::fs::write(&path, &binary).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -91,34 +91,46 @@ pub fn build() -> Result<()> {
     let target = target_dir();
     let input = target.join("wasm32-unknown-unknown").join(PROFILE).join(format!("{NAME}.wasm"));
     let staging = target.join("widget-staging");
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
-
-    println!("\n==> wasm-bindgen (the library, pinned in xtask/Cargo.toml; --target web)");
-    let started = Instant::now();
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&input)
-        .out_name(NAME)
-        .web(true)
-        .map_err(|e| format!("wasm-bindgen: {e:#}"))?
-        .typescript(false)
-        .generate(&staging)
-        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", input.display()))?;
-    println!("==> wasm-bindgen: ok ({:.1}s)", started.elapsed().as_secs_f32());
-    if staging.join("snippets").exists() {
-        return Err("the widget has wasm-bindgen snippets (inline_js / module): teach xtask/src/widget.rs to ship them".into());
-    }
-
-    let bindgen_wasm = staging.join(format!("{NAME}_bg.wasm"));
     let optimised = staging.join(format!("{NAME}_bg.opt.wasm"));
-    let mut opt = Command::new(root().join("node_modules/.bin/wasm-opt"));
-    opt.arg("-Oz").args(WASM_OPT_FEATURES).arg(&bindgen_wasm).arg("-o").arg(&optimised);
-    step("optimise the wasm for size (wasm-opt -Oz, binaryen 132)", opt)?;
+    let glue = staging.join(format!("{NAME}.js"));
+    // wasm-bindgen and wasm-opt are pure functions of the wasm cargo made
+    // (and the pinned tools): when it has not changed, their output stands.
+    let input_bytes = std::fs::read(&input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let stamp = staging.join("input.sha256");
+    let fingerprint = format!("{}\n{WASM_OPT_FEATURES:?}", content_hash(&input_bytes));
+    let fresh = std::fs::read_to_string(&stamp).is_ok_and(|s| s == fingerprint)
+        && optimised.is_file()
+        && glue.is_file();
+    if fresh {
+        println!("\n==> wasm-bindgen and wasm-opt: the wasm is unchanged, their output stands");
+    } else {
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+        println!("\n==> wasm-bindgen (the library, pinned in xtask/Cargo.toml; --target web)");
+        let started = Instant::now();
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&input)
+            .out_name(NAME)
+            .web(true)
+            .map_err(|e| format!("wasm-bindgen: {e:#}"))?
+            .typescript(false)
+            .generate(&staging)
+            .map_err(|e| format!("wasm-bindgen on {}: {e:#}", input.display()))?;
+        println!("==> wasm-bindgen: ok ({:.1}s)", started.elapsed().as_secs_f32());
+        if staging.join("snippets").exists() {
+            return Err("the widget has wasm-bindgen snippets (inline_js / module): teach xtask/src/widget.rs to ship them".into());
+        }
+        let bindgen_wasm = staging.join(format!("{NAME}_bg.wasm"));
+        let mut opt = Command::new(root().join("node_modules/.bin/wasm-opt"));
+        opt.arg("-Oz").args(WASM_OPT_FEATURES).arg(&bindgen_wasm).arg("-o").arg(&optimised);
+        step("optimise the wasm for size (wasm-opt -Oz, binaryen 132)", opt)?;
+        std::fs::write(&stamp, &fingerprint).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    }
 
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let files = site(
         &read(&root().join("index.html"))?,
-        &read(&staging.join(format!("{NAME}.js")))?,
+        &read(&glue)?,
         &read(&optimised)?,
         &read(&root().join("frontend/style.css"))?,
     )?;

@@ -253,6 +253,27 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     let done = driver.wait("[data-testid=succeeded]").await;
     assert_eq!(driver.text(&done).await, "Payment successful. Thank you!");
 
+    // Mandiri bill payment (issue 18): the company code to enter first,
+    // then the bill key.
+    let (id, page) = new_session().await;
+    driver.goto(&app.url(&page)).await;
+    driver.click("[data-testid=method-virtual_account]").await;
+    driver
+        .script(
+            "const s=document.querySelector('#bank'); s.value='mandiri'; s.dispatchEvent(new Event('change'));",
+        )
+        .await;
+    driver.click("[data-testid=pay-va]").await;
+    let biller = driver.wait("[data-testid=biller-code]").await;
+    let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+    assert_eq!(
+        driver.text(&biller).await,
+        s["latest_attempt"]["next_action"]["biller_code"].as_str().unwrap()
+    );
+    driver.wait("[data-testid=va-number]").await;
+    driver.screenshot("07b-mandiri-bill").await;
+    accessible(&driver, "07b-mandiri-bill").await;
+
     // Embedded on an allowed storefront: the card is typed in Kasir's frame,
     // and the storefront hears kasir:ready and kasir:succeeded from Kasir's origin.
     let kasir_origin = format!("http://127.0.0.1:{port}");

@@ -386,3 +386,49 @@ async fn refunds_full_and_partial_and_what_midtrans_refuses() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn installments_and_an_expired_code_reach_midtrans_as_documented() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app =
+            midtrans_kasir(backend, &sim, "installment_bank = \"bni\"\ninstallment_months = [3, 6, 12]\n")
+                .await;
+        // The widget is offered the plans; a 6-month plan reaches Midtrans
+        // with the acquiring bank, and is paid after 3DS.
+        let (id, secret) = midtrans_session(&app, 1_200_000).await;
+        let view: Value = app
+            .client
+            .get(app.url(&format!("/v1/widget/sessions/{id}")))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["installment_months"], json!([3, 6, 12]), "{view}");
+        let mut body = card(midtrans::CARD_3DS);
+        body["installment_months"] = json!(6);
+        let a = attempt(&app, &id, &secret, &body).await;
+        let t = tx(&sim, &a);
+        assert_eq!((t.installment_term, t.bank.as_deref()), (Some(6), Some("bni")), "{t:?}");
+        sim.complete_3ds(&order(&a), true).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        // A plan Midtrans was not configured for is refused before anything is sent.
+        let (id, secret) = midtrans_session(&app, 1_200_000).await;
+        body["installment_months"] = json!(24);
+        let res = widget_attempt(&app, &id, &secret, &body).await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+
+        // A VA whose session runs out is expired at Midtrans, and the session
+        // ends expired.
+        let (id, secret) = midtrans_session(&app, 30_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bni"})).await;
+        force_expiry(&app.database_url, &id).await;
+        wait_session_status(&app, &id, "expired").await;
+        assert_eq!(tx(&sim, &a).status, "expire", "voided at Midtrans");
+        assert!(sim.rejections().is_empty(), "{:?}", sim.rejections());
+        app.stop().await;
+    }
+}
