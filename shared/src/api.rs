@@ -246,6 +246,10 @@ pub enum NextAction {
         biller_code: Option<String>,
         /// Unix seconds.
         expires_at: i64,
+        /// How to pay at this bank: its app, its ATMs, its internet
+        /// banking, each in both languages (filled when shown).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        steps: Vec<VaChannelSteps>,
     },
     /// Send the shopper to the provider (e-wallet approval): on a phone the
     /// wallet's app link; on a computer, where the provider gives one, a QR
@@ -275,6 +279,35 @@ pub enum NextAction {
         #[serde(default)]
         instructions: Vec<String>,
     },
+}
+
+/// One channel's steps to pay a virtual account at its bank, in Bahasa
+/// Indonesia (`id`) and English (`en`), from `kasir-shared`'s one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VaChannelSteps {
+    /// `mobile`, `atm` or `internet`.
+    pub channel: crate::payment::Channel,
+    /// The steps in Bahasa Indonesia.
+    pub id: Vec<String>,
+    /// The steps in English.
+    pub en: Vec<String>,
+}
+
+impl VaChannelSteps {
+    /// Every channel's steps for `bank`, the app first.
+    pub fn for_bank(bank: Bank) -> Vec<VaChannelSteps> {
+        use crate::payment::Channel;
+        let owned = |steps: &[&str]| steps.iter().map(|s| (*s).to_owned()).collect();
+        [Channel::Mobile, Channel::Atm, Channel::Internet]
+            .into_iter()
+            .map(|channel| VaChannelSteps {
+                channel,
+                id: owned(bank.va_steps(channel, crate::Locale::Id)),
+                en: owned(bank.va_steps(channel, crate::Locale::En)),
+            })
+            .collect()
+    }
 }
 
 /// A card as the API shows it: never more than its brand and last four.

@@ -1,4 +1,5 @@
 use kasir_shared::Locale;
+use kasir_shared::payment::Channel;
 use leptos::prelude::*;
 
 use super::qris::countdown;
@@ -12,6 +13,9 @@ pub fn VirtualAccountView(
     number: String,
     /// Mandiri bill payment: the company code, entered before the number.
     biller_code: Option<String>,
+    /// The bank's steps per channel, in both languages, from the server
+    /// (kept out of the wasm: 54 lists of text).
+    steps: Vec<kasir_shared::api::VaChannelSteps>,
     expires_at: i64,
     /// The amount to transfer, formatted (`Rp150.000`).
     amount: String,
@@ -62,6 +66,32 @@ pub fn VirtualAccountView(
                 {move || if amount_copied.get() { t().copied } else { t().copy_amount }}
             </button>
             <p>{move || t().va_howto}</p>
+            <h2 class="kasir-code-steps-title">{move || t().how_to_pay}</h2>
+            // Each channel's steps for this bank (kasir-shared's one table);
+            // the phone's banking app first, open: most shoppers are there.
+            <div class="kasir-va-steps" data-testid="va-steps">
+                {steps
+                    .into_iter()
+                    .map(|channel| {
+                        let open = channel.channel == Channel::Mobile;
+                        let name = channel.channel;
+                        view! {
+                            <details open=open data-testid=format!("va-steps-{name:?}")>
+                                <summary>{move || name.label(locale.get())}</summary>
+                                <ol class="kasir-code-steps">
+                                    {move || {
+                                        let list = match locale.get() {
+                                            Locale::Id => channel.id.clone(),
+                                            Locale::En => channel.en.clone(),
+                                        };
+                                        list.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()
+                                    }}
+                                </ol>
+                            </details>
+                        }
+                    })
+                    .collect_view()}
+            </div>
             <p role="timer">{move || format!("{} {}", t().expires_in, countdown(expires_at, now.get()))}</p>
         </section>
     }

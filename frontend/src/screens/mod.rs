@@ -143,8 +143,8 @@ fn Waiting(action: NextAction) -> impl IntoView {
                 merchant=merchant amount=amount now=now />
         }
         .into_any(),
-        NextAction::ShowVirtualAccount { bank, number, biller_code, expires_at } => view! {
-            <VirtualAccountView locale=locale bank=bank number=number biller_code=biller_code expires_at=expires_at
+        NextAction::ShowVirtualAccount { bank, number, biller_code, expires_at, steps } => view! {
+            <VirtualAccountView locale=locale bank=bank number=number biller_code=biller_code steps=steps expires_at=expires_at
                 amount=amount rupiah=rupiah now=now />
         }
         .into_any(),

@@ -169,11 +169,15 @@ pub async fn apply(
 }
 
 /// Whether Kasir's call that starts the attempt may still be waiting for the
-/// provider's answer: still `processing`, nothing to show yet, and younger
-/// than the call's timeout (a `processing` attempt older than that was
-/// orphaned by a crash; the reconciler and later webhooks settle it).
+/// provider's answer: still `processing` with nothing recorded from the
+/// provider (no id, nothing to show), and younger than the call's timeout.
+/// An answer that leaves the attempt `processing` (Smart Glocal, whose 3DS
+/// page comes by webhook) records the provider's id, so its webhooks pass;
+/// a `processing` attempt older than the timeout was orphaned by a crash,
+/// and the reconciler and later webhooks settle it.
 fn in_flight(state: &AppState, attempt: &AttemptRow) -> bool {
     attempt.status == PaymentStatus::Processing.as_str()
+        && attempt.provider_ref.is_none()
         && attempt.next_action.is_none()
         && now_ms() - attempt.created_at < ms(state.config.timings.provider_timeout) + 1_000
 }

@@ -78,14 +78,18 @@ pub fn session_view(
     Ok(object)
 }
 
-/// The attempt with what it shows the shopper in the session's language
-/// (a payment code's steps).
+/// The attempt with what it shows the shopper: a payment code's steps in
+/// the session's language, a virtual account's per channel in both.
 pub fn attempt_in(row: &AttemptRow, locale: Locale) -> Result<PaymentAttempt, StoreError> {
     let mut attempt = attempt_object(row)?;
-    if let Some(NextAction::ShowPaymentCode { store, instructions, .. }) = &mut attempt.next_action
-        && instructions.is_empty()
-    {
-        *instructions = store.steps(locale).iter().map(|s| (*s).to_owned()).collect();
+    match &mut attempt.next_action {
+        Some(NextAction::ShowPaymentCode { store, instructions, .. }) if instructions.is_empty() => {
+            *instructions = store.steps(locale).iter().map(|s| (*s).to_owned()).collect();
+        }
+        Some(NextAction::ShowVirtualAccount { bank, steps, .. }) if steps.is_empty() => {
+            *steps = kasir_shared::api::VaChannelSteps::for_bank(*bank);
+        }
+        _ => {}
     }
     Ok(attempt)
 }

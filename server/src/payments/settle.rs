@@ -37,7 +37,13 @@ pub(super) fn widget_action(
             (NextAction::ShowQr { qr_payload: payload, image_url, expires_at: expires_at_ms / 1000 }, None)
         }
         ProviderAction::ShowVirtualAccount { bank, number, biller_code, expires_at_ms } => (
-            NextAction::ShowVirtualAccount { bank, number, biller_code, expires_at: expires_at_ms / 1000 },
+            NextAction::ShowVirtualAccount {
+                bank,
+                number,
+                biller_code,
+                expires_at: expires_at_ms / 1000,
+                steps: Vec::new(),
+            },
             None,
         ),
         ProviderAction::Redirect { url, qr_payload, qr_image_url } => {

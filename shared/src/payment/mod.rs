@@ -3,6 +3,7 @@
 mod method;
 mod reference;
 mod status;
+mod va_steps;
 
 pub use method::{Bank, PaymentMethod, PaymentMethodKind, Store, Wallet};
 pub use reference::OrderReference;
@@ -10,3 +11,4 @@ pub use status::{
     AttemptStatus, PaymentStatus, SessionStatus, StatusSource, Transition, TransitionError,
     TransitionRejection,
 };
+pub use va_steps::Channel;

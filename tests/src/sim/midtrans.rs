@@ -430,6 +430,7 @@ struct Ledger {
     challenge_next: bool,
     notification_url: Option<String>,
     reroute: Option<(String, String)>,
+    refund_answer_hold: Option<Duration>,
     retry_schedule: Vec<Duration>,
     receiver_timeout: Duration,
     delayed_card_after: Duration,
@@ -463,6 +464,7 @@ impl Default for Ledger {
             challenge_next: false,
             notification_url: None,
             reroute: None,
+            refund_answer_hold: None,
             retry_schedule: (0..5).map(|n| Duration::from_millis(200 << n)).collect(),
             receiver_timeout: Duration::from_secs(15),
             delayed_card_after: Duration::from_secs(60),
@@ -622,6 +624,11 @@ impl MidtransSim {
     /// (the dashboard's notification URL).
     pub fn deliver_notifications_to(&self, url: &str) {
         self.ledger().notification_url = Some(url.to_owned());
+    }
+    /// The next refund is made, but its answer comes only after `hold`
+    /// (longer than the caller's timeout: the caller never learns it).
+    pub fn hold_next_refund_answer(&self, hold: Duration) {
+        self.ledger().refund_answer_hold = Some(hold);
     }
     /// The network's view of a host: notifications for URLs starting with
     /// `from` (Kasir's public URL in tests, not routable) go to the same
@@ -2142,6 +2149,10 @@ async fn modify_checked(s: &Arc<Shared>, id: &str, action: &str, headers: &Heade
     let reply = modify_inner(s, id, action, &parsed);
     if let Some(k) = &key {
         finish_idempotent(s, k, &reply);
+    }
+    let hold = if action == "refund" { s.ledger().refund_answer_hold.take() } else { None };
+    if let Some(hold) = hold {
+        tokio::time::sleep(hold).await;
     }
     reply
 }

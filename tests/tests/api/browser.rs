@@ -244,6 +244,16 @@ async fn a_shopper_pays_by_card_in_a_real_browser() {
     assert_eq!(driver.text(&number).await, grouped.join(" "));
     assert_eq!(driver.text(&driver.wait("[data-testid=va-amount]").await).await, "Rp150.000");
     driver.wait("[data-testid=copy-amount]").await;
+    // BNI's own steps for each channel (issue 19), the app's open first,
+    // from kasir-shared's table, in the page's language.
+    use kasir_shared::payment::{Bank, Channel};
+    let first_step = driver
+        .script("return document.querySelector('[data-testid=va-steps-Mobile][open] li').textContent")
+        .await;
+    assert_eq!(first_step, json!(Bank::Bni.va_steps(Channel::Mobile, kasir_shared::Locale::En)[0]));
+    let channels =
+        driver.script("return document.querySelectorAll('[data-testid=va-steps] details').length").await;
+    assert_eq!(channels, json!(3));
     let left = s["latest_attempt"]["next_action"]["expires_at"].as_i64().unwrap()
         - kasir_server::store::now_ms() / 1000;
     assert!(left > 3_000, "a VA lives longer than a QR: {left} s");
@@ -368,7 +378,16 @@ async fn declines_errors_and_the_keyboard() {
         driver.text(&failed).await,
         "Kartu ditolak oleh bank penerbit. Periksa data kartu, hubungi bank Anda, atau gunakan kartu lain."
     );
-    assert_eq!(driver.script("return document.activeElement.getAttribute('data-testid')").await, "failed");
+    // The focus follows the new screen once it has rendered.
+    let mut focused = Value::Null;
+    for _ in 0..40 {
+        focused = driver.script("return document.activeElement.getAttribute('data-testid')").await;
+        if focused == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(focused, "failed", "the focus is on the decline");
     let kept = driver
         .script("return ['#card-number','#card-expiry','#card-cvv','#card-name'].map(s => document.querySelector(s).value)")
         .await;

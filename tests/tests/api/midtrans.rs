@@ -432,3 +432,60 @@ async fn installments_and_an_expired_code_reach_midtrans_as_documented() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_refund_whose_answer_is_lost_stays_pending_until_midtrans_lists_it() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 90_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_FRICTIONLESS)).await;
+        assert_eq!(a["status"], "succeeded");
+        // Midtrans makes the refund but its answer never reaches Kasir, and
+        // the refund shows in the status only once Midtrans has finished it.
+        sim.set_refunds_pending(true);
+        sim.hold_next_refund_answer(Duration::from_secs(4));
+        let res =
+            app.post_a(&format!("/v1/checkout_sessions/{id}/refunds"), &json!({"amount": 40_000})).await;
+        let r: Value = res.json().await.unwrap();
+        assert_eq!(r["status"], "pending", "unknown is pending, never failed: {r}");
+        // Reserved meanwhile: no second refund can exceed what is left.
+        let res =
+            app.post_a(&format!("/v1/checkout_sessions/{id}/refunds"), &json!({"amount": 60_000})).await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        // The reconciler asks, finds it not listed, keeps it pending; once
+        // Midtrans lists it, it has succeeded.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(s["status"], "succeeded", "not refunded before Midtrans lists it: {s}");
+        assert!(app.receiver.events_of("checkout_session.refund_succeeded").is_empty());
+        sim.finish_pending_refunds().await;
+        eventually("the refund succeeded", || async {
+            !app.receiver.events_of("checkout_session.refund_succeeded").is_empty()
+        })
+        .await;
+        wait_session_status(&app, &id, "partially_refunded").await;
+        assert_eq!(sim.refund_calls().len(), 1, "sent once, then only asked about: {:?}", sim.refund_calls());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn switching_method_voids_the_waiting_code_at_midtrans() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 35_000).await;
+        let qr = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        // The shopper changes their mind: the QR is expired at Midtrans
+        // first, the attempt is cancelled, and the session stays payable.
+        let va = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "bri"})).await;
+        assert_eq!(tx(&sim, &qr).status, "expire");
+        assert_eq!(va["status"], "requires_action", "{va}");
+        let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(s["status"], "requires_action", "{s}");
+        sim.pay(&order(&va)).await;
+        wait_session_status(&app, &id, "succeeded").await;
+        app.stop().await;
+    }
+}

@@ -247,6 +247,17 @@ impl Midtrans {
     }
 }
 
+/// A void's result as the trait reports it: a code that can no longer be
+/// paid (expired or cancelled at Midtrans) is `cancelled`; anything else
+/// (paid a moment before, unknown) as it is.
+fn voided(mut outcome: ProviderOutcome) -> ProviderOutcome {
+    if matches!(outcome.status, PaymentStatus::Expired | PaymentStatus::Cancelled) {
+        outcome.status = PaymentStatus::Cancelled;
+        outcome.action = None;
+    }
+    outcome
+}
+
 /// The request body's method object, and what the answer will be read as.
 fn method_body<'a>(
     request: &'a PaymentRequest<'a>,
@@ -450,16 +461,16 @@ impl PaymentProvider for Midtrans {
         };
         let outcome = self.read(&current)?;
         if outcome.status != PaymentStatus::RequiresAction {
-            return Ok(outcome);
+            return Ok(voided(outcome));
         }
         let card = current.payment_type.as_deref() == Some("credit_card");
         let id = attempt.provider_ref.or(current.transaction_id.as_deref()).unwrap_or(attempt.attempt_id);
         let verb = if card { "cancel" } else { "expire" };
         let (_, answer) = self.call(self.http.post(self.url(&format!("/v2/{id}/{verb}")))).await?;
         match answer.transaction_status.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            Some("expire" | "cancel") => self.read(&answer),
+            Some("expire" | "cancel") => self.read(&answer).map(voided),
             // 412 (paid a moment before) or anything else: what is it now?
-            _ => self.inquire(attempt).await,
+            _ => self.inquire(attempt).await.map(voided),
         }
     }
 
