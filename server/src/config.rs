@@ -168,6 +168,10 @@ pub struct Timings {
     /// the provider can tell) before the merchant is asked to review it
     /// (`checkout_session.requires_review`).
     pub review_after: std::time::Duration,
+    /// How often a live stream re-reads its session even when nothing woke
+    /// it (a change another instance made, on SQLite; a lost notification
+    /// on PostgreSQL, where instances tell each other at once).
+    pub stream_recheck: std::time::Duration,
 }
 
 impl Default for Timings {
@@ -184,6 +188,7 @@ impl Default for Timings {
                 .collect(),
             delivery_timeout: secs(10),
             review_after: secs(30 * 60),
+            stream_recheck: secs(5),
         }
     }
 }

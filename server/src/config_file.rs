@@ -53,6 +53,7 @@ struct FileTimings {
     delivery_schedule_secs: Option<Vec<u64>>,
     delivery_timeout_secs: Option<u64>,
     review_after_secs: Option<u64>,
+    stream_recheck_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +183,9 @@ impl FileConfig {
         }
         if let Some(v) = t.review_after_secs {
             config.timings.review_after = secs(v);
+        }
+        if let Some(v) = t.stream_recheck_secs {
+            config.timings.stream_recheck = secs(v.max(1));
         }
         if let Some(v) = t.reconcile_after_secs {
             config.timings.reconcile_after = secs(v);

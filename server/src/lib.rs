@@ -16,6 +16,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod payments;
+pub mod peers;
 pub mod providers;
 pub mod serve;
 pub mod signals;
@@ -178,6 +179,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the Server-Sent Events streams of a session that changed.
     pub session_changes: Arc<signals::SessionSignals>,
+    /// Tells the other instances on PostgreSQL that a session changed.
+    pub peers: peers::Peers,
     /// Open widget event streams.
     pub event_streams: Arc<limits::EventStreams>,
     /// When the retention purge last ran (Unix ms).
@@ -210,6 +213,7 @@ impl AppState {
     pub fn notify_session(&self, session_id: &str) {
         // No listeners is fine.
         self.session_changes.notify(session_id);
+        self.peers.tell(session_id);
     }
 
     /// Completes once the server has begun to stop.
@@ -237,6 +241,8 @@ pub fn app(state: AppState) -> Router {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    /// Session ids to tell the other instances (PostgreSQL only).
+    peer_queue: Option<tokio::sync::mpsc::Receiver<String>>,
 }
 
 impl Server {
@@ -296,7 +302,9 @@ impl Server {
             .build()
             .map_err(|e| StartError::Routing(format!("http client: {e}")))?;
         let widget = api::pages::Widget::load(config.widget_dir.as_deref());
+        let (peers, peer_queue) = peers::Peers::new(store.is_postgres());
         let state = AppState {
+            peers,
             widget,
             config: Arc::new(config),
             store,
@@ -313,7 +321,7 @@ impl Server {
             http,
             stopping: Arc::new(watch::channel(false).0),
         };
-        Ok(Server { listener, state })
+        Ok(Server { listener, state, peer_queue })
     }
 
     /// The state handlers see (tests reach the store through it).
@@ -332,6 +340,9 @@ impl Server {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let stopping = self.state.stopping.clone();
         let workers = workers::spawn(self.state.clone(), stopping.subscribe());
+        if let Some(queue) = self.peer_queue {
+            peers::spawn(self.state.clone(), queue, stopping.subscribe());
+        }
         let config = self.state.config.clone();
         let limits = serve::ConnectionLimits {
             max_connections: serve::ConnectionLimits::effective_max(config.limits.max_connections),

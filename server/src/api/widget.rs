@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, ORIGIN};
@@ -256,6 +255,7 @@ pub(crate) async fn events(
         let _slot = slot;
         let mut current = Some(session);
         let mut last_sent = String::new();
+        let recheck = state.config.timings.stream_recheck;
         loop {
             if let Some(session) = current.take() {
                 let done = SessionStatus::from_wire(&session.status).is_none_or(|s| {
@@ -273,13 +273,13 @@ pub(crate) async fn events(
                     return;
                 }
             }
-            // Woken by a change in this process, or every few seconds for
-            // changes made by another instance.
+            // Woken by a change in this process or (PostgreSQL) another
+            // instance's notification, else every `stream_recheck`.
             // Ends when the server stops: the widget then falls back to
             // polling, or reconnects to another instance.
             let changed = tokio::select! {
                 () = state.stopped() => return,
-                changed = tokio::time::timeout(Duration::from_secs(5), changes.changed()) => changed,
+                changed = tokio::time::timeout(recheck, changes.changed()) => changed,
             };
             if matches!(changed, Ok(false)) || tx.is_closed() {
                 return;

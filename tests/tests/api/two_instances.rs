@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::helpers::{
-    Backend, KasirProcess, PROCESS_KEY, attempt_at, backends, create_session, fresh_database_url,
-    smilepayz_simulator,
+    Backend, KasirProcess, PROCESS_KEY, Receiver, attempt_at, backends, create_session, fresh_database_url,
+    smilepayz_simulator, spawn_with, widget_attempt,
 };
 
 /// A merchant endpoint that notices two deliveries of one event in flight
@@ -256,4 +256,50 @@ async fn two_reconcilers_never_ask_about_one_attempt_at_once() {
     );
     a.kill();
     b.kill();
+}
+
+/// Issue 21: on PostgreSQL an instance tells the others of each session
+/// change (LISTEN/NOTIFY), so a shopper's live stream on one instance
+/// follows a change made on another at once. The streams' own re-read is
+/// set to a minute here, so only the notification can deliver in time.
+#[tokio::test]
+async fn a_change_on_one_instance_reaches_a_stream_on_another_at_once() {
+    if !backends().await.contains(&Backend::Postgres) {
+        return;
+    }
+    let database_url = fresh_database_url(Backend::Postgres).await;
+    let slow_recheck = |c: &mut kasir_server::Config| c.timings.stream_recheck = Duration::from_secs(60);
+    let a = spawn_with(database_url.clone(), Receiver::start().await, slow_recheck).await;
+    let b = spawn_with(database_url, Receiver::start().await, slow_recheck).await;
+    let (id, secret) = a.new_session(&json!({"amount": 40_000, "reference": "INV-LN"})).await;
+    let mut stream = a
+        .client
+        .get(a.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, "\"status\":\"open\"").await;
+    // A QR is shown, through instance B.
+    let res = widget_attempt(&b, &id, &secret, &json!({"method": "qris"})).await;
+    assert_eq!(res.status(), 201);
+    read_until(&mut stream, &mut seen, "show_qr").await;
+    // The merchant cancels, through instance B.
+    assert_eq!(b.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+    read_until(&mut stream, &mut seen, "\"status\":\"cancelled\"").await;
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Reads the stream until `needle` has been seen (at most 15 s).
+async fn read_until(stream: &mut reqwest::Response, seen: &mut String, needle: &str) {
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while !seen.contains(needle) {
+            let chunk = stream.chunk().await.unwrap().expect("the stream is open");
+            seen.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the stream on instance A never showed {needle}"));
 }

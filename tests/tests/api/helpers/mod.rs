@@ -284,6 +284,7 @@ pub async fn spawn_with(
         public_url: PUBLIC_URL.into(),
         merchants: vec![a, b],
         timings: Timings {
+            stream_recheck: std::time::Duration::from_secs(5),
             provider_timeout: ms(2_000),
             reconcile_after: ms(300),
             worker_tick: ms(100),
