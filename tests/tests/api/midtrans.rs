@@ -216,16 +216,7 @@ async fn notifications_are_verified_confirmed_and_idempotent() {
             sim.notify_before_answer(false);
             let o = order(&a);
             assert!(sim.notifications().iter().any(|d| d.order_id == o), "a notification went first");
-            let view: Value = app
-                .client
-                .get(app.url(&format!("/v1/widget/sessions/{id}")))
-                .bearer_auth(&secret)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let view = widget_session(&app, &id, &secret).await;
             let next = &view["latest_attempt"]["next_action"];
             assert!(
                 next["qr_payload"].is_string() || next["number"].is_string(),
@@ -397,16 +388,7 @@ async fn installments_and_an_expired_code_reach_midtrans_as_documented() {
         // The widget is offered the plans; a 6-month plan reaches Midtrans
         // with the acquiring bank, and is paid after 3DS.
         let (id, secret) = midtrans_session(&app, 1_200_000).await;
-        let view: Value = app
-            .client
-            .get(app.url(&format!("/v1/widget/sessions/{id}")))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view = widget_session(&app, &id, &secret).await;
         assert_eq!(view["installment_months"], json!([3, 6, 12]), "{view}");
         let mut body = card(midtrans::CARD_3DS);
         body["installment_months"] = json!(6);

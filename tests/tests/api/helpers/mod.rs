@@ -357,6 +357,19 @@ pub async fn attempt_at(
     http.post(url).bearer_auth(secret).json(body).send().await.unwrap()
 }
 
+/// `GET /v1/widget/sessions/{id}` with the client secret: what the widget sees.
+pub async fn widget_session(app: &TestApp, id: &str, secret: &str) -> serde_json::Value {
+    app.client
+        .get(app.url(&format!("/v1/widget/sessions/{id}")))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// `POST /v1/widget/sessions/{id}/attempts` with the client secret.
 pub async fn widget_attempt(
     app: &TestApp,
