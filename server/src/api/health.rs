@@ -50,6 +50,20 @@ pub(crate) async fn metrics(
         "# HELP kasir_build_info The running version.\n# TYPE kasir_build_info gauge\nkasir_build_info{{version=\"{}\"}} 1\n",
         env!("CARGO_PKG_VERSION")
     ));
+    if let Some(group) = state.store.group_stats() {
+        use std::sync::atomic::Ordering::Relaxed;
+        text.push_str(&format!(
+            "# HELP kasir_store_commits_total SQLite commits made by group commit.\n\
+             # TYPE kasir_store_commits_total counter\nkasir_store_commits_total {}\n\
+             # HELP kasir_store_writes_total Writes (jobs) those commits carried.\n\
+             # TYPE kasir_store_writes_total counter\nkasir_store_writes_total {}\n\
+             # HELP kasir_store_largest_commit The most writes one commit has carried.\n\
+             # TYPE kasir_store_largest_commit gauge\nkasir_store_largest_commit {}\n",
+            group.batches.load(Relaxed),
+            group.jobs.load(Relaxed),
+            group.largest.load(Relaxed),
+        ));
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

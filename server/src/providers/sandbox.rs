@@ -132,21 +132,28 @@ impl Sandbox {
 
     async fn insert(&self, p: &SandboxPayment) -> Result<(), StoreError> {
         let now = now_ms();
-        sqlx::query(
-            "INSERT INTO sandbox_payments (id, attempt_id, method, amount, status, scenario, \
-             amount_refunded, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
-        )
-        .bind(&p.id)
-        .bind(&p.attempt_id)
-        .bind(&p.method)
-        .bind(p.amount)
-        .bind(&p.status)
-        .bind(&p.method)
-        .bind(now)
-        .bind(now)
-        .execute(self.store.writer())
-        .await?;
-        Ok(())
+        let p = p.clone();
+        self.store
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO sandbox_payments (id, attempt_id, method, amount, status, scenario, \
+                         amount_refunded, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+                    )
+                    .bind(&p.id)
+                    .bind(&p.attempt_id)
+                    .bind(&p.method)
+                    .bind(p.amount)
+                    .bind(&p.status)
+                    .bind(&p.method)
+                    .bind(now)
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// A payment by the sandbox's id or by Kasir's attempt id.
@@ -178,17 +185,24 @@ impl Sandbox {
     /// the signed webhook has been delivered to Kasir (or given up on, in
     /// which case the reconciler's inquiry settles it) before this returns.
     pub async fn complete(&self, id: &str, to: PaymentStatus) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
-            "UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(to.as_str())
-        .bind(now_ms())
-        .bind(id)
-        .bind(PaymentStatus::RequiresAction.as_str())
-        .execute(self.store.writer())
-        .await?
-        .rows_affected()
-            == 1;
+        let key = id.to_owned();
+        let changed = self
+            .store
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+                    )
+                    .bind(to.as_str())
+                    .bind(now_ms())
+                    .bind(&key)
+                    .bind(PaymentStatus::RequiresAction.as_str())
+                    .execute(conn)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            })
+            .await?;
         if changed && let Some(payment) = self.payment(id).await? {
             self.webhook.send(&payment).await;
         }
@@ -387,14 +401,24 @@ impl PaymentProvider for Sandbox {
     async fn cancel(&self, attempt: AttemptRef<'_>) -> Result<ProviderOutcome, ProviderError> {
         let key = attempt.provider_ref.unwrap_or(attempt.attempt_id);
         let payment = self.payment(key).await.map_err(unavailable)?.ok_or(ProviderError::NotFound)?;
-        sqlx::query("UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-            .bind(PaymentStatus::Cancelled.as_str())
-            .bind(now_ms())
-            .bind(&payment.id)
-            .bind(PaymentStatus::RequiresAction.as_str())
-            .execute(self.store.writer())
+        let id = payment.id.clone();
+        self.store
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+                    )
+                    .bind(PaymentStatus::Cancelled.as_str())
+                    .bind(now_ms())
+                    .bind(&id)
+                    .bind(PaymentStatus::RequiresAction.as_str())
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(|e| unavailable(e.into()))?;
+            .map_err(unavailable)?;
         let after = self.payment(&payment.id).await.map_err(unavailable)?.ok_or(ProviderError::NotFound)?;
         Sandbox::outcome(&after)
     }
@@ -407,18 +431,27 @@ impl PaymentProvider for Sandbox {
     ) -> Result<RefundOutcome, ProviderError> {
         let key = attempt.provider_ref.unwrap_or(attempt.attempt_id);
         let amount = amount.to_i64();
-        let refunded = sqlx::query(
-            "UPDATE sandbox_payments SET amount_refunded = amount_refunded + $1, updated_at = $2 \
-             WHERE id = $3 AND status = 'succeeded' AND amount_refunded + $4 <= amount",
-        )
-        .bind(amount)
-        .bind(now_ms())
-        .bind(key)
-        .bind(amount)
-        .execute(self.store.writer())
-        .await
-        .map_err(|e| unavailable(e.into()))?;
-        if refunded.rows_affected() != 1 {
+        let key = key.to_owned();
+        let refunded = self
+            .store
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "UPDATE sandbox_payments SET amount_refunded = amount_refunded + $1, updated_at = $2 \
+                         WHERE id = $3 AND status = 'succeeded' AND amount_refunded + $4 <= amount",
+                    )
+                    .bind(amount)
+                    .bind(now_ms())
+                    .bind(&key)
+                    .bind(amount)
+                    .execute(conn)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            })
+            .await
+            .map_err(unavailable)?;
+        if !refunded {
             return Err(ProviderError::Refused { code: "refund_exceeds_payment".into() });
         }
         Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}"), pending: false })

@@ -105,52 +105,56 @@ impl Store {
         snapshot: super::Snapshot<'_>,
     ) -> Result<AttemptStart, StoreError> {
         let now = now_ms();
-        let mut tx = self.writer().begin().await?;
-        let moved = sqlx::query(
-            "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3 AND expires_at > $4",
-        )
-        .bind(SessionStatus::Processing.as_str())
-        .bind(&session.id)
-        .bind(&session.status)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(AttemptStart::SessionChanged);
-        }
-        sqlx::query(concat!(
-            "INSERT INTO attempts (",
-            attempt_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        ))
-        .bind(&attempt.id)
-        .bind(&attempt.session_id)
-        .bind(&attempt.merchant_id)
-        .bind(&attempt.provider)
-        .bind(&attempt.method)
-        .bind(&attempt.status)
-        .bind(attempt.amount)
-        .bind(&attempt.provider_ref)
-        .bind(&attempt.next_action)
-        .bind(&attempt.failure_code)
-        .bind(&attempt.card_brand)
-        .bind(&attempt.card_bin)
-        .bind(&attempt.card_last4)
-        .bind(&attempt.detail)
-        .bind(attempt.created_at)
-        .bind(attempt.updated_at)
-        .bind(attempt.reconcile_after)
-        .bind(attempt.review_requested_at)
-        .bind(&attempt.resolution)
-        .execute(&mut *tx)
-        .await?;
         let mut after = session.clone();
         after.status = SessionStatus::Processing.as_str().to_owned();
         let event = EventRow::new(&after, SessionStatus::Processing, snapshot(&after, Some(attempt))?);
-        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
-        tx.commit().await?;
-        Ok(AttemptStart::Started(event.id))
+        let deliver = self.delivers_to(&event.merchant_id);
+        let (attempt, session_id, read_status) = (attempt.clone(), session.id.clone(), session.status.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let moved = sqlx::query(
+                    "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3 AND expires_at > $4",
+                )
+                .bind(SessionStatus::Processing.as_str())
+                .bind(&session_id)
+                .bind(&read_status)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if moved.rows_affected() != 1 {
+                    return Ok(AttemptStart::SessionChanged);
+                }
+                sqlx::query(concat!(
+                    "INSERT INTO attempts (",
+                    attempt_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                ))
+                .bind(&attempt.id)
+                .bind(&attempt.session_id)
+                .bind(&attempt.merchant_id)
+                .bind(&attempt.provider)
+                .bind(&attempt.method)
+                .bind(&attempt.status)
+                .bind(attempt.amount)
+                .bind(&attempt.provider_ref)
+                .bind(&attempt.next_action)
+                .bind(&attempt.failure_code)
+                .bind(&attempt.card_brand)
+                .bind(&attempt.card_bin)
+                .bind(&attempt.card_last4)
+                .bind(&attempt.detail)
+                .bind(attempt.created_at)
+                .bind(attempt.updated_at)
+                .bind(attempt.reconcile_after)
+                .bind(attempt.review_requested_at)
+                .bind(&attempt.resolution)
+                .execute(&mut *tx)
+                .await?;
+                events::insert(&mut *tx, &event, deliver).await?;
+                Ok(AttemptStart::Started(event.id))
+            })
+        })
+        .await
     }
 
     /// One attempt by id.
@@ -204,40 +208,49 @@ impl Store {
 
     /// Stores the provider's 3DS HTML for the one-time frame URL.
     pub async fn put_three_ds_html(&self, attempt_id: &str, html: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attempts SET three_ds_html = $1 WHERE id = $2")
-            .bind(html)
-            .bind(attempt_id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        let (attempt_id, html) = (attempt_id.to_owned(), html.to_owned());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE attempts SET three_ds_html = $1 WHERE id = $2")
+                    .bind(&html)
+                    .bind(&attempt_id)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Takes the 3DS HTML: the first caller gets it, every later one `None`.
     pub async fn take_three_ds_html(&self, attempt_id: &str) -> Result<Option<String>, StoreError> {
         // The first statement takes the write lock (SQLite) or the row lock
         // (PostgreSQL), so of two racing callers only one finds the HTML.
-        let mut tx = self.writer().begin().await?;
-        let taken = sqlx::query(
-            "UPDATE attempts SET three_ds_html = three_ds_html WHERE id = $1 AND three_ds_html IS NOT NULL",
-        )
-        .bind(attempt_id)
-        .execute(&mut *tx)
-        .await?;
-        if taken.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let html: Option<String> = sqlx::query("SELECT three_ds_html FROM attempts WHERE id = $1")
-            .bind(attempt_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("three_ds_html")?;
-        sqlx::query("UPDATE attempts SET three_ds_html = NULL WHERE id = $1")
-            .bind(attempt_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(html)
+        let attempt_id = attempt_id.to_owned();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let taken = sqlx::query(
+                    "UPDATE attempts SET three_ds_html = three_ds_html WHERE id = $1 AND three_ds_html IS NOT NULL",
+                )
+                .bind(&attempt_id)
+                .execute(&mut *tx)
+                .await?;
+                if taken.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                let html: Option<String> = sqlx::query("SELECT three_ds_html FROM attempts WHERE id = $1")
+                    .bind(&attempt_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("three_ds_html")?;
+                sqlx::query("UPDATE attempts SET three_ds_html = NULL WHERE id = $1")
+                    .bind(&attempt_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(html)
+            })
+        })
+        .await
     }
 
     /// Claims up to `limit` attempts whose outcome is overdue (`processing`
@@ -266,24 +279,35 @@ impl Store {
                 attempt_columns!()
             )
         };
-        let rows = sqlx::query(sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(self.writer())
-            .await?;
-        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(sql)
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
     }
 
     /// Postpones the next reconciliation of an attempt.
     pub async fn postpone_reconcile(&self, attempt_id: &str, at_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attempts SET reconcile_after = $1, claimed_until = NULL WHERE id = $2")
-            .bind(at_ms)
-            .bind(attempt_id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        let attempt_id = attempt_id.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE attempts SET reconcile_after = $1, claimed_until = NULL WHERE id = $2")
+                    .bind(at_ms)
+                    .bind(&attempt_id)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 

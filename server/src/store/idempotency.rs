@@ -45,40 +45,44 @@ impl Store {
         idempotency: Option<IdempotentRequest<'_>>,
     ) -> Result<IdempotencyOutcome, StoreError> {
         let Some(idem) = idempotency else {
-            insert(self.writer(), row).await?;
+            let row = row.clone();
+            self.write(move |conn| Box::pin(async move { insert(conn, &row).await })).await?;
             return Ok(IdempotencyOutcome::Created);
         };
         if let Some(outcome) = self.replay(&row.merchant_id, idem).await? {
             return Ok(outcome);
         }
-        let mut tx = self.writer().begin().await?;
-        insert(&mut *tx, row).await?;
-        let saved = sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (merchant_id, idempotency_key, request_hash, response_status, response_body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&row.merchant_id)
-        .bind(idem.key)
-        .bind(idem.request_hash)
-        .bind(i64::from(idem.response.status))
-        .bind(&idem.response.body)
-        .bind(row.created_at)
-        .execute(&mut *tx)
-        .await;
+        let (session, key, hash, response) =
+            (row.clone(), idem.key.to_owned(), idem.request_hash.to_owned(), idem.response.clone());
+        let saved = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    insert(&mut *conn, &session).await?;
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys \
+                         (merchant_id, idempotency_key, request_hash, response_status, response_body, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&session.merchant_id)
+                    .bind(&key)
+                    .bind(&hash)
+                    .bind(i64::from(response.status))
+                    .bind(&response.body)
+                    .bind(session.created_at)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await;
         match saved {
-            Ok(_) => {
-                tx.commit().await?;
-                Ok(IdempotencyOutcome::Created)
-            }
+            Ok(()) => Ok(IdempotencyOutcome::Created),
             // A concurrent request with the same key won the race: answer as it did.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                tx.rollback().await?;
-                self.replay(&row.merchant_id, idem)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("idempotency key vanished".into()))
-            }
-            Err(e) => Err(e.into()),
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => self
+                .replay(&row.merchant_id, idem)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("idempotency key vanished".into())),
+            Err(e) => Err(e),
         }
     }
 

@@ -77,8 +77,8 @@ pub fn late_payload(snapshot: &str, late: &LatePaymentRow) -> Result<String, Sto
 
 /// Writes the late payment and its `checkout_session.late_payment` event,
 /// unless the attempt already has one (a duplicate report): then `None`.
-pub(super) async fn insert_late<'c>(
-    tx: &mut sqlx::Transaction<'c, sqlx::Any>,
+pub(super) async fn insert_late(
+    tx: &mut sqlx::AnyConnection,
     late: &LatePaymentRow,
     session: &SessionRow,
     snapshot: &str,
@@ -103,7 +103,7 @@ pub(super) async fn insert_late<'c>(
     .bind(late.created_at)
     .bind(late.updated_at)
     .bind((late.status == "refund_pending").then_some(late.created_at))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() != 1 {
         return Ok(None);
@@ -114,7 +114,7 @@ pub(super) async fn insert_late<'c>(
         late_payload(snapshot, late)?,
     );
     event.event_type = "checkout_session.late_payment".into();
-    events::insert(&mut **tx, &event, deliver).await?;
+    events::insert(&mut *tx, &event, deliver).await?;
     Ok(Some(event))
 }
 
@@ -159,9 +159,13 @@ impl Store {
                 late_columns!()
             )
         };
-        let rows =
-            sqlx::query(sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(self.writer()).await?;
-        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(conn).await?;
+                Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
     }
 
     /// Records the refund's outcome (`status` final) and its event, once;
@@ -175,30 +179,14 @@ impl Store {
         snapshot: &str,
     ) -> Result<Option<EventRow>, StoreError> {
         let now = now_ms();
-        let mut tx = self.writer().begin().await?;
-        let changed = sqlx::query(
-            "UPDATE late_payments SET status = $1, refund_ref = $2, failure_code = $3, updated_at = $4, \
-             next_try_at = NULL WHERE id = $5 AND status = 'refund_pending'",
-        )
-        .bind(status)
-        .bind(refund_ref)
-        .bind(failure_code)
-        .bind(now)
-        .bind(&late.id)
-        .execute(&mut *tx)
-        .await?;
-        if changed.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
+        let Some(session) = self.session_by_id(&late.session_id).await? else {
+            return Err(StoreError::Corrupt(format!("late payment {} has no session", late.id)));
+        };
         let mut after = late.clone();
         after.status = status.to_owned();
         after.refund_ref = refund_ref.map(str::to_owned);
         after.failure_code = failure_code.map(str::to_owned);
         after.updated_at = now;
-        let Some(session) = self.session_by_id(&late.session_id).await? else {
-            return Err(StoreError::Corrupt(format!("late payment {} has no session", late.id)));
-        };
         let mut event = EventRow::new(
             &session,
             kasir_shared::payment::SessionStatus::Succeeded,
@@ -209,32 +197,68 @@ impl Store {
         } else {
             "checkout_session.late_payment_refund_failed".into()
         };
-        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
-        tx.commit().await?;
-        Ok(Some(event))
+        let deliver = self.delivers_to(&event.merchant_id);
+        let written = event.clone();
+        let changed = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE late_payments SET status = $1, refund_ref = $2, failure_code = $3, updated_at = $4, \
+                         next_try_at = NULL WHERE id = $5 AND status = 'refund_pending'",
+                    )
+                    .bind(&after.status)
+                    .bind(&after.refund_ref)
+                    .bind(&after.failure_code)
+                    .bind(now)
+                    .bind(&after.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if changed.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    events::insert(&mut *tx, &written, deliver).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        Ok(changed.then_some(event))
     }
 
     /// Whether the late payment's refund was sent before; if not, records
     /// that it is being sent now (so that it is only ever asked about after).
     pub async fn late_refund_sent_before(&self, id: &str) -> Result<bool, StoreError> {
-        let sent = sqlx::query(
-            "UPDATE late_payments SET refund_sent_at = $1 WHERE id = $2 AND refund_sent_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(sent.rows_affected() == 0)
+        let id = id.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let sent = sqlx::query(
+                    "UPDATE late_payments SET refund_sent_at = $1 WHERE id = $2 AND refund_sent_at IS NULL",
+                )
+                .bind(now_ms())
+                .bind(&id)
+                .execute(conn)
+                .await?;
+                Ok(sent.rows_affected() == 0)
+            })
+        })
+        .await
     }
 
     /// Puts a late refund back for another try at `at_ms`.
     pub async fn retry_late_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE late_payments SET next_try_at = $1 WHERE id = $2 AND status = 'refund_pending'")
-            .bind(at_ms)
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        let id = id.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE late_payments SET next_try_at = $1 WHERE id = $2 AND status = 'refund_pending'",
+                )
+                .bind(at_ms)
+                .bind(&id)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Raises `checkout_session.requires_review` for an attempt whose outcome
@@ -246,24 +270,30 @@ impl Store {
         session: &SessionRow,
         snapshot: &str,
     ) -> Result<Option<EventRow>, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        let marked = sqlx::query(
-            "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 AND review_requested_at IS NULL \
-             AND status IN ('unknown', 'processing')",
-        )
-        .bind(now_ms())
-        .bind(attempt_id)
-        .execute(&mut *tx)
-        .await?;
-        if marked.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
         let mut event =
             EventRow::new(session, kasir_shared::payment::SessionStatus::Processing, snapshot.into());
         event.event_type = "checkout_session.requires_review".into();
-        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
-        tx.commit().await?;
-        Ok(Some(event))
+        let deliver = self.delivers_to(&event.merchant_id);
+        let (written, attempt_id) = (event.clone(), attempt_id.to_owned());
+        let marked = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let marked = sqlx::query(
+                        "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 \
+                         AND review_requested_at IS NULL AND status IN ('unknown', 'processing')",
+                    )
+                    .bind(now_ms())
+                    .bind(&attempt_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if marked.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    events::insert(&mut *tx, &written, deliver).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        Ok(marked.then_some(event))
     }
 }

@@ -12,6 +12,7 @@ mod refunds;
 mod retention;
 mod sessions;
 mod transitions;
+mod writer;
 
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub use refunds::{RefundReserve, RefundRow};
 pub use retention::Purged;
 pub use sessions::{SessionPage, SessionRow};
 pub use transitions::{AttemptSettle, AttemptUpdate, SessionTransition, Snapshot};
+pub use writer::GroupStats;
+pub(crate) use writer::WriteFn;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,8 +60,9 @@ pub enum StoreError {
 pub struct Store {
     /// Reads (and everything on PostgreSQL).
     pool: AnyPool,
-    /// Writes: on SQLite a single connection, on PostgreSQL the same pool.
-    writer: AnyPool,
+    /// Writes: on SQLite one connection behind the group-commit task, on
+    /// PostgreSQL the same pool.
+    writer: writer::Writer,
     postgres: bool,
     /// Merchants with no webhook endpoint: their events are written
     /// `skipped`, so the delivery worker never has to look at them.
@@ -179,7 +183,11 @@ impl Store {
         // the lock may long be free. One writing connection makes the
         // writes queue in Kasir instead, in order, with no sleeping.
         let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let writer = if sqlite && !memory { options(1).connect(url).await? } else { pool.clone() };
+        let writer = if sqlite && !memory {
+            writer::Writer::group(options(1).connect(url).await?)
+        } else {
+            writer::Writer::Direct(pool.clone())
+        };
         Ok(Store {
             pool,
             writer,
@@ -205,9 +213,18 @@ impl Store {
         &self.pool
     }
 
-    /// For writes: every transaction and every statement that changes rows.
-    pub(crate) fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// Every write: `job` runs in a transaction (on SQLite, with the other
+    /// writes waiting, in one commit) and its result comes back once that
+    /// is committed. An error from `job` undoes what it wrote, and only that.
+    /// `job` holds the writer while it runs: it must only talk to the
+    /// database, and read what it needs before.
+    pub(crate) async fn write<T: Send + 'static>(&self, job: impl WriteFn<T>) -> Result<T, StoreError> {
+        self.writer.write(job).await
+    }
+
+    /// What group commit has done so far (SQLite on a file only).
+    pub fn group_stats(&self) -> Option<&GroupStats> {
+        self.writer.stats()
     }
 }
 
@@ -284,7 +301,7 @@ mod durability_tests {
             let dir = std::env::temp_dir().join(format!("kasir-sync-{}", crate::ids::random_token(8)));
             let url = format!("sqlite://{}/kasir.db?mode=rwc", dir.display());
             let store = Store::connect_with(&url, mode).await.unwrap();
-            for pool in [store.writer(), store.pool()] {
+            for pool in [store.writer.pool(), store.pool()] {
                 let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
                 assert_eq!(n, expected, "{mode:?}");
             }

@@ -53,14 +53,20 @@ impl Store {
                 event_columns!()
             )
         };
-        let rows = sqlx::query(sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(self.writer())
+        let mut events = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    let rows = sqlx::query(sql)
+                        .bind(now + lease_ms)
+                        .bind(now)
+                        .bind(now)
+                        .bind(limit)
+                        .fetch_all(conn)
+                        .await?;
+                    Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+                })
+            })
             .await?;
-        let mut events = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(events)
     }
@@ -72,7 +78,6 @@ impl Store {
         delivery: &Delivery,
         next: NextDelivery,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
         let (state, next_at) = match next {
             NextDelivery::Delivered => ("delivered", None),
             NextDelivery::RetryAt(at) => ("pending", Some(at)),
@@ -80,44 +85,57 @@ impl Store {
             NextDelivery::Skipped => ("skipped", None),
         };
         let counted = i64::from(next != NextDelivery::Skipped);
-        sqlx::query(
-            "UPDATE events SET delivery_state = $1, next_delivery_at = $2, claimed_until = NULL, \
-             delivery_attempts = delivery_attempts + $3 WHERE id = $4",
-        )
-        .bind(state)
-        .bind(next_at)
-        .bind(counted)
-        .bind(event_id)
-        .execute(&mut *tx)
-        .await?;
-        if counted == 1 {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, event_id, attempted_at, response_status, error, duration_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(new_id("whd"))
-            .bind(event_id)
-            .bind(delivery.attempted_at)
-            .bind(delivery.response_status.map(i64::from))
-            .bind(&delivery.error)
-            .bind(delivery.duration_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let (event_id, delivery) = (event_id.to_owned(), delivery.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE events SET delivery_state = $1, next_delivery_at = $2, claimed_until = NULL, \
+                     delivery_attempts = delivery_attempts + $3 WHERE id = $4",
+                )
+                .bind(state)
+                .bind(next_at)
+                .bind(counted)
+                .bind(&event_id)
+                .execute(&mut *tx)
+                .await?;
+                if counted == 1 {
+                    sqlx::query(
+                        "INSERT INTO webhook_deliveries \
+                         (id, event_id, attempted_at, response_status, error, duration_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(new_id("whd"))
+                    .bind(&event_id)
+                    .bind(delivery.attempted_at)
+                    .bind(delivery.response_status.map(i64::from))
+                    .bind(&delivery.error)
+                    .bind(delivery.duration_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Queues the merchant's event for delivery again now; `None` if no such event.
     pub async fn redeliver(&self, merchant_id: &str, event_id: &str) -> Result<Option<EventRow>, StoreError> {
-        sqlx::query(
-            "UPDATE events SET delivery_state = 'pending', next_delivery_at = $1, claimed_until = NULL \
-             WHERE merchant_id = $2 AND id = $3",
-        )
-        .bind(now_ms())
-        .bind(merchant_id)
-        .bind(event_id)
-        .execute(self.writer())
+        let (merchant, event) = (merchant_id.to_owned(), event_id.to_owned());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE events SET delivery_state = 'pending', next_delivery_at = $1, claimed_until = NULL \
+                     WHERE merchant_id = $2 AND id = $3",
+                )
+                .bind(now_ms())
+                .bind(&merchant)
+                .bind(&event)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
         .await?;
         self.event(merchant_id, event_id).await
     }

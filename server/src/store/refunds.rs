@@ -120,24 +120,35 @@ impl Store {
                 refund_columns!()
             )
         };
-        let rows = sqlx::query(sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(now - min_age_ms)
-            .bind(limit)
-            .fetch_all(self.writer())
-            .await?;
-        Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query(sql)
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .bind(now - min_age_ms)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
     }
 
     /// Asks about a pending refund again at `at_ms`.
     pub async fn retry_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE refunds SET next_try_at = $1 WHERE id = $2 AND status = 'pending'")
-            .bind(at_ms)
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        let id = id.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE refunds SET next_try_at = $1 WHERE id = $2 AND status = 'pending'")
+                    .bind(at_ms)
+                    .bind(&id)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// What the session's succeeded refunds add up to.
@@ -146,7 +157,7 @@ impl Store {
             "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM refunds WHERE session_id = $1 AND status = 'succeeded'",
         )
         .bind(session_id)
-        .fetch_one(self.writer())
+        .fetch_one(self.pool())
         .await?;
         Ok(row.try_get::<i64, _>("total")?)
     }
@@ -171,39 +182,43 @@ impl Store {
     }
 
     async fn reserve_refund_once(&self, refund: &RefundRow) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        let reserved = sqlx::query(
-            "UPDATE checkout_sessions SET amount_refunded = amount_refunded + $1 WHERE id = $2 \
-             AND amount_refunded + $3 <= amount AND status IN ('succeeded', 'partially_refunded')",
-        )
-        .bind(refund.amount)
-        .bind(&refund.session_id)
-        .bind(refund.amount)
-        .execute(&mut *tx)
-        .await?;
-        if reserved.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO refunds (id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, \
-             idempotency_key, request_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&refund.id)
-        .bind(&refund.session_id)
-        .bind(&refund.merchant_id)
-        .bind(&refund.attempt_id)
-        .bind(refund.amount)
-        .bind(&refund.status)
-        .bind(&refund.provider_ref)
-        .bind(refund.created_at)
-        .bind(&refund.idempotency_key)
-        .bind(&refund.request_hash)
-        .bind(refund.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let refund = refund.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let reserved = sqlx::query(
+                    "UPDATE checkout_sessions SET amount_refunded = amount_refunded + $1 WHERE id = $2 \
+                     AND amount_refunded + $3 <= amount AND status IN ('succeeded', 'partially_refunded')",
+                )
+                .bind(refund.amount)
+                .bind(&refund.session_id)
+                .bind(refund.amount)
+                .execute(&mut *tx)
+                .await?;
+                if reserved.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO refunds (id, session_id, merchant_id, attempt_id, amount, status, provider_ref, \
+                     created_at, idempotency_key, request_hash, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&refund.id)
+                .bind(&refund.session_id)
+                .bind(&refund.merchant_id)
+                .bind(&refund.attempt_id)
+                .bind(refund.amount)
+                .bind(&refund.status)
+                .bind(&refund.provider_ref)
+                .bind(refund.created_at)
+                .bind(&refund.idempotency_key)
+                .bind(&refund.request_hash)
+                .bind(refund.created_at)
+                .execute(&mut *tx)
+                .await?;
+                Ok(true)
+            })
+        })
+        .await
     }
 
     /// Records that the provider accepted the refund but has not finished it:
@@ -213,15 +228,21 @@ impl Store {
         refund: &RefundRow,
         provider_ref: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE refunds SET provider_ref = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(provider_ref)
-        .bind(super::now_ms())
-        .bind(&refund.id)
-        .execute(self.writer())
-        .await?;
-        Ok(())
+        let (id, provider_ref) = (refund.id.clone(), provider_ref.map(str::to_owned));
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE refunds SET provider_ref = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
+                )
+                .bind(&provider_ref)
+                .bind(super::now_ms())
+                .bind(&id)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Records the provider's final answer once, with its event
@@ -236,30 +257,7 @@ impl Store {
         failure_code: Option<&str>,
         snapshot: &str,
     ) -> Result<Option<EventRow>, StoreError> {
-        let mut tx = self.writer().begin().await?;
         let status = if succeeded { "succeeded" } else { "failed" };
-        let changed = sqlx::query(
-            "UPDATE refunds SET status = $1, provider_ref = COALESCE($2, provider_ref), failure_code = $3, \
-             updated_at = $4, next_try_at = NULL WHERE id = $5 AND status = 'pending'",
-        )
-        .bind(status)
-        .bind(provider_ref)
-        .bind(failure_code)
-        .bind(super::now_ms())
-        .bind(&refund.id)
-        .execute(&mut *tx)
-        .await?;
-        if changed.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        if !succeeded {
-            sqlx::query("UPDATE checkout_sessions SET amount_refunded = amount_refunded - $1 WHERE id = $2")
-                .bind(refund.amount)
-                .bind(&refund.session_id)
-                .execute(&mut *tx)
-                .await?;
-        }
         let Some(session) = self.session_by_id(&refund.session_id).await? else {
             return Err(StoreError::Corrupt(format!("refund {} has no session", refund.id)));
         };
@@ -273,8 +271,41 @@ impl Store {
             .unwrap_or(kasir_shared::payment::SessionStatus::Succeeded);
         let mut event = EventRow::new(&session, current, serde_json::to_string(&payload)?);
         event.event_type = format!("checkout_session.refund_{status}");
-        events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
-        tx.commit().await?;
-        Ok(Some(event))
+        let deliver = self.delivers_to(&event.merchant_id);
+        let written = event.clone();
+        let (refund, provider_ref, failure_code) =
+            (refund.clone(), provider_ref.map(str::to_owned), failure_code.map(str::to_owned));
+        let changed = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE refunds SET status = $1, provider_ref = COALESCE($2, provider_ref), \
+                         failure_code = $3, updated_at = $4, next_try_at = NULL WHERE id = $5 AND status = 'pending'",
+                    )
+                    .bind(status)
+                    .bind(&provider_ref)
+                    .bind(&failure_code)
+                    .bind(super::now_ms())
+                    .bind(&refund.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if changed.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    if !succeeded {
+                        sqlx::query(
+                            "UPDATE checkout_sessions SET amount_refunded = amount_refunded - $1 WHERE id = $2",
+                        )
+                        .bind(refund.amount)
+                        .bind(&refund.session_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    events::insert(&mut *tx, &written, deliver).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        Ok(changed.then_some(event))
     }
 }

@@ -51,61 +51,64 @@ impl Store {
         idempotency_before_ms: i64,
         batch: i64,
     ) -> Result<Purged, StoreError> {
-        let mut purged = Purged::default();
-        let mut tx = self.writer().begin().await?;
-        let ids: Vec<String> = sqlx::query_scalar(purgeable_sessions!())
-            .bind(records_before_ms)
-            .bind(batch)
-            .fetch_all(&mut *tx)
-            .await?;
-        for id in &ids {
-            for sql in [
-                "DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM events WHERE session_id = $1)",
-                "DELETE FROM events WHERE session_id = $1",
-                "DELETE FROM late_payments WHERE session_id = $1",
-                "DELETE FROM refunds WHERE session_id = $1",
-                "DELETE FROM attempts WHERE session_id = $1",
-                "DELETE FROM checkout_sessions WHERE id = $1",
-            ] {
-                sqlx::query(sql).bind(id).execute(&mut *tx).await?;
-            }
-        }
-        purged.sessions = ids.len() as u64;
-        let events: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM events WHERE created_at < $1 AND delivery_state IN ('delivered', 'failed', 'skipped') \
-             ORDER BY created_at LIMIT $2",
-        )
-        .bind(records_before_ms)
-        .bind(batch)
-        .fetch_all(&mut *tx)
-        .await?;
-        for id in &events {
-            sqlx::query("DELETE FROM webhook_deliveries WHERE event_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
+        self.write(move |tx| {
+            Box::pin(async move {
+                let mut purged = Purged::default();
+                let ids: Vec<String> = sqlx::query_scalar(purgeable_sessions!())
+                    .bind(records_before_ms)
+                    .bind(batch)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for id in &ids {
+                    for sql in [
+                        "DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM events WHERE session_id = $1)",
+                        "DELETE FROM events WHERE session_id = $1",
+                        "DELETE FROM late_payments WHERE session_id = $1",
+                        "DELETE FROM refunds WHERE session_id = $1",
+                        "DELETE FROM attempts WHERE session_id = $1",
+                        "DELETE FROM checkout_sessions WHERE id = $1",
+                    ] {
+                        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+                    }
+                }
+                purged.sessions = ids.len() as u64;
+                let events: Vec<String> = sqlx::query_scalar(
+                    "SELECT id FROM events WHERE created_at < $1 AND delivery_state IN ('delivered', 'failed', 'skipped') \
+                     ORDER BY created_at LIMIT $2",
+                )
+                .bind(records_before_ms)
+                .bind(batch)
+                .fetch_all(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        }
-        purged.events = events.len() as u64;
-        purged.idempotency_keys = sqlx::query(
-            "DELETE FROM idempotency_keys WHERE (merchant_id, idempotency_key) IN \
-             (SELECT merchant_id, idempotency_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
-        )
-        .bind(idempotency_before_ms)
-        .bind(batch)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        purged.sandbox_payments = sqlx::query(
-            "DELETE FROM sandbox_payments WHERE id IN \
-             (SELECT id FROM sandbox_payments WHERE created_at < $1 LIMIT $2)",
-        )
-        .bind(records_before_ms)
-        .bind(batch)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(purged)
+                for id in &events {
+                    sqlx::query("DELETE FROM webhook_deliveries WHERE event_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                purged.events = events.len() as u64;
+                purged.idempotency_keys = sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE (merchant_id, idempotency_key) IN \
+                     (SELECT merchant_id, idempotency_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+                )
+                .bind(idempotency_before_ms)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                purged.sandbox_payments = sqlx::query(
+                    "DELETE FROM sandbox_payments WHERE id IN \
+                     (SELECT id FROM sandbox_payments WHERE created_at < $1 LIMIT $2)",
+                )
+                .bind(records_before_ms)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                Ok(purged)
+            })
+        })
+        .await
     }
 }

@@ -96,23 +96,32 @@ impl Store {
                 Ok(Transition::Unchanged) => return Ok(Some(SessionTransition::Unchanged(session))),
                 Err(refused) => return Ok(Some(SessionTransition::Refused(session, refused.reason))),
             };
-            let mut tx = self.writer().begin().await?;
-            let updated =
-                sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
-                    .bind(next.as_str())
-                    .bind(id)
-                    .bind(from.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            if updated.rows_affected() != 1 {
-                tx.rollback().await?;
-                continue;
-            }
             session.status = next.as_str().to_owned();
             let latest = self.latest_attempt(id).await?;
             let event = EventRow::new(&session, next, snapshot(&session, latest.as_ref())?);
-            events::insert(&mut *tx, &event, self.delivers_to(&event.merchant_id)).await?;
-            tx.commit().await?;
+            let deliver = self.delivers_to(&event.merchant_id);
+            let (written, id) = (event.clone(), id.to_owned());
+            let changed = self
+                .write(move |tx| {
+                    Box::pin(async move {
+                        let updated =
+                            sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
+                                .bind(next.as_str())
+                                .bind(&id)
+                                .bind(from.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                        if updated.rows_affected() != 1 {
+                            return Ok(false);
+                        }
+                        events::insert(&mut *tx, &written, deliver).await?;
+                        Ok(true)
+                    })
+                })
+                .await?;
+            if !changed {
+                continue;
+            }
             return Ok(Some(SessionTransition::Changed(session, event)));
         }
         Err(StoreError::Conflict)
@@ -150,18 +159,25 @@ impl Store {
                     if attempt.provider_ref.is_none() && update.provider_ref.is_some() {
                         let mut with_ref = attempt.clone();
                         with_ref.provider_ref.clone_from(&update.provider_ref);
-                        update_attempt(self.writer(), &with_ref, from).await?;
+                        let written = with_ref.clone();
+                        self.write(move |conn| {
+                            Box::pin(async move { update_attempt(conn, &written, from).await.map(drop) })
+                        })
+                        .await?;
                         return Ok(Some(AttemptSettle::Unchanged(with_ref, session)));
                     }
                     return Ok(Some(AttemptSettle::Unchanged(attempt, session)));
                 }
                 Err(refused) if refused.reason == TransitionRejection::LatePayment => {
                     let late = self.late_row(&attempt, update);
-                    let mut tx = self.writer().begin().await?;
                     let payload = snapshot(&session, Some(&attempt))?;
                     let deliver = self.delivers_to(&session.merchant_id);
-                    let event = insert_late(&mut tx, &late, &session, &payload, deliver).await?;
-                    tx.commit().await?;
+                    let held = session.clone();
+                    let event = self
+                        .write(move |tx| {
+                            Box::pin(async move { insert_late(tx, &late, &held, &payload, deliver).await })
+                        })
+                        .await?;
                     return Ok(Some(AttemptSettle::Late { attempt, session, event }));
                 }
                 Err(refused) => return Ok(Some(AttemptSettle::Refused(attempt, session, refused.reason))),
@@ -214,44 +230,63 @@ impl Store {
                 after.next_action = None;
                 after.reconcile_after = None;
                 let record = self.late_row(&after, update);
-                let mut tx = self.writer().begin().await?;
-                if !update_attempt(&mut *tx, &after, from).await? {
-                    tx.rollback().await?;
-                    continue;
-                }
                 let payload = snapshot(&session, Some(&after))?;
                 let deliver = self.delivers_to(&session.merchant_id);
-                let event = insert_late(&mut tx, &record, &session, &payload, deliver).await?;
-                tx.commit().await?;
+                let (written, held) = (after.clone(), session.clone());
+                let event = self
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            if !update_attempt(&mut *tx, &written, from).await? {
+                                return Ok(None);
+                            }
+                            insert_late(tx, &record, &held, &payload, deliver).await.map(Some)
+                        })
+                    })
+                    .await?;
+                let Some(event) = event else { continue };
                 return Ok(Some(AttemptSettle::Late { attempt: after, session, event }));
             }
 
-            let mut tx = self.writer().begin().await?;
-            if !update_attempt(&mut *tx, &after, from).await? {
-                tx.rollback().await?;
-                continue;
-            }
             let mut session_after = session.clone();
             let mut event = None;
             if let Some(s) = session_next {
-                let moved =
-                    sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
-                        .bind(s.as_str())
-                        .bind(&session.id)
-                        .bind(session_from.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                if moved.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    continue;
-                }
                 session_after.status = s.as_str().to_owned();
                 event = Some(EventRow::new(&session_after, s, snapshot(&session_after, Some(&after))?));
             }
-            if let Some(event) = &event {
-                events::insert(&mut *tx, event, self.delivers_to(&event.merchant_id)).await?;
+            let deliver = self.delivers_to(&session.merchant_id);
+            let (written, session_id, written_event) = (after.clone(), session.id.clone(), event.clone());
+            let changed = self
+                .write(move |tx| {
+                    Box::pin(async move {
+                        if !update_attempt(&mut *tx, &written, from).await? {
+                            return Ok(false);
+                        }
+                        if let Some(s) = session_next {
+                            let moved = sqlx::query(
+                                "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3",
+                            )
+                            .bind(s.as_str())
+                            .bind(&session_id)
+                            .bind(session_from.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                            if moved.rows_affected() != 1 {
+                                // The attempt's update is undone with the rest.
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+                        if let Some(event) = &written_event {
+                            events::insert(&mut *tx, event, deliver).await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .await;
+            match changed {
+                Ok(true) => {}
+                Ok(false) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
             }
-            tx.commit().await?;
             return Ok(Some(AttemptSettle::Changed { attempt: after, session: session_after, event }));
         }
         Err(StoreError::Conflict)

@@ -58,6 +58,17 @@ async fn kasir(database_url: String, hooks_url: &str) -> Option<String> {
     Some(format!("http://{addr}"))
 }
 
+/// Group commit's counters from Kasir's `/metrics` (loopback, no token):
+/// commits made and writes carried.
+async fn group_commit(base: &str) -> Option<(u64, u64)> {
+    let text = reqwest::get(format!("{base}/metrics")).await.ok()?.text().await.ok()?;
+    let read = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok())
+    };
+    Some((read("kasir_store_commits_total")?, read("kasir_store_writes_total")?))
+}
+
 async fn echo() -> Option<String> {
     let app = axum::Router::new()
         .route("/echo", axum::routing::post(|Json(v): Json<Value>| async move { Json(v) }));
@@ -304,7 +315,9 @@ async fn main() -> std::process::ExitCode {
 
     let mut saturated = Vec::new();
     let mut half = Vec::new();
+    let mut grouped = Vec::new();
     for (name, make) in &scenarios {
+        let before = group_commit(&lite).await;
         // Card attempts: each session is paid once; the closed loop takes
         // the first half of the sessions, the open loop the second.
         let n = if name.starts_with("(d)") { cards } else { total };
@@ -316,6 +329,11 @@ async fn main() -> std::process::ExitCode {
         eprintln!("{name}: p99 {:.2} ms at {:.0} req/s (half)", h.p99, rate);
         saturated.push(s);
         half.push(h);
+        if name.contains("SQLite")
+            && let (Some((c0, w0)), Some((c1, w1))) = (before, group_commit(&lite).await)
+        {
+            grouped.push((*name, c1 - c0, w1 - w0));
+        }
     }
     println!("\nAt {CONCURRENCY} concurrent connections (closed loop, saturating):\n");
     println!("| scenario | req/s | × baseline | p50 ms | p99 ms | p99.9 ms | errors / requests |");
@@ -328,6 +346,15 @@ async fn main() -> std::process::ExitCode {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (i, ((name, _), s)) in scenarios.iter().zip(&half).enumerate() {
         println!("{}", row(name, s, (i > 0).then(|| &half[0])));
+    }
+    if !grouped.is_empty() {
+        println!("\nGroup commit on SQLite (both loops of each scenario, with the background workers' writes):\n");
+        println!("| scenario | commits | writes | writes per commit |");
+        println!("|---|---:|---:|---:|");
+        for (name, commits, writes) in grouped {
+            let per = if commits == 0 { 0.0 } else { writes as f64 / commits as f64 };
+            println!("| {name} | {commits} | {writes} | {per:.1} |");
+        }
     }
     // End to end, on SQLite: 400 payments, one every 10 ms (100/s).
     let (count, gap) = std::env::var("KASIR_BENCH_E2E")

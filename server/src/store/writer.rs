@@ -1,0 +1,470 @@
+//! Group commit (issue 21): every write is a job, and on SQLite one task
+//! runs the jobs that are waiting in one transaction, so many requests
+//! share one synced commit (`synchronous = FULL`: one fsync per batch, not
+//! per request).
+//!
+//! - Each job runs inside its own savepoint: a job that fails is undone
+//!   alone, and the batch goes on with the next one.
+//! - A job is answered only after the batch's `COMMIT` returned: no caller
+//!   learns of a write that a power cut could still take away.
+//! - If the batch cannot commit (a full disk, an I/O error), every job in
+//!   it is told so, including those that succeeded: none of them is kept.
+//! - A batch takes what is waiting and never waits for more; it holds at
+//!   most `MAX_BATCH` jobs, and the queue at most `QUEUE` (callers wait).
+//!
+//! On PostgreSQL (and an in-memory SQLite) a job is simply its own
+//! transaction on a pooled connection: the server batches its own WAL
+//! flushes across connections.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::{AnyConnection, AnyPool, Connection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// The most jobs one commit carries.
+const MAX_BATCH: usize = 64;
+/// The most jobs waiting for the writer; further callers wait to queue.
+const QUEUE: usize = 4096;
+
+/// How writes reach the database.
+#[derive(Debug, Clone)]
+pub(super) enum Writer {
+    /// Each job is its own transaction on this pool.
+    Direct(AnyPool),
+    /// Jobs are queued to the group-commit task, which writes on `pool`.
+    Group {
+        /// The queue.
+        queue: mpsc::Sender<Box<dyn Job>>,
+        /// What the task has done.
+        stats: Arc<GroupStats>,
+        /// Its one connection (kept for the tests' checks of its settings).
+        #[cfg_attr(not(test), allow(dead_code))]
+        pool: AnyPool,
+    },
+}
+
+/// What the group-commit task has done, for benchmarks and logs.
+#[derive(Debug, Default)]
+pub struct GroupStats {
+    /// Commits made.
+    pub batches: AtomicU64,
+    /// Jobs run (those in failed batches included).
+    pub jobs: AtomicU64,
+    /// The largest batch so far.
+    pub largest: AtomicU64,
+}
+
+/// A write: statements on the writer's connection, inside a transaction.
+pub(crate) trait WriteFn<T>:
+    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
+impl<T, F> WriteFn<T> for F where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
+impl Writer {
+    /// Starts the group-commit task on `pool` (one SQLite connection).
+    pub(super) fn group(pool: AnyPool) -> Writer {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let stats = Arc::new(GroupStats::default());
+        tokio::spawn(run(pool.clone(), rx, stats.clone()));
+        Writer::Group { queue: tx, stats, pool }
+    }
+
+    /// Runs `job` in a transaction and returns its result once committed.
+    /// An error from the job rolls back what it wrote, and only that.
+    pub(super) async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: WriteFn<T>,
+    {
+        match self {
+            Writer::Direct(pool) => {
+                let mut tx = pool.begin().await?;
+                let result = job(&mut *tx).await;
+                match result {
+                    Ok(value) => {
+                        tx.commit().await?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        tx.rollback().await?;
+                        Err(e)
+                    }
+                }
+            }
+            Writer::Group { queue, .. } => {
+                let (reply, answer) = oneshot::channel();
+                queue
+                    .send(Box::new(Typed { job, reply }))
+                    .await
+                    .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?;
+                answer.await.map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
+            }
+        }
+    }
+
+    /// What the group-commit task has done (none without one).
+    pub(super) fn stats(&self) -> Option<&GroupStats> {
+        match self {
+            Writer::Direct(_) => None,
+            Writer::Group { stats, .. } => Some(stats),
+        }
+    }
+
+    /// The pool writes go to.
+    #[cfg(test)]
+    pub(super) fn pool(&self) -> &AnyPool {
+        match self {
+            Writer::Direct(pool) | Writer::Group { pool, .. } => pool,
+        }
+    }
+}
+
+/// A queued job with its caller's answer, its result type erased.
+pub(super) trait Job: Send {
+    /// Runs the job; says whether it succeeded, and how to answer later.
+    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)>;
+    /// The job never ran: the batch failed before it.
+    fn refuse(self: Box<Self>, why: &str);
+}
+
+/// A ran job's answer, held until the batch's commit is known.
+pub(super) trait Answer: Send {
+    /// The batch committed: the caller gets the job's result.
+    fn committed(self: Box<Self>);
+    /// The batch did not commit: nothing of it is kept.
+    fn lost(self: Box<Self>, why: &str);
+}
+
+impl std::fmt::Debug for dyn Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+struct Typed<T, F> {
+    job: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+struct Reply<T> {
+    result: Result<T, StoreError>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+fn not_committed(why: &str) -> StoreError {
+    // Reads as "the database is not available" (503): the caller may retry,
+    // and nothing of the job was kept.
+    StoreError::Database(sqlx::Error::Io(std::io::Error::other(format!("the commit failed: {why}"))))
+}
+
+impl<T: Send + 'static, F: WriteFn<T>> Job for Typed<T, F> {
+    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)> {
+        let Typed { job, reply } = *self;
+        Box::pin(async move {
+            let result = AssertUnwindSafe(job(conn))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Corrupt("a write panicked".into())));
+            (result.is_ok(), Box::new(Reply { result, reply }) as Box<dyn Answer>)
+        })
+    }
+
+    fn refuse(self: Box<Self>, why: &str) {
+        let _ = self.reply.send(Err(not_committed(why)));
+    }
+}
+
+impl<T: Send + 'static> Answer for Reply<T> {
+    fn committed(self: Box<Self>) {
+        let _ = self.reply.send(self.result);
+    }
+
+    fn lost(self: Box<Self>, why: &str) {
+        let result = match self.result {
+            // It failed anyway, and was rolled back: its own error says more.
+            Err(e) => Err(e),
+            Ok(_) => Err(not_committed(why)),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, stats: Arc<GroupStats>) {
+    let mut waiting: std::collections::VecDeque<Box<dyn Job>> = std::collections::VecDeque::new();
+    let mut incoming = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if waiting.is_empty() {
+            if queue.recv_many(&mut incoming, MAX_BATCH).await == 0 {
+                return; // every Store is gone
+            }
+        } else {
+            // Take what else is waiting, without waiting for it.
+            while incoming.len() < MAX_BATCH
+                && let Ok(job) = queue.try_recv()
+            {
+                incoming.push(job);
+            }
+        }
+        waiting.extend(incoming.drain(..));
+        batch(&pool, &mut waiting, &stats).await;
+    }
+}
+
+/// Runs up to `MAX_BATCH` jobs from the front of `waiting` in one
+/// transaction. After a job fails the batch commits at once: a failure may
+/// have ended SQLite's transaction, and the jobs after it start a new one.
+async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn Job>>, stats: &GroupStats) {
+    let refuse_all = |waiting: &mut std::collections::VecDeque<Box<dyn Job>>, why: &str| {
+        for job in waiting.drain(..) {
+            job.refuse(why);
+        }
+    };
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::error!(error = %e, "the database writer is not available");
+            return refuse_all(waiting, &e.to_string());
+        }
+    };
+    let mut tx = match conn.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            return refuse_all(waiting, &e.to_string());
+        }
+    };
+    let mut answers: Vec<Box<dyn Answer>> = Vec::new();
+    let mut broken: Option<String> = None;
+    while answers.len() < MAX_BATCH
+        && let Some(job) = waiting.pop_front()
+    {
+        let mut savepoint = match tx.begin().await {
+            Ok(savepoint) => savepoint,
+            Err(e) => {
+                job.refuse(&e.to_string());
+                broken = Some(e.to_string());
+                break;
+            }
+        };
+        let (ok, answer) = job.run(&mut savepoint).await;
+        answers.push(answer);
+        let ended = if ok { savepoint.commit().await } else { savepoint.rollback().await };
+        if let Err(e) = ended {
+            broken = Some(e.to_string());
+            break;
+        }
+        if !ok {
+            break;
+        }
+    }
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.jobs.fetch_add(answers.len() as u64, Ordering::Relaxed);
+    stats.largest.fetch_max(answers.len() as u64, Ordering::Relaxed);
+    let committed = match broken {
+        Some(why) => {
+            let _ = tx.rollback().await;
+            Err(why)
+        }
+        None => tx.commit().await.map_err(|e| e.to_string()),
+    };
+    match committed {
+        Ok(()) => answers.into_iter().for_each(|a| a.committed()),
+        Err(why) => {
+            tracing::error!(error = %why, jobs = answers.len(), "a group commit failed; its writes were not kept");
+            answers.into_iter().for_each(|a| a.lost(&why));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Store;
+    use super::*;
+
+    async fn store() -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("kasir-group-{}", crate::ids::random_token(8)));
+        let url = format!("sqlite://{}/kasir.db?mode=rwc", dir.display());
+        let store = Store::connect(&url).await.unwrap();
+        store
+            .write(|conn| {
+                Box::pin(async move {
+                    for sql in [
+                        "CREATE TABLE parent (id TEXT PRIMARY KEY)",
+                        "CREATE TABLE child (id TEXT PRIMARY KEY, \
+                         parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+                    ] {
+                        sqlx::query(sql).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    async fn insert(store: &Store, table: &'static str, id: &str, parent: Option<&str>) -> Result<(), StoreError> {
+        let (id, parent) = (id.to_owned(), parent.map(str::to_owned));
+        store
+            .write(move |conn| {
+                Box::pin(async move {
+                    let sql = if table == "parent" {
+                        "INSERT INTO parent (id) VALUES ($1)"
+                    } else {
+                        "INSERT INTO child (id, parent) VALUES ($1, $2)"
+                    };
+                    let query = sqlx::query(sql).bind(&id);
+                    let query = if table == "parent" { query } else { query.bind(&parent) };
+                    query.execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn ids(store: &Store, table: &str) -> Vec<String> {
+        let sql = if table == "parent" {
+            "SELECT id FROM parent ORDER BY id"
+        } else {
+            "SELECT id FROM child ORDER BY id"
+        };
+        sqlx::query_scalar(sql)
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Holds the writer for a moment, so that the jobs sent meanwhile queue
+    /// up and are run together in the next batch.
+    fn hold_writer(store: &Store) -> tokio::task::JoinHandle<()> {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(|_conn| {
+                    Box::pin(async move {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok(())
+                    })
+                })
+                .await
+                .unwrap();
+        })
+    }
+
+    /// Writes sent while the writer is busy are committed together, one
+    /// commit for all, and each caller gets its own answer.
+    #[tokio::test]
+    async fn waiting_writes_share_one_commit() {
+        let (store, dir) = store().await;
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let writes: Vec<_> = (0..40)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { insert(&store, "parent", &format!("p{i:02}"), None).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let before = store.group_stats().unwrap().batches.load(Ordering::Relaxed);
+        held.await.unwrap();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        let stats = store.group_stats().unwrap();
+        let batches = stats.batches.load(Ordering::Relaxed) - before;
+        assert!(batches <= 2, "40 waiting writes took {batches} commits");
+        assert_eq!(stats.largest.load(Ordering::Relaxed), 40);
+        assert_eq!(ids(&store, "parent").await.len(), 40);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A write that fails is undone alone, statements before its error
+    /// included; the others in its batch are kept.
+    #[tokio::test]
+    async fn a_failed_write_is_undone_alone() {
+        let (store, dir) = store().await;
+        insert(&store, "parent", "taken", None).await.unwrap();
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let first = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "a", None).await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let failing = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|conn| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO parent (id) VALUES ('half')").execute(&mut *conn).await?;
+                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')").execute(&mut *conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let last = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "z", None).await })
+        };
+        held.await.unwrap();
+        first.await.unwrap().unwrap();
+        let failed = failing.await.unwrap();
+        assert!(
+            matches!(&failed, Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation()),
+            "{failed:?}"
+        );
+        last.await.unwrap().unwrap();
+        assert_eq!(ids(&store, "parent").await, ["a", "taken", "z"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// When the batch's commit fails, no caller is told its write was kept,
+    /// and none of it was. A deferred foreign key fails only at COMMIT,
+    /// after every job in the batch has succeeded.
+    #[tokio::test]
+    async fn a_failed_commit_is_reported_to_every_write_in_it() {
+        let (store, dir) = store().await;
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let good = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "kept?", None).await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let orphan = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "child", "c", Some("nobody")).await })
+        };
+        held.await.unwrap();
+        let good = good.await.unwrap();
+        let orphan = orphan.await.unwrap();
+        assert!(good.is_err(), "the commit failed, yet the caller was told {good:?}");
+        assert!(orphan.is_err());
+        assert!(ids(&store, "parent").await.is_empty());
+        assert!(ids(&store, "child").await.is_empty());
+        // The writer goes on.
+        insert(&store, "parent", "after", None).await.unwrap();
+        assert_eq!(ids(&store, "parent").await, ["after"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
