@@ -134,7 +134,7 @@ impl Sandbox {
         let now = now_ms();
         let p = p.clone();
         self.store
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO sandbox_payments (id, attempt_id, method, amount, status, scenario, \
@@ -188,7 +188,7 @@ impl Sandbox {
         let key = id.to_owned();
         let changed = self
             .store
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     let done = sqlx::query(
                         "UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
@@ -403,7 +403,7 @@ impl PaymentProvider for Sandbox {
         let payment = self.payment(key).await.map_err(unavailable)?.ok_or(ProviderError::NotFound)?;
         let id = payment.id.clone();
         self.store
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "UPDATE sandbox_payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
@@ -434,7 +434,7 @@ impl PaymentProvider for Sandbox {
         let key = key.to_owned();
         let refunded = self
             .store
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     let done = sqlx::query(
                         "UPDATE sandbox_payments SET amount_refunded = amount_refunded + $1, updated_at = $2 \

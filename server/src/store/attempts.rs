@@ -109,8 +109,9 @@ impl Store {
         after.status = SessionStatus::Processing.as_str().to_owned();
         let event = EventRow::new(&after, SessionStatus::Processing, snapshot(&after, Some(attempt))?);
         let deliver = self.delivers_to(&event.merchant_id);
-        let (attempt, session_id, read_status) = (attempt.clone(), session.id.clone(), session.status.clone());
-        self.write(move |tx| {
+        let (attempt, session_id, read_status) =
+            (attempt.clone(), session.id.clone(), session.status.clone());
+        self.write_guarded(move |tx| {
             Box::pin(async move {
                 let moved = sqlx::query(
                     "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3 AND expires_at > $4",
@@ -209,7 +210,7 @@ impl Store {
     /// Stores the provider's 3DS HTML for the one-time frame URL.
     pub async fn put_three_ds_html(&self, attempt_id: &str, html: &str) -> Result<(), StoreError> {
         let (attempt_id, html) = (attempt_id.to_owned(), html.to_owned());
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query("UPDATE attempts SET three_ds_html = $1 WHERE id = $2")
                     .bind(&html)
@@ -227,7 +228,7 @@ impl Store {
         // The first statement takes the write lock (SQLite) or the row lock
         // (PostgreSQL), so of two racing callers only one finds the HTML.
         let attempt_id = attempt_id.to_owned();
-        self.write(move |tx| {
+        self.write_guarded(move |tx| {
             Box::pin(async move {
                 let taken = sqlx::query(
                     "UPDATE attempts SET three_ds_html = three_ds_html WHERE id = $1 AND three_ds_html IS NOT NULL",
@@ -279,7 +280,7 @@ impl Store {
                 attempt_columns!()
             )
         };
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 let rows = sqlx::query(sql)
                     .bind(now + lease_ms)
@@ -297,7 +298,7 @@ impl Store {
     /// Postpones the next reconciliation of an attempt.
     pub async fn postpone_reconcile(&self, attempt_id: &str, at_ms: i64) -> Result<(), StoreError> {
         let attempt_id = attempt_id.to_owned();
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query("UPDATE attempts SET reconcile_after = $1, claimed_until = NULL WHERE id = $2")
                     .bind(at_ms)
@@ -320,21 +321,44 @@ pub(super) async fn update_attempt<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let done = sqlx::query(
+    update_attempt_if(executor, a, from, None).await
+}
+
+/// As `update_attempt`, and only while its session is in `session_status`
+/// (one statement that checks both, so that a job can start with it).
+pub(super) async fn update_attempt_if<'c, E>(
+    executor: E,
+    a: &AttemptRow,
+    from: PaymentStatus,
+    session_status: Option<&str>,
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let sql = if session_status.is_some() {
         "UPDATE attempts SET status = $1, provider_ref = $2, next_action = $3, failure_code = $4, \
          updated_at = $5, reconcile_after = $6, claimed_until = NULL, resolution = $7 \
-         WHERE id = $8 AND status = $9",
-    )
-    .bind(&a.status)
-    .bind(&a.provider_ref)
-    .bind(&a.next_action)
-    .bind(&a.failure_code)
-    .bind(a.updated_at)
-    .bind(a.reconcile_after)
-    .bind(&a.resolution)
-    .bind(&a.id)
-    .bind(from.as_str())
-    .execute(executor)
-    .await?;
+         WHERE id = $8 AND status = $9 \
+         AND EXISTS (SELECT 1 FROM checkout_sessions WHERE id = $10 AND status = $11)"
+    } else {
+        "UPDATE attempts SET status = $1, provider_ref = $2, next_action = $3, failure_code = $4, \
+         updated_at = $5, reconcile_after = $6, claimed_until = NULL, resolution = $7 \
+         WHERE id = $8 AND status = $9"
+    };
+    let query = sqlx::query(sql)
+        .bind(&a.status)
+        .bind(&a.provider_ref)
+        .bind(&a.next_action)
+        .bind(&a.failure_code)
+        .bind(a.updated_at)
+        .bind(a.reconcile_after)
+        .bind(&a.resolution)
+        .bind(&a.id)
+        .bind(from.as_str());
+    let query = match session_status {
+        Some(status) => query.bind(&a.session_id).bind(status),
+        None => query,
+    };
+    let done = query.execute(executor).await?;
     Ok(done.rows_affected() == 1)
 }

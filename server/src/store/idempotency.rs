@@ -46,7 +46,7 @@ impl Store {
     ) -> Result<IdempotencyOutcome, StoreError> {
         let Some(idem) = idempotency else {
             let row = row.clone();
-            self.write(move |conn| Box::pin(async move { insert(conn, &row).await })).await?;
+            self.write_one(move |conn| Box::pin(async move { insert(conn, &row).await })).await?;
             return Ok(IdempotencyOutcome::Created);
         };
         if let Some(outcome) = self.replay(&row.merchant_id, idem).await? {

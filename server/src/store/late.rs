@@ -159,9 +159,10 @@ impl Store {
                 late_columns!()
             )
         };
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
-                let rows = sqlx::query(sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(conn).await?;
+                let rows =
+                    sqlx::query(sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(conn).await?;
                 Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
             })
         })
@@ -200,7 +201,7 @@ impl Store {
         let deliver = self.delivers_to(&event.merchant_id);
         let written = event.clone();
         let changed = self
-            .write(move |tx| {
+            .write_guarded(move |tx| {
                 Box::pin(async move {
                     let changed = sqlx::query(
                         "UPDATE late_payments SET status = $1, refund_ref = $2, failure_code = $3, updated_at = $4, \
@@ -228,7 +229,7 @@ impl Store {
     /// that it is being sent now (so that it is only ever asked about after).
     pub async fn late_refund_sent_before(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 let sent = sqlx::query(
                     "UPDATE late_payments SET refund_sent_at = $1 WHERE id = $2 AND refund_sent_at IS NULL",
@@ -246,7 +247,7 @@ impl Store {
     /// Puts a late refund back for another try at `at_ms`.
     pub async fn retry_late_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE late_payments SET next_try_at = $1 WHERE id = $2 AND status = 'refund_pending'",
@@ -276,7 +277,7 @@ impl Store {
         let deliver = self.delivers_to(&event.merchant_id);
         let (written, attempt_id) = (event.clone(), attempt_id.to_owned());
         let marked = self
-            .write(move |tx| {
+            .write_guarded(move |tx| {
                 Box::pin(async move {
                     let marked = sqlx::query(
                         "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 \

@@ -219,7 +219,27 @@ impl Store {
     /// `job` holds the writer while it runs: it must only talk to the
     /// database, and read what it needs before.
     pub(crate) async fn write<T: Send + 'static>(&self, job: impl WriteFn<T>) -> Result<T, StoreError> {
-        self.writer.write(job).await
+        self.writer.write(job, writer::Mode::Savepoint).await
+    }
+
+    /// As `write`, for a `job` that runs exactly one statement (atomic on
+    /// its own, so it needs no savepoint of its own).
+    pub(crate) async fn write_one<T: Send + 'static>(&self, job: impl WriteFn<T>) -> Result<T, StoreError> {
+        self.writer.write(job, writer::Mode::One).await
+    }
+
+    /// As `write`, for a `job` whose first statement decides (a
+    /// compare-and-set: when it changes nothing, the job writes nothing and
+    /// returns `Ok`) and whose later statements cannot fail but for an I/O
+    /// error or a bug. It needs no savepoint: if a later statement fails
+    /// anyway, the whole commit it was in is given up and every write in it
+    /// is told so (none was kept). A job that may fail on purpose after
+    /// writing (a unique key two requests race for) uses `write`.
+    pub(crate) async fn write_guarded<T: Send + 'static>(
+        &self,
+        job: impl WriteFn<T>,
+    ) -> Result<T, StoreError> {
+        self.writer.write(job, writer::Mode::Guarded).await
     }
 
     /// What group commit has done so far (SQLite on a file only).

@@ -54,7 +54,7 @@ impl Store {
             )
         };
         let mut events = self
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     let rows = sqlx::query(sql)
                         .bind(now + lease_ms)
@@ -86,7 +86,7 @@ impl Store {
         };
         let counted = i64::from(next != NextDelivery::Skipped);
         let (event_id, delivery) = (event_id.to_owned(), delivery.clone());
-        self.write(move |tx| {
+        self.write_guarded(move |tx| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE events SET delivery_state = $1, next_delivery_at = $2, claimed_until = NULL, \
@@ -122,7 +122,7 @@ impl Store {
     /// Queues the merchant's event for delivery again now; `None` if no such event.
     pub async fn redeliver(&self, merchant_id: &str, event_id: &str) -> Result<Option<EventRow>, StoreError> {
         let (merchant, event) = (merchant_id.to_owned(), event_id.to_owned());
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE events SET delivery_state = 'pending', next_delivery_at = $1, claimed_until = NULL \

@@ -120,7 +120,7 @@ impl Store {
                 refund_columns!()
             )
         };
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 let rows = sqlx::query(sql)
                     .bind(now + lease_ms)
@@ -138,7 +138,7 @@ impl Store {
     /// Asks about a pending refund again at `at_ms`.
     pub async fn retry_refund(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query("UPDATE refunds SET next_try_at = $1 WHERE id = $2 AND status = 'pending'")
                     .bind(at_ms)
@@ -229,7 +229,7 @@ impl Store {
         provider_ref: Option<&str>,
     ) -> Result<(), StoreError> {
         let (id, provider_ref) = (refund.id.clone(), provider_ref.map(str::to_owned));
-        self.write(move |conn| {
+        self.write_one(move |conn| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE refunds SET provider_ref = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
@@ -276,7 +276,7 @@ impl Store {
         let (refund, provider_ref, failure_code) =
             (refund.clone(), provider_ref.map(str::to_owned), failure_code.map(str::to_owned));
         let changed = self
-            .write(move |tx| {
+            .write_guarded(move |tx| {
                 Box::pin(async move {
                     let changed = sqlx::query(
                         "UPDATE refunds SET status = $1, provider_ref = COALESCE($2, provider_ref), \

@@ -4,7 +4,7 @@
 
 use kasir_shared::payment::{PaymentStatus, SessionStatus, StatusSource, Transition, TransitionRejection};
 
-use super::attempts::{AttemptRow, update_attempt};
+use super::attempts::{AttemptRow, update_attempt, update_attempt_if};
 use super::events::{self, EventRow};
 use super::late::{LatePaymentRow, insert_late};
 use super::sessions::SessionRow;
@@ -102,15 +102,16 @@ impl Store {
             let deliver = self.delivers_to(&event.merchant_id);
             let (written, id) = (event.clone(), id.to_owned());
             let changed = self
-                .write(move |tx| {
+                .write_guarded(move |tx| {
                     Box::pin(async move {
-                        let updated =
-                            sqlx::query("UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3")
-                                .bind(next.as_str())
-                                .bind(&id)
-                                .bind(from.as_str())
-                                .execute(&mut *tx)
-                                .await?;
+                        let updated = sqlx::query(
+                            "UPDATE checkout_sessions SET status = $1 WHERE id = $2 AND status = $3",
+                        )
+                        .bind(next.as_str())
+                        .bind(&id)
+                        .bind(from.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                         if updated.rows_affected() != 1 {
                             return Ok(false);
                         }
@@ -160,7 +161,7 @@ impl Store {
                         let mut with_ref = attempt.clone();
                         with_ref.provider_ref.clone_from(&update.provider_ref);
                         let written = with_ref.clone();
-                        self.write(move |conn| {
+                        self.write_one(move |conn| {
                             Box::pin(async move { update_attempt(conn, &written, from).await.map(drop) })
                         })
                         .await?;
@@ -174,7 +175,7 @@ impl Store {
                     let deliver = self.delivers_to(&session.merchant_id);
                     let held = session.clone();
                     let event = self
-                        .write(move |tx| {
+                        .write_guarded(move |tx| {
                             Box::pin(async move { insert_late(tx, &late, &held, &payload, deliver).await })
                         })
                         .await?;
@@ -234,7 +235,7 @@ impl Store {
                 let deliver = self.delivers_to(&session.merchant_id);
                 let (written, held) = (after.clone(), session.clone());
                 let event = self
-                    .write(move |tx| {
+                    .write_guarded(move |tx| {
                         Box::pin(async move {
                             if !update_attempt(&mut *tx, &written, from).await? {
                                 return Ok(None);
@@ -256,9 +257,12 @@ impl Store {
             let deliver = self.delivers_to(&session.merchant_id);
             let (written, session_id, written_event) = (after.clone(), session.id.clone(), event.clone());
             let changed = self
-                .write(move |tx| {
+                .write_guarded(move |tx| {
                     Box::pin(async move {
-                        if !update_attempt(&mut *tx, &written, from).await? {
+                        // The first statement checks the session's status
+                        // too: once it wrote, the session's move cannot lose.
+                        let guard = session_next.map(|_| session_from.as_str());
+                        if !update_attempt_if(&mut *tx, &written, from, guard).await? {
                             return Ok(false);
                         }
                         if let Some(s) = session_next {
@@ -271,7 +275,8 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             if moved.rows_affected() != 1 {
-                                // The attempt's update is undone with the rest.
+                                // Cannot happen (checked above, one writer);
+                                // the batch is given up if it does.
                                 return Err(StoreError::Conflict);
                             }
                         }

@@ -4,7 +4,13 @@
 //! per request).
 //!
 //! - Each job runs inside its own savepoint: a job that fails is undone
-//!   alone, and the batch goes on with the next one.
+//!   alone, and the jobs after it go on in the next batch. A job of one
+//!   statement (`Store::write_one`) needs none: SQLite undoes a failed
+//!   statement by itself, and the savepoint's two round trips to SQLite's
+//!   thread were most of such a job's cost. Nor does a job whose first
+//!   statement decides and whose later ones cannot fail in normal
+//!   operation (`Store::write_guarded`); if one fails anyway, the batch is
+//!   given up and every job in it told so.
 //! - A job is answered only after the batch's `COMMIT` returned: no caller
 //!   learns of a write that a power cut could still take away.
 //! - If the batch cannot commit (a full disk, an I/O error), every job in
@@ -60,6 +66,18 @@ pub struct GroupStats {
     pub largest: AtomicU64,
 }
 
+/// How a job is kept atomic inside a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// In its own savepoint: a failure undoes it alone.
+    Savepoint,
+    /// One statement: SQLite undoes a failed statement by itself.
+    One,
+    /// Its first statement decides and the others cannot fail in normal
+    /// operation: a failure after it wrote gives up the whole batch.
+    Guarded,
+}
+
 /// A write: statements on the writer's connection, inside a transaction.
 pub(crate) trait WriteFn<T>:
     for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
@@ -82,12 +100,17 @@ impl Writer {
 
     /// Runs `job` in a transaction and returns its result once committed.
     /// An error from the job rolls back what it wrote, and only that.
-    pub(super) async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    pub(super) async fn write<T, F>(&self, job: F, mode: Mode) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: WriteFn<T>,
     {
         match self {
+            Writer::Direct(pool) if mode == Mode::One => {
+                // One statement: it is atomic on its own.
+                let mut conn = pool.acquire().await?;
+                job(&mut conn).await
+            }
             Writer::Direct(pool) => {
                 let mut tx = pool.begin().await?;
                 let result = job(&mut *tx).await;
@@ -105,7 +128,7 @@ impl Writer {
             Writer::Group { queue, .. } => {
                 let (reply, answer) = oneshot::channel();
                 queue
-                    .send(Box::new(Typed { job, reply }))
+                    .send(Box::new(Typed { job, reply, mode }))
                     .await
                     .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?;
                 answer.await.map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
@@ -132,6 +155,8 @@ impl Writer {
 
 /// A queued job with its caller's answer, its result type erased.
 pub(super) trait Job: Send {
+    /// How it is kept atomic.
+    fn mode(&self) -> Mode;
     /// Runs the job; says whether it succeeded, and how to answer later.
     fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)>;
     /// The job never ran: the batch failed before it.
@@ -155,6 +180,7 @@ impl std::fmt::Debug for dyn Job {
 struct Typed<T, F> {
     job: F,
     reply: oneshot::Sender<Result<T, StoreError>>,
+    mode: Mode,
 }
 
 struct Reply<T> {
@@ -169,8 +195,12 @@ fn not_committed(why: &str) -> StoreError {
 }
 
 impl<T: Send + 'static, F: WriteFn<T>> Job for Typed<T, F> {
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
     fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)> {
-        let Typed { job, reply } = *self;
+        let Typed { job, reply, .. } = *self;
         Box::pin(async move {
             let result = AssertUnwindSafe(job(conn))
                 .catch_unwind()
@@ -249,6 +279,23 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
     while answers.len() < MAX_BATCH
         && let Some(job) = waiting.pop_front()
     {
+        let mode = job.mode();
+        if mode != Mode::Savepoint {
+            let (ok, answer) = job.run(&mut tx).await;
+            answers.push(answer);
+            if !ok && mode == Mode::Guarded {
+                // What it wrote before failing cannot be undone alone.
+                broken = Some("a write failed part-way".into());
+                break;
+            }
+            if !ok {
+                // One statement: SQLite undid it (and if the failure ended
+                // the whole transaction, the COMMIT below fails and every
+                // job in the batch is told so).
+                break;
+            }
+            continue;
+        }
         let mut savepoint = match tx.begin().await {
             Ok(savepoint) => savepoint,
             Err(e) => {
@@ -316,10 +363,15 @@ mod tests {
         (store, dir)
     }
 
-    async fn insert(store: &Store, table: &'static str, id: &str, parent: Option<&str>) -> Result<(), StoreError> {
+    async fn insert(
+        store: &Store,
+        table: &'static str,
+        id: &str,
+        parent: Option<&str>,
+    ) -> Result<(), StoreError> {
         let (id, parent) = (id.to_owned(), parent.map(str::to_owned));
         store
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     let sql = if table == "parent" {
                         "INSERT INTO parent (id) VALUES ($1)"
@@ -341,10 +393,7 @@ mod tests {
         } else {
             "SELECT id FROM child ORDER BY id"
         };
-        sqlx::query_scalar(sql)
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap()
     }
 
     /// Holds the writer for a moment, so that the jobs sent meanwhile queue
@@ -393,7 +442,8 @@ mod tests {
     }
 
     /// A write that fails is undone alone, statements before its error
-    /// included; the others in its batch are kept.
+    /// included; the others in its batch are kept. So is a failed write
+    /// of one statement (no savepoint of its own).
     #[tokio::test]
     async fn a_failed_write_is_undone_alone() {
         let (store, dir) = store().await;
@@ -411,13 +461,22 @@ mod tests {
                 store
                     .write(|conn| {
                         Box::pin(async move {
-                            sqlx::query("INSERT INTO parent (id) VALUES ('half')").execute(&mut *conn).await?;
-                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')").execute(&mut *conn).await?;
+                            sqlx::query("INSERT INTO parent (id) VALUES ('half')")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')")
+                                .execute(&mut *conn)
+                                .await?;
                             Ok(())
                         })
                     })
                     .await
             })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let failing_one = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "taken", None).await })
         };
         tokio::time::sleep(Duration::from_millis(5)).await;
         let last = {
@@ -426,6 +485,7 @@ mod tests {
         };
         held.await.unwrap();
         first.await.unwrap().unwrap();
+        assert!(failing_one.await.unwrap().is_err());
         let failed = failing.await.unwrap();
         assert!(
             matches!(&failed, Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation()),
@@ -464,6 +524,48 @@ mod tests {
         // The writer goes on.
         insert(&store, "parent", "after", None).await.unwrap();
         assert_eq!(ids(&store, "parent").await, ["after"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A guarded write (no savepoint) that fails after writing gives up its
+    /// whole batch: no caller is told its write was kept, and none was.
+    #[tokio::test]
+    async fn a_guarded_write_failing_part_way_gives_up_its_batch() {
+        let (store, dir) = store().await;
+        insert(&store, "parent", "taken", None).await.unwrap();
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let innocent = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "innocent", None).await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let guarded = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write_guarded(|conn| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO parent (id) VALUES ('half')")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+            })
+        };
+        held.await.unwrap();
+        let innocent = innocent.await.unwrap();
+        assert!(innocent.is_err(), "its batch was given up, yet the caller was told {innocent:?}");
+        assert!(guarded.await.unwrap().is_err());
+        assert_eq!(ids(&store, "parent").await, ["taken"]);
+        insert(&store, "parent", "after", None).await.unwrap();
+        assert_eq!(ids(&store, "parent").await, ["after", "taken"]);
         drop(store);
         let _ = std::fs::remove_dir_all(dir);
     }

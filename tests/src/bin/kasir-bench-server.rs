@@ -63,8 +63,7 @@ async fn kasir(database_url: String, hooks_url: &str) -> Option<String> {
 async fn group_commit(base: &str) -> Option<(u64, u64)> {
     let text = reqwest::get(format!("{base}/metrics")).await.ok()?.text().await.ok()?;
     let read = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok())
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok())
     };
     Some((read("kasir_store_commits_total")?, read("kasir_store_writes_total")?))
 }
@@ -348,7 +347,9 @@ async fn main() -> std::process::ExitCode {
         println!("{}", row(name, s, (i > 0).then(|| &half[0])));
     }
     if !grouped.is_empty() {
-        println!("\nGroup commit on SQLite (both loops of each scenario, with the background workers' writes):\n");
+        println!(
+            "\nGroup commit on SQLite (both loops of each scenario, with the background workers' writes):\n"
+        );
         println!("| scenario | commits | writes | writes per commit |");
         println!("|---|---:|---:|---:|");
         for (name, commits, writes) in grouped {
