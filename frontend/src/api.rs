@@ -90,14 +90,19 @@ async fn call<T: serde::de::DeserializeOwned>(
         .map_err(network)?
         .as_string()
         .unwrap_or_default();
-    if response.ok() {
-        serde_json::from_str(&text).map_err(|_| CallError {
+    decode(response.ok(), &text, indonesian)
+}
+
+/// An answer's body: the value, or Kasir's error in the page's language.
+fn decode<T: serde::de::DeserializeOwned>(ok: bool, text: &str, indonesian: bool) -> Result<T, CallError> {
+    if ok {
+        serde_json::from_str(text).map_err(|_| CallError {
             code: "network".into(),
             message: String::new(),
             field: None,
         })
     } else {
-        let e = serde_json::from_str::<kasir_shared::api::ErrorResponse>(&text)
+        let e = serde_json::from_str::<kasir_shared::api::ErrorResponse>(text)
             .map_err(|_| network(wasm_bindgen::JsValue::NULL))?
             .error;
         Err(CallError {
@@ -108,8 +113,25 @@ async fn call<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The view the page's loader asked for before the wasm arrived
+/// (`window.kasirView`: `{ok, text}`), taken once: later calls ask again.
+async fn prefetched<T: serde::de::DeserializeOwned>(indonesian: bool) -> Option<Result<T, CallError>> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("kasirView");
+    let promise = js_sys::Reflect::get(&window, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    // A failed prefetch (offline, say) is simply asked again.
+    let answer = JsFuture::from(promise).await.ok()?;
+    let ok = js_sys::Reflect::get(&answer, &wasm_bindgen::JsValue::from_str("ok")).ok()?.as_bool()?;
+    let text = js_sys::Reflect::get(&answer, &wasm_bindgen::JsValue::from_str("text")).ok()?.as_string()?;
+    Some(decode(ok, &text, indonesian))
+}
+
 /// `GET /v1/widget/sessions/{id}`.
 pub async fn session(ctx: &PageContext, indonesian: bool) -> Result<Session, CallError> {
+    if let Some(answer) = prefetched(indonesian).await {
+        return answer;
+    }
     call(ctx, "GET", &format!("/v1/widget/sessions/{}", ctx.session_id), None, indonesian).await
 }
 

@@ -67,6 +67,7 @@ impl Driver {
         let url = format!("{}{path}", self.base);
         let req = match method {
             "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
             _ => self.http.post(url).json(&body),
         };
         let v: Value = req.send().await.unwrap().json().await.unwrap();

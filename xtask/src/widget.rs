@@ -147,6 +147,28 @@ fn integrity(bytes: &[u8]) -> String {
     format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
 }
 
+/// The page's first script, run as `<head>` is read: it asks for the
+/// session's widget view at once, beside the wasm's download instead of
+/// after it, keeps the answer for the widget (`window.kasirView`, taken once
+/// by `api::session`), and shows the merchant, the amount and the order in
+/// the loading screen as soon as it arrives. The client secret comes from
+/// the URL's fragment, as in the widget; the page itself holds nothing of
+/// the session but its id (issue 15). Plain DOM text, no HTML.
+const PREFETCH: &str = "(function(){\
+var m=function(n){var e=document.querySelector('meta[name=\"'+n+'\"]');return e&&e.content},\
+s=m('kasir-session'),a=m('kasir-api'),k=location.hash.slice(1).split('&')[0];\
+if(!s||!a||!/^[A-Za-z0-9_]+$/.test(k))return;\
+var v=fetch(a+'/v1/widget/sessions/'+encodeURIComponent(s),{headers:{Authorization:'Bearer '+k}})\
+.then(function(r){return r.text().then(function(t){return{ok:r.ok,text:t}})});\
+window.kasirView=v;\
+v.then(function(r){if(!r.ok)return;var d=JSON.parse(r.text),f=function(){\
+var put=function(i,t){var e=document.getElementById(i);if(e&&t)e.textContent=t};\
+put('kasir-boot-merchant',d.merchant&&d.merchant.display_name);\
+put('kasir-boot-amount','Rp'+Number(d.amount).toLocaleString('id-ID'));\
+put('kasir-boot-order',[d.description,d.reference].filter(Boolean).join(' \\u00b7 '))};\
+document.readyState==='loading'?document.addEventListener('DOMContentLoaded',f):f()})\
+.catch(function(){})})();";
+
 /// The files of `dist/` (name → bytes), before compression: the hashed JS,
 /// wasm and CSS, and `index.html` pointing at them.
 fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
@@ -158,6 +180,7 @@ fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<Str
         "<link rel=\"stylesheet\" href=\"{PUBLIC_URL}{css_name}\" integrity=\"{}\"/>\n\
          <link rel=\"modulepreload\" href=\"{PUBLIC_URL}{js_name}\" crossorigin=\"anonymous\" integrity=\"{}\">\n\
          <link rel=\"preload\" href=\"{PUBLIC_URL}{wasm_name}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">\n\
+         <script>{PREFETCH}</script>\n\
          <script type=\"module\">\n\
          import init from '{PUBLIC_URL}{js_name}';\n\
          await init({{ module_or_path: '{PUBLIC_URL}{wasm_name}' }});\n\

@@ -758,6 +758,56 @@ async fn a_closed_session_says_why_and_offers_no_way_to_pay() {
     assert!(driver.find("[data-testid=qr]").await.is_none(), "the voided QR is gone");
 }
 
+/// Issue 19, "something on screen at once": on a slow network the loading
+/// screen shows the merchant, the amount and the order as soon as the
+/// session's small view arrives, long before the widget's wasm; the view is
+/// asked for once (the page's loader asks, the widget takes its answer).
+#[tokio::test]
+async fn a_slow_network_shows_the_order_before_the_widget_and_asks_for_it_once() {
+    let Some((driver, app)) = browser_and_app(|_| {}).await else { return };
+    let (_id, page) =
+        hosted(&app, json!({"amount": 150000, "reference": "INV-SLOW-7", "description": "Kopi Gayo 250 g"}))
+            .await;
+    // 40 kB/s: the wasm takes seconds, the view a fraction of one.
+    let slow = json!({"network_conditions": {"offline": false, "latency": 150,
+        "download_throughput": 40_000, "upload_throughput": 40_000}});
+    driver.cmd("POST", "/chromium/network_conditions", slow).await;
+    // Navigate without waiting for the page's load (WebDriver's goto would).
+    driver
+        .script(&format!("setTimeout(function () {{ location.href = {}; }}, 0)", json!(app.url(&page))))
+        .await;
+    let boot = "var a = document.getElementById('kasir-boot-amount'), o = document.getElementById('kasir-boot-order'), \
+                m = document.getElementById('kasir-boot-merchant'); \
+                return a && a.textContent ? [m.textContent, a.textContent, o.textContent, \
+                !!document.getElementById('kasir-loading'), !!document.querySelector('[data-testid=amount]')] : null";
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = driver.script(boot).await;
+        if seen.is_array() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen,
+        json!(["Toko A", "Rp150.000", "Kopi Gayo 250 g \u{b7} INV-SLOW-7", true, false]),
+        "the loading screen, before the widget"
+    );
+    driver.cmd("DELETE", "/chromium/network_conditions", json!({})).await;
+    // The widget takes over, with the same session.
+    let amount = driver.wait_text("[data-testid=amount]").await;
+    assert_eq!(amount, "Rp150.000");
+    driver.wait("#card-number").await;
+    assert!(driver.find("#kasir-loading").await.is_none());
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let views: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("kasir_http_requests_total{route=\"/v1/widget/sessions/{id}\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(views, 1.0, "the session's view was asked for {views} times:\n{metrics}");
+}
+
 /// A session of merchant A and its hosted page's path, the client secret in
 /// the fragment (as the session's `url` gives it).
 async fn hosted(app: &TestApp, body: Value) -> (String, String) {
