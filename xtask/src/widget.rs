@@ -175,9 +175,15 @@ fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<Str
     let index = std::str::from_utf8(index).map_err(|e| format!("index.html: {e}"))?;
     let js_name = format!("{NAME}-{}.js", content_hash(js));
     let wasm_name = format!("{NAME}-{}_bg.wasm", content_hash(wasm));
-    let css_name = format!("style-{}.css", content_hash(css));
+    // The style sheet goes into the page itself: a slow network's first
+    // paint then waits for no other request (the page's CSP allows this
+    // one <style> by its hash).
+    let css = std::str::from_utf8(css).map_err(|e| format!("style.css: {e}"))?;
+    if css.contains("</") {
+        return Err("style.css must not contain \"</\" (it is inlined in a <style> element)".into());
+    }
     let head = format!(
-        "<link rel=\"stylesheet\" href=\"{PUBLIC_URL}{css_name}\" integrity=\"{}\"/>\n\
+        "<style>{css}</style>\n\
          <link rel=\"modulepreload\" href=\"{PUBLIC_URL}{js_name}\" crossorigin=\"anonymous\" integrity=\"{}\">\n\
          <link rel=\"preload\" href=\"{PUBLIC_URL}{wasm_name}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">\n\
          <script>{PREFETCH}</script>\n\
@@ -185,7 +191,6 @@ fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<Str
          import init from '{PUBLIC_URL}{js_name}';\n\
          await init({{ module_or_path: '{PUBLIC_URL}{wasm_name}' }});\n\
          </script>\n",
-        integrity(css),
         integrity(js),
         integrity(wasm),
     );
@@ -199,7 +204,6 @@ fn site(index: &[u8], js: &[u8], wasm: &[u8], css: &[u8]) -> Result<BTreeMap<Str
     files.insert("index.html".to_owned(), html.into_bytes());
     files.insert(js_name, js.to_vec());
     files.insert(wasm_name, wasm.to_vec());
-    files.insert(css_name, css.to_vec());
     Ok(files)
 }
 
@@ -273,7 +277,7 @@ mod tests {
     fn the_page_points_at_hashed_files_with_their_integrity() {
         let index = b"<html><head><title>x</title>\n<!-- kasir:widget -->\n</head><body></body></html>";
         let files = site(index, b"export default 1;", b"\0asm", b"p{}").unwrap();
-        assert_eq!(files.len(), 4);
+        assert_eq!(files.len(), 3);
         let html = String::from_utf8(files["index.html"].clone()).unwrap();
         let js = files.keys().find(|n| n.ends_with(".js")).unwrap();
         let wasm = files.keys().find(|n| n.ends_with("_bg.wasm")).unwrap();
@@ -281,6 +285,8 @@ mod tests {
         assert!(html.contains(&format!("module_or_path: '/assets/{wasm}'")), "{html}");
         assert!(html.contains(&integrity(b"\0asm")));
         assert!(!html.contains("kasir:widget"));
+        assert!(html.contains("<style>p{}</style>"), "{html}");
+        assert!(site(index, b"", b"", b"p{} </style><script>").is_err());
         // Other bytes, another name.
         let again = site(index, b"export default 2;", b"\0asm", b"p{}").unwrap();
         assert!(!again.contains_key(js.as_str()));

@@ -3,7 +3,8 @@
 //! inside the binary (`kasir-widget-files`), or read from `widget_dir`.
 //!
 //! - `/pay/{id}` is the built `index.html` with the session id in a `<meta>`
-//!   tag. The client secret is not in the page: the session's `url` carries
+//!   tag, and its loading screen already showing the merchant, the amount
+//!   and the order (description and reference). The client secret is not in the page: the session's `url` carries
 //!   it in the fragment (`/pay/{id}#{client_secret}`), which the browser
 //!   keeps to itself, so knowing a session id (it is in every webhook and
 //!   the merchant's logs) gives nothing (issue 15). It is never cached, and carries a
@@ -64,6 +65,8 @@ struct IndexPage {
     html: String,
     /// `'sha256-…'` of each inline `<script>`.
     script_hashes: Vec<String>,
+    /// `'sha256-…'` of each inline `<style>` (the widget's style sheet).
+    style_hashes: Vec<String>,
 }
 
 impl Widget {
@@ -86,16 +89,12 @@ impl Widget {
             Files::Dir(dir) => std::fs::read_to_string(dir.join("index.html")).ok(),
         };
         let index = html.map(|html| {
-            let script_hashes = inline_scripts(&html)
-                .iter()
-                .map(|s| {
-                    format!(
-                        "'sha256-{}'",
-                        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s))
-                    )
-                })
-                .collect();
-            Arc::new(IndexPage { html, script_hashes })
+            let hash = |s: &&str| {
+                format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s)))
+            };
+            let script_hashes = inline_elements(&html, "script").iter().map(hash).collect();
+            let style_hashes = inline_elements(&html, "style").iter().map(hash).collect();
+            Arc::new(IndexPage { html, script_hashes, style_hashes })
         });
         match (&index, &files) {
             (None, Files::Dir(dir)) => tracing::warn!(
@@ -120,16 +119,18 @@ impl Widget {
     }
 }
 
-/// The bodies of inline `<script>` elements (those without `src`).
-fn inline_scripts(html: &str) -> Vec<&str> {
+/// The bodies of inline `<script>` or `<style>` elements (`element`; for
+/// scripts, those without `src`).
+fn inline_elements<'a>(html: &'a str, element: &str) -> Vec<&'a str> {
+    let (open, end) = (format!("<{element}"), format!("</{element}>"));
     let mut out = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         let after = &rest[start..];
         let Some(open_end) = after.find('>') else { break };
         let tag = &after[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else { break };
+        let Some(close) = after[body_start..].find(&end) else { break };
         if !tag.contains(" src=") {
             out.push(&after[body_start..body_start + close]);
         }
@@ -169,11 +170,28 @@ async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         escape_attr(&state.config.public_url),
         escape_attr(&origins),
     );
-    let html = index.html.replacen("<head>", &format!("<head>{meta}"), 1);
+    // Something meaningful at once (issue 19): the loading screen already
+    // says who is asking for how much, for what. Only what the merchant's
+    // own webhooks carry beside this id; no customer data, nothing to pay
+    // with, and no client secret (that stays in the URL's fragment).
+    let merchant = state.merchant(&session.merchant_id).map_or("Pembayaran", |m| m.display_name.as_str());
+    let amount =
+        kasir_shared::money::Idr::from_i64(session.amount).map(|a| a.to_string()).unwrap_or_default();
+    let order = match session.description.as_deref().filter(|d| !d.is_empty()) {
+        Some(description) => format!("{description} \u{b7} {}", session.reference),
+        None => session.reference.clone(),
+    };
+    let html = index
+        .html
+        .replacen("<head>", &format!("<head>{meta}"), 1)
+        .replacen("<!-- kasir:merchant -->", &escape_attr(merchant), 1)
+        .replacen("<!-- kasir:amount -->", &escape_attr(&amount), 1)
+        .replacen("<!-- kasir:order -->", &escape_attr(&order), 1);
     let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data: https:; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self' {}; img-src 'self' data: https:; \
          connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}",
         index.script_hashes.join(" "),
+        index.style_hashes.join(" "),
     );
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -273,6 +291,8 @@ mod tests {
     #[test]
     fn finds_inline_scripts_only() {
         let html = "<head><script src=\"/a.js\"></script><script type=\"module\">import x;</script></head><script>b()</script>";
-        assert_eq!(inline_scripts(html), vec!["import x;", "b()"]);
+        assert_eq!(inline_elements(html, "script"), vec!["import x;", "b()"]);
+        let html = "<head><style>p{color:red}</style><link rel=\"stylesheet\" href=\"/s.css\"></head>";
+        assert_eq!(inline_elements(html, "style"), vec!["p{color:red}"]);
     }
 }

@@ -779,7 +779,8 @@ async fn a_slow_network_shows_the_order_before_the_widget_and_asks_for_it_once()
     let boot = "var a = document.getElementById('kasir-boot-amount'), o = document.getElementById('kasir-boot-order'), \
                 m = document.getElementById('kasir-boot-merchant'); \
                 return a && a.textContent ? [m.textContent, a.textContent, o.textContent, \
-                !!document.getElementById('kasir-loading'), !!document.querySelector('[data-testid=amount]')] : null";
+                !!document.getElementById('kasir-loading'), !!document.querySelector('[data-testid=amount]'), \
+                getComputedStyle(a).fontSize] : null";
     let mut seen = Value::Null;
     for _ in 0..100 {
         seen = driver.script(boot).await;
@@ -790,7 +791,8 @@ async fn a_slow_network_shows_the_order_before_the_widget_and_asks_for_it_once()
     }
     assert_eq!(
         seen,
-        json!(["Toko A", "Rp150.000", "Kopi Gayo 250 g \u{b7} INV-SLOW-7", true, false]),
+        // The style sheet is in the page, allowed by the page's CSP: 26px.
+        json!(["Toko A", "Rp150.000", "Kopi Gayo 250 g \u{b7} INV-SLOW-7", true, false, "26px"]),
         "the loading screen, before the widget"
     );
     driver.cmd("DELETE", "/chromium/network_conditions", json!({})).await;

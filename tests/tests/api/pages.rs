@@ -12,11 +12,15 @@ use crate::helpers::*;
 const BOOT: &str =
     "import init from '/assets/kasir-frontend-abc.js'; init('/assets/kasir-frontend-abc_bg.wasm');";
 
+const STYLE: &str = ".kasir { color: #1a1a1a; }";
+
 fn fake_dist() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("kasir_dist_{}", kasir_server::ids::random_token(8)));
     std::fs::create_dir_all(&dir).unwrap();
     let index = format!(
-        "<!DOCTYPE html><html><head><script type=\"module\">{BOOT}</script><link rel=\"stylesheet\" href=\"/assets/style-1.css\"></head><body></body></html>"
+        "<!DOCTYPE html><html><head><script type=\"module\">{BOOT}</script><style>{STYLE}</style></head><body>\
+         <p id=\"m\"><!-- kasir:merchant --></p><p id=\"a\"><!-- kasir:amount --></p><p id=\"o\"><!-- kasir:order --></p>\
+         </body></html>"
     );
     std::fs::write(dir.join("index.html"), index).unwrap();
     std::fs::write(dir.join("kasir-frontend-abc.js"), "export default function init() {}").unwrap();
@@ -31,7 +35,11 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
     let dir = dist.clone();
     let app = spawn_with(database_url, Receiver::start().await, move |c| c.widget_dir = Some(dir)).await;
     let s: Value = app
-        .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-P"}))
+        .post_a(
+            "/v1/checkout_sessions",
+            &json!({"amount": 150000, "reference": "INV-P", "description": "Kopi <b>Gayo</b> & teh",
+                "customer": {"email": "siti@example.com", "name": "Siti Rahma", "phone": "+6281234567890"}}),
+        )
         .await
         .json()
         .await
@@ -48,6 +56,10 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
     let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(BOOT.as_bytes()));
     assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}'")), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // The style sheet is in the page (a slow network's first paint waits for
+    // no other request), allowed by its hash alone.
+    let style = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE.as_bytes()));
+    assert!(csp.contains(&format!("style-src 'self' 'sha256-{style}';")), "{csp}");
     assert!(csp.contains("frame-ancestors https://toko-a.example"), "{csp}");
     assert_eq!(header("cache-control"), "no-store");
     assert_eq!(header("x-content-type-options"), "nosniff");
@@ -55,6 +67,13 @@ async fn the_hosted_page_carries_the_session_and_a_strict_policy() {
     assert!(html.contains(&format!("<meta name=\"kasir-session\" content=\"{id}\">")), "{html}");
     // Knowing the session id (in every webhook) does not give the secret.
     assert!(!html.contains(secret), "{html}");
+    // Something meaningful at once (issue 19): the loading screen names the
+    // merchant, the amount and the order, as text; nothing of the customer.
+    assert!(html.contains("<p id=\"m\">Toko A</p><p id=\"a\">Rp150.000</p>"), "{html}");
+    assert!(html.contains("<p id=\"o\">Kopi &lt;b&gt;Gayo&lt;/b&gt; &amp; teh \u{b7} INV-P</p>"), "{html}");
+    for private in ["siti@example.com", "Siti Rahma", "1234567890"] {
+        assert!(!html.contains(private), "{private} in {html}");
+    }
     // And no event (webhook) carries it: its `url` has no fragment.
     assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
     let events = app.get_as(KEY_A, "/v1/events").await.text().await.unwrap();
@@ -104,7 +123,11 @@ async fn without_a_built_widget_the_page_says_so() {
     })
     .await;
     let s: Value = app
-        .post_a("/v1/checkout_sessions", &json!({"amount": 150000, "reference": "INV-P"}))
+        .post_a(
+            "/v1/checkout_sessions",
+            &json!({"amount": 150000, "reference": "INV-P", "description": "Kopi <b>Gayo</b> & teh",
+                "customer": {"email": "siti@example.com", "name": "Siti Rahma", "phone": "+6281234567890"}}),
+        )
         .await
         .json()
         .await
