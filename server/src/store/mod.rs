@@ -148,7 +148,15 @@ impl Store {
             private_database_file(file)?;
         }
         let options = |max: u32| {
-            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(5)).after_connect(
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(5))
+                // A SQLite connection is a file in this process: it cannot
+                // go stale. The check before each use (a round trip to the
+                // connection's thread, as many as the statements themselves)
+                // stays for PostgreSQL, whose connections can break.
+                .test_before_acquire(!sqlite)
+                .after_connect(
                 move |conn, _| {
                     Box::pin(async move {
                         if sqlite {
