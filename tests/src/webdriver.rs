@@ -19,8 +19,31 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Chromium is chromedriver's child: killing chromedriver alone left
+        // every browser running (hundreds after a benchmark, eating the CPU
+        // of whatever ran next). Ending the WebDriver session quits it.
+        self.quit_browser();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    /// `DELETE /session/{id}`, synchronously (from `Drop`), bounded in time.
+    fn quit_browser(&self) {
+        use std::io::{Read, Write};
+        let Some(rest) = self.base.strip_prefix("http://") else { return };
+        let Some((host, path)) = rest.split_once('/') else { return };
+        let Ok(addr) = host.parse::<std::net::SocketAddr>() else { return };
+        let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!("DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+        }
     }
 }
 

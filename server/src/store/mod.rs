@@ -156,8 +156,7 @@ impl Store {
                 // connection's thread, as many as the statements themselves)
                 // stays for PostgreSQL, whose connections can break.
                 .test_before_acquire(!sqlite)
-                .after_connect(
-                move |conn, _| {
+                .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if sqlite {
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
@@ -165,8 +164,7 @@ impl Store {
                         }
                         Ok(())
                     })
-                },
-            )
+                })
         };
         let pool = options(if sqlite { 8 } else { 16 }).connect(url).await?;
         if sqlite {
