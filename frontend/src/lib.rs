@@ -48,18 +48,30 @@ pub fn App() -> impl IntoView {
             style:--kasir-primary=move || theme().map(|t| t.primary_color)
             style:--kasir-radius=move || theme().map(|t| t.radius)
             style:--kasir-font=move || theme().map(|t| t.font)>
-            <header class="kasir-header">
-                <div>
-                    <h1 class="kasir-merchant" data-testid="merchant">
-                        {move || checkout.session.get().map(|s| s.merchant.display_name).unwrap_or_else(|| t().title.to_owned())}
-                    </h1>
-                    <p class="kasir-amount" data-testid="amount">{move || checkout.amount()}</p>
-                </div>
-                <LanguageSwitch locale=checkout.locale />
-            </header>
-            <OrderSummary />
-            <p class="kasir-alert" role="alert" aria-live="assertive" data-testid="alert">{error_text}</p>
-            <Screen />
+            // Two columns on a wide screen (the order beside the payment),
+            // one on a phone.
+            <div class="kasir-summary">
+                <header class="kasir-header">
+                    <div class="kasir-identity">
+                        {move || theme().and_then(|t| t.logo_url).map(|src| view! {
+                            // Decorative: the merchant's name is beside it.
+                            <img class="kasir-logo" data-testid="logo" src=src alt="" />
+                        })}
+                        <div>
+                            <h1 class="kasir-merchant" data-testid="merchant">
+                                {move || checkout.session.get().map(|s| s.merchant.display_name).unwrap_or_else(|| t().title.to_owned())}
+                            </h1>
+                            <p class="kasir-amount" data-testid="amount">{move || checkout.amount()}</p>
+                        </div>
+                    </div>
+                    <LanguageSwitch locale=checkout.locale />
+                </header>
+                <OrderSummary />
+            </div>
+            <div class="kasir-body">
+                <p class="kasir-alert" role="alert" aria-live="assertive" data-testid="alert">{error_text}</p>
+                <Screen />
+            </div>
         </main>
     }
 }

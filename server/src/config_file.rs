@@ -366,6 +366,20 @@ id = "a"
 secret_key = "sk_test_0123456789abcdefghij"
 theme = { primary_color = "red;}</style>" }"##;
         assert!(Config::load_from(Some(bad_theme), none).is_err());
+        for logo in [
+            "http://toko.example/logo.png",
+            "javascript:alert(1)",
+            "https://toko.example/a\" onerror=\"x",
+            "https:///x",
+        ] {
+            let text = format!(
+                "[[merchants]]\nid = \"a\"\nsecret_key = \"sk_test_0123456789abcdefghij\"\ntheme = {{ logo_url = {logo:?} }}"
+            );
+            assert!(Config::load_from(Some(&text), none).is_err(), "{logo}");
+        }
+        let good = "[[merchants]]\nid = \"a\"\nsecret_key = \"sk_test_0123456789abcdefghij\"\ntheme = { logo_url = \"https://toko.example/logo.png\" }";
+        let config = Config::load_from(Some(good), none).unwrap();
+        assert_eq!(config.merchants[0].theme.logo_url.as_deref(), Some("https://toko.example/logo.png"));
         let bad_key = "[[merchants]]\nid = \"a\"\nsecret_key = \"sk_test_short\"";
         assert!(Config::load_from(Some(bad_key), none).is_err());
         let no_key = "[[merchants]]\nid = \"a\"";

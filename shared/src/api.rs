@@ -169,6 +169,9 @@ pub struct Theme {
     /// A font family name.
     #[serde(default = "Theme::default_font")]
     pub font: String,
+    /// The merchant's logo, an `https://` image shown beside its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
 }
 
 impl Default for Theme {
@@ -177,6 +180,7 @@ impl Default for Theme {
             primary_color: Theme::default_color(),
             radius: Theme::default_radius(),
             font: Theme::default_font(),
+            logo_url: None,
         }
     }
 }
@@ -205,6 +209,16 @@ impl Theme {
         let font_ok = |b: u8| b.is_ascii_alphanumeric() || b == b' ' || b == b'-';
         if self.font.is_empty() || self.font.len() > 64 || !self.font.bytes().all(font_ok) {
             return Err(format!("font must be a plain family name, not {:?}", self.font));
+        }
+        if let Some(logo) = &self.logo_url {
+            // https only (the page's CSP allows no other image source but
+            // its own), one plain URL: no spaces, quotes or angle brackets.
+            let plain =
+                |b: u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'<' | b'>' | b'\\' | b'`');
+            let host = logo.strip_prefix("https://").and_then(|rest| rest.split('/').next()).unwrap_or("");
+            if host.is_empty() || logo.len() > 2048 || !logo.bytes().all(plain) {
+                return Err(format!("logo_url must be an https:// URL, not {logo:?}"));
+            }
         }
         Ok(())
     }

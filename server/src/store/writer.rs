@@ -113,7 +113,7 @@ impl Writer {
             }
             Writer::Direct(pool) => {
                 let mut tx = pool.begin().await?;
-                let result = job(&mut *tx).await;
+                let result = job(&mut tx).await;
                 match result {
                     Ok(value) => {
                         tx.commit().await?;

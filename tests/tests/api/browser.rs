@@ -810,6 +810,33 @@ async fn a_slow_network_shows_the_order_before_the_widget_and_asks_for_it_once()
     assert_eq!(views, 1.0, "the session's view was asked for {views} times:\n{metrics}");
 }
 
+/// Issue 19: the merchant's logo beside its name, and on a wide screen the
+/// order beside the payment (one column on a phone).
+#[tokio::test]
+async fn a_wide_screen_shows_the_order_beside_the_payment_with_the_logo() {
+    let logo = "https://toko-a.example/logo.png";
+    let Some((driver, app)) =
+        browser_and_app(|c| c.merchants[0].theme.logo_url = Some(logo.to_owned())).await
+    else {
+        return;
+    };
+    let (_id, page) =
+        hosted(&app, json!({"amount": 150000, "reference": "INV-WIDE", "description": "Kopi Gayo"})).await;
+    let layout = "var s = document.querySelector('.kasir-summary').getBoundingClientRect(), \
+                  c = document.getElementById('card-number').getBoundingClientRect(); \
+                  return [s.right <= c.left, s.bottom <= c.top && s.left < c.right && c.left < s.right]";
+    driver.cmd("POST", "/window/rect", json!({"width": 1280, "height": 900})).await;
+    driver.goto(&app.url(&page)).await;
+    driver.wait("#card-number").await;
+    let img = driver.wait("[data-testid=logo]").await;
+    assert_eq!(driver.cmd("GET", &format!("/element/{img}/attribute/src"), json!({})).await, logo);
+    assert_eq!(driver.script(layout).await, json!([true, false]), "side by side on a wide screen");
+    accessible(&driver, "wide").await;
+    driver.cmd("POST", "/window/rect", json!({"width": 390, "height": 844})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(driver.script(layout).await, json!([false, true]), "one column on a phone");
+}
+
 /// A session of merchant A and its hosted page's path, the client secret in
 /// the fragment (as the session's `url` gives it).
 async fn hosted(app: &TestApp, body: Value) -> (String, String) {
