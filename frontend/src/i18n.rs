@@ -72,6 +72,9 @@ pub struct Texts {
     pub wallet: &'static str,
     /// Phone label (OVO).
     pub phone: &'static str,
+    /// Under the phone field when the order has a number: followed by its
+    /// last four digits.
+    pub phone_on_file: &'static str,
     /// Button that starts the wallet payment.
     pub pay_wallet: &'static str,
     /// Link to the wallet.
@@ -196,6 +199,7 @@ const ID: Texts = Texts {
     copy_amount: "Salin jumlah",
     wallet: "E-Wallet",
     phone: "Nomor ponsel",
+    phone_on_file: "Boleh dikosongkan: kami memakai nomor pada pesanan Anda, yang berakhiran",
     pay_wallet: "Bayar dengan e-wallet",
     open_wallet: "Buka e-wallet untuk membayar",
     nik: "NIK (16 digit)",
@@ -267,6 +271,7 @@ const EN: Texts = Texts {
     copy_amount: "Copy the amount",
     wallet: "E-wallet",
     phone: "Mobile number",
+    phone_on_file: "You may leave it empty: we use the number on your order, ending in",
     pay_wallet: "Pay with the e-wallet",
     open_wallet: "Open the e-wallet to pay",
     nik: "NIK (16 digits)",

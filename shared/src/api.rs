@@ -502,7 +502,8 @@ pub struct WidgetMerchant {
 }
 
 /// `GET /v1/widget/sessions/{id}` and each event of its stream: what the
-/// widget may see. No secrets, no customer personal data.
+/// widget may see. No secrets, and of the customer only the last four
+/// digits of the mobile number on the order (`phone_hint`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WidgetSession {
@@ -539,6 +540,11 @@ pub struct WidgetSession {
     /// Installment plans (months) offered on cards; empty when none.
     #[serde(default)]
     pub installment_months: Vec<u8>,
+    /// The last four digits of the mobile number on the order, when it has
+    /// one: a wallet that needs a number (OVO) uses it unless the shopper
+    /// types another. Never the whole number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_hint: Option<String>,
 }
 
 impl WidgetSession {
@@ -798,6 +804,7 @@ mod tests {
             }),
             required_fields: BTreeMap::new(),
             installment_months: Vec::new(),
+            phone_hint: None,
         }
     }
 

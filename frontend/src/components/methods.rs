@@ -49,10 +49,14 @@ pub fn EwalletPay() -> impl IntoView {
     let wallet = RwSignal::new(Wallet::Dana);
     let phone = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
-    // Optional, except for OVO; a number typed anyway must be valid.
+    // The number on the order, if any (its last four digits): OVO uses it
+    // when the shopper types none.
+    let on_file = move || checkout.session.get().and_then(|s| s.phone_hint);
+    // Optional, except for OVO with no number on the order; a number typed
+    // anyway must be valid.
     let phone_error = Signal::derive(move || {
         let p = phone.get();
-        let needed = !p.trim().is_empty() || wallet.get().needs_phone();
+        let needed = !p.trim().is_empty() || (wallet.get().needs_phone() && on_file().is_none());
         (touched.get() && needed).then(|| PhoneNumber::parse_mobile(&p).err()).flatten()
     });
     view! {
@@ -67,6 +71,9 @@ pub fn EwalletPay() -> impl IntoView {
         <Field id="phone" label=Signal::derive(move || t().phone) value=phone
             format=str::to_owned error=phone_error touched=touched locale=checkout.locale.read_only()
             autocomplete="tel" inputmode="tel" />
+        {move || on_file().filter(|_| wallet.get().needs_phone()).map(|digits| view! {
+            <p class="kasir-hint" data-testid="phone-on-file">{format!("{} {digits}.", t().phone_on_file)}</p>
+        })}
         <button type="button" class="kasir-pay" data-testid="pay-wallet" disabled=move || checkout.busy.get()
             on:click=move |_| {
                 touched.set(true);

@@ -116,7 +116,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// What the widget may see: no secrets, no customer personal data.
+/// What the widget may see: no secrets; of the customer, only the last four
+/// digits of the order's mobile number.
 async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSession, ApiError> {
     let latest = state.store.latest_attempt(&session.id).await?;
     let customer: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
@@ -143,8 +144,17 @@ async fn widget_view(state: &AppState, session: SessionRow) -> Result<WidgetSess
         || WidgetMerchant { display_name: String::new(), theme: Theme::default() },
         |m| WidgetMerchant { display_name: m.display_name.clone(), theme: m.theme.clone() },
     );
+    // The last four digits only: enough for the shopper to recognise it.
+    let phone_hint = customer["phone"]
+        .as_str()
+        .and_then(|p| kasir_shared::customer::PhoneNumber::parse_mobile(p).ok())
+        .map(|p| {
+            let digits = p.significant();
+            digits[digits.len().saturating_sub(4)..].to_owned()
+        });
     let object = crate::payments::session_view(session, &state.config.public_url, latest.as_ref())?;
     Ok(WidgetSession {
+        phone_hint,
         required_fields,
         installment_months,
         merchant,
@@ -207,7 +217,8 @@ pub(crate) async fn create_attempt(
         return Err(ApiError::code(ErrorCode::AttemptsTooMany));
     }
     let allowed: Vec<String> = serde_json::from_str(&session.payment_methods).unwrap_or_default();
-    let parsed = parse::parse_request(request, &allowed)?;
+    let on_file: serde_json::Value = serde_json::from_str(&session.customer).unwrap_or_default();
+    let parsed = parse::parse_request(request, &allowed, on_file["phone"].as_str())?;
     if let crate::providers::MethodDetails::Card(card) = &parsed.details
         && !state.card_limiter.allow(ip, card.number.expose_secret(), now_ms(), limits.cards_per_ip_per_hour)
     {

@@ -26,8 +26,14 @@ pub struct ParsedAttempt {
 }
 
 /// Parses the shopper's choice with the same `kasir-shared` parsers the
-/// widget runs, each rejection naming its field.
-pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<ParsedAttempt, ApiError> {
+/// widget runs, each rejection naming its field. A wallet that needs a
+/// mobile number (OVO) uses the one on the order (`phone_on_file`) when the
+/// shopper typed none.
+pub fn parse_request(
+    request: AttemptRequest,
+    allowed: &[String],
+    phone_on_file: Option<&str>,
+) -> Result<ParsedAttempt, ApiError> {
     let mut contact = Customer::default();
     let details = match request {
         AttemptRequest::Card { card, nik, installment_months, billing, email, phone } => {
@@ -62,7 +68,10 @@ pub fn parse_request(request: AttemptRequest, allowed: &[String]) -> Result<Pars
             let phone = match phone.as_deref() {
                 Some(p) => Some(PhoneNumber::parse_mobile(p).map_err(|e| e.at("phone"))?),
                 None if wallet.needs_phone() => {
-                    return Err(ValidationError::new(ErrorCode::PhoneEmpty).at("phone").into());
+                    match phone_on_file.and_then(|p| PhoneNumber::parse_mobile(p).ok()) {
+                        Some(p) => Some(p),
+                        None => return Err(ValidationError::new(ErrorCode::PhoneEmpty).at("phone").into()),
+                    }
                 }
                 None => None,
             };

@@ -61,6 +61,33 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
         assert_eq!(a["next_action"]["type"], "redirect", "{a}");
         assert_eq!(sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap().method, "W_OVO");
 
+        // Issue 19: with a mobile number on the order, the shopper need not
+        // type it: the widget sees its last four digits only, and OVO gets
+        // the number (the simulator refuses W_OVO without payer.phone).
+        let (id, secret) = app
+            .new_session(&json!({"amount": 20_000, "reference": "INV-SPZ-OVO",
+                "customer": {"phone": "0812-9876-5432"}}))
+            .await;
+        let view: Value = app
+            .client
+            .get(app.url(&format!("/v1/widget/sessions/{id}")))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["phone_hint"], "5432", "{view}");
+        assert!(!view.to_string().contains("98765432"), "the whole number reached the widget: {view}");
+        let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "ovo"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(a["next_action"]["type"], "redirect", "{a}");
+        assert_eq!(sim.order_for_attempt(a["id"].as_str().unwrap()).unwrap().method, "W_OVO");
+
         // A Mandiri VA code is not confirmed by Smilepayz: refused unless enabled.
         let (id, secret) = smilepayz_session(&app, 20_000).await;
         let res =
