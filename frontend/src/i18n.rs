@@ -75,7 +75,7 @@ pub struct Texts {
     /// Under the phone field when the order has a number: followed by its
     /// last four digits.
     pub phone_on_file: &'static str,
-    /// Button that starts the wallet payment.
+    /// Button that starts the wallet payment, before the wallet's name.
     pub pay_wallet: &'static str,
     /// Link to the wallet.
     pub open_wallet: &'static str,
@@ -200,7 +200,7 @@ const ID: Texts = Texts {
     wallet: "E-Wallet",
     phone: "Nomor ponsel",
     phone_on_file: "Boleh dikosongkan: kami memakai nomor pada pesanan Anda, yang berakhiran",
-    pay_wallet: "Bayar dengan e-wallet",
+    pay_wallet: "Bayar dengan",
     open_wallet: "Buka e-wallet untuk membayar",
     nik: "NIK (16 digit)",
     email: "Email",
@@ -272,7 +272,7 @@ const EN: Texts = Texts {
     wallet: "E-wallet",
     phone: "Mobile number",
     phone_on_file: "You may leave it empty: we use the number on your order, ending in",
-    pay_wallet: "Pay with the e-wallet",
+    pay_wallet: "Pay with",
     open_wallet: "Open the e-wallet to pay",
     nik: "NIK (16 digits)",
     email: "Email",

@@ -83,7 +83,7 @@ pub fn EwalletPay() -> impl IntoView {
                     wallet: wallet.get_untracked(),
                     phone: Some(p).filter(|p| !p.trim().is_empty()),
                 });
-            }>{move || t().pay_wallet}</button>
+            }>{move || format!("{} {}", t().pay_wallet, wallet.get().display_name())}</button>
     }
 }
 

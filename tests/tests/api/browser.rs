@@ -421,6 +421,8 @@ async fn declines_errors_and_the_keyboard() {
             "const s=document.querySelector('#wallet'); s.value='ovo'; s.dispatchEvent(new Event('change'));",
         )
         .await;
+    // The button names the wallet chosen.
+    assert_eq!(driver.wait_text("[data-testid=pay-wallet]").await, "Bayar dengan OVO");
     driver.click("[data-testid=pay-wallet]").await;
     assert_eq!(driver.wait_text("[data-testid=phone-error]").await, "Masukkan nomor telepon.");
     driver.type_into("#phone", "0812-3456").await;
