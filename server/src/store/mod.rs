@@ -205,6 +205,10 @@ impl Store {
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if !self.writer.alive() {
+            // Reads would still work, but nothing could be written.
+            return Err(StoreError::Database(sqlx::Error::WorkerCrashed));
+        }
         self.pool.execute("SELECT 1").await?;
         Ok(())
     }

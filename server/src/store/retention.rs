@@ -51,7 +51,7 @@ impl Store {
         idempotency_before_ms: i64,
         batch: i64,
     ) -> Result<Purged, StoreError> {
-        self.write_guarded(move |tx| {
+        self.write(move |tx| {
             Box::pin(async move {
                 let mut purged = Purged::default();
                 let ids: Vec<String> = sqlx::query_scalar(purgeable_sessions!())

@@ -262,8 +262,20 @@ impl Store {
                         // The first statement checks the session's status
                         // too: once it wrote, the session's move cannot lose.
                         let guard = session_next.map(|_| session_from.as_str());
-                        if !update_attempt_if(&mut *tx, &written, from, guard).await? {
-                            return Ok(false);
+                        match update_attempt_if(&mut *tx, &written, from, guard).await {
+                            Ok(true) => {}
+                            Ok(false) => return Ok(false),
+                            // On PostgreSQL another instance may have made a
+                            // second attempt of this session succeed meanwhile
+                            // (one success per session is a unique index): read
+                            // again, which finds the session paid and records
+                            // this money as a late payment.
+                            Err(StoreError::Database(sqlx::Error::Database(e)))
+                                if e.is_unique_violation() =>
+                            {
+                                return Err(StoreError::Conflict);
+                            }
+                            Err(e) => return Err(e),
                         }
                         if let Some(s) = session_next {
                             let moved = sqlx::query(
@@ -275,8 +287,9 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             if moved.rows_affected() != 1 {
-                                // Cannot happen (checked above, one writer);
-                                // the batch is given up if it does.
+                                // On SQLite this cannot happen (checked above,
+                                // one writer); on PostgreSQL another instance
+                                // may have moved the session since: read again.
                                 return Err(StoreError::Conflict);
                             }
                         }

@@ -136,6 +136,14 @@ impl Writer {
         }
     }
 
+    /// Whether writes can be made: false once the group-commit task is gone.
+    pub(super) fn alive(&self) -> bool {
+        match self {
+            Writer::Direct(_) => true,
+            Writer::Group { queue, .. } => !queue.is_closed(),
+        }
+    }
+
     /// What the group-commit task has done (none without one).
     pub(super) fn stats(&self) -> Option<&GroupStats> {
         match self {
@@ -202,6 +210,12 @@ impl<T: Send + 'static, F: WriteFn<T>> Job for Typed<T, F> {
     fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)> {
         let Typed { job, reply, .. } = *self;
         Box::pin(async move {
+            // The caller gave up (its request timed out or its client left)
+            // before the job began: not writing it is what its dropped
+            // transaction would have done before group commit.
+            if reply.is_closed() {
+                return (true, Box::new(Gone) as Box<dyn Answer>);
+            }
             let result = AssertUnwindSafe(job(conn))
                 .catch_unwind()
                 .await
@@ -221,13 +235,22 @@ impl<T: Send + 'static> Answer for Reply<T> {
     }
 
     fn lost(self: Box<Self>, why: &str) {
-        let result = match self.result {
-            // It failed anyway, and was rolled back: its own error says more.
-            Err(e) => Err(e),
-            Ok(_) => Err(not_committed(why)),
-        };
-        let _ = self.reply.send(result);
+        // Even a job that failed by itself is told "not committed": its own
+        // error (a unique key another job of the batch took, say) would
+        // send its caller looking for a row the failed commit took away.
+        if let Err(e) = &self.result {
+            tracing::debug!(error = %e, "a failed write in a batch that did not commit");
+        }
+        let _ = self.reply.send(Err(not_committed(why)));
     }
+}
+
+/// The answer of a job never run because its caller had gone.
+struct Gone;
+
+impl Answer for Gone {
+    fn committed(self: Box<Self>) {}
+    fn lost(self: Box<Self>, _why: &str) {}
 }
 
 async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, stats: Arc<GroupStats>) {
@@ -276,6 +299,11 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
     };
     let mut answers: Vec<Box<dyn Answer>> = Vec::new();
     let mut broken: Option<String> = None;
+    // After any failure the connection is not used again. An error such as
+    // a full disk can end SQLite's transaction by itself; sqlx then still
+    // counts one open, so the next BEGIN would be a mere SAVEPOINT and
+    // every later "commit" a RELEASE that never reaches the disk.
+    let mut failed = false;
     while answers.len() < MAX_BATCH
         && let Some(job) = waiting.pop_front()
     {
@@ -283,6 +311,7 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
         if mode != Mode::Savepoint {
             let (ok, answer) = job.run(&mut tx).await;
             answers.push(answer);
+            failed |= !ok;
             if !ok && mode == Mode::Guarded {
                 // What it wrote before failing cannot be undone alone.
                 broken = Some("a write failed part-way".into());
@@ -306,6 +335,7 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
         };
         let (ok, answer) = job.run(&mut savepoint).await;
         answers.push(answer);
+        failed |= !ok;
         let ended = if ok { savepoint.commit().await } else { savepoint.rollback().await };
         if let Err(e) = ended {
             broken = Some(e.to_string());
@@ -325,6 +355,9 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
         }
         None => tx.commit().await.map_err(|e| e.to_string()),
     };
+    if failed || committed.is_err() {
+        conn.close_on_drop();
+    }
     match committed {
         Ok(()) => answers.into_iter().for_each(|a| a.committed()),
         Err(why) => {
@@ -566,6 +599,63 @@ mod tests {
         assert_eq!(ids(&store, "parent").await, ["taken"]);
         insert(&store, "parent", "after", None).await.unwrap();
         assert_eq!(ids(&store, "parent").await, ["after", "taken"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    async fn execute(store: &Store, sql: &'static str) -> Result<(), StoreError> {
+        store
+            .write_one(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(sql).execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// A full disk (SQLite's `max_page_count`, set on the writer's
+    /// connection only) fails a write; the writer then leaves that
+    /// connection, and later writes commit and reach readers. A full disk
+    /// can end SQLite's transaction by itself while sqlx still counts it
+    /// open: on the same connection every later "commit" would have been a
+    /// savepoint's release that never reached the disk.
+    #[tokio::test]
+    async fn after_a_full_disk_the_writer_starts_on_a_fresh_connection() {
+        let (store, dir) = store().await;
+        // No page beyond those the file has: as if the disk were full.
+        execute(&store, "PRAGMA max_page_count = 1").await.unwrap();
+        let full = execute(&store, "INSERT INTO parent (id) VALUES (hex(randomblob(50000)))").await;
+        assert!(full.is_err(), "{full:?}");
+        // A fresh connection has no such limit: a large write goes through,
+        // and readers see it (it was committed, not left in an open
+        // transaction).
+        execute(&store, "INSERT INTO parent (id) VALUES ('big' || hex(randomblob(50000)))").await.unwrap();
+        insert(&store, "parent", "after", None).await.unwrap();
+        let ids = ids(&store, "parent").await;
+        assert_eq!(ids.len(), 2, "{}", ids.len());
+        assert!(ids.iter().any(|i| i == "after") && ids.iter().any(|i| i.starts_with("big")));
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A write whose caller gave up while it waited (its request timed
+    /// out, its client left) is not made, as its dropped transaction was
+    /// not before group commit.
+    #[tokio::test]
+    async fn a_write_whose_caller_gave_up_is_not_made() {
+        let (store, dir) = store().await;
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let abandoned = {
+            let store = store.clone();
+            tokio::spawn(async move { insert(&store, "parent", "abandoned", None).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        abandoned.abort();
+        held.await.unwrap();
+        insert(&store, "parent", "kept", None).await.unwrap();
+        assert_eq!(ids(&store, "parent").await, ["kept"]);
         drop(store);
         let _ = std::fs::remove_dir_all(dir);
     }
