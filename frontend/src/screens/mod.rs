@@ -24,16 +24,21 @@ pub fn Screen() -> impl IntoView {
             s.as_ref().map(std::mem::discriminant) != stage.as_ref().map(std::mem::discriminant)
         });
         shown.set_value(stage);
-        if moved || switching {
-            request_animation_frame(|| {
-                let target = document().query_selector("main [data-focus]").ok().flatten();
-                if let Some(element) =
-                    target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-                {
-                    let _ = element.focus();
-                }
-            });
-        }
+        // A new screen takes the focus. So does a screen drawn again with the
+        // focus gone to nowhere (the element that had it was replaced, as
+        // when a later update redraws the same screen): never left on <body>.
+        request_animation_frame(move || {
+            let lost = document().active_element().is_none_or(|e| e.tag_name() == "BODY");
+            if !(moved || switching || lost) {
+                return;
+            }
+            let target = document().query_selector("main [data-focus]").ok().flatten();
+            if let Some(element) =
+                target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = element.focus();
+            }
+        });
     });
     move || match checkout.stage.get() {
         None => view! { <p role="status">{move || checkout.texts().loading}</p> }.into_any(),

@@ -380,7 +380,7 @@ async fn declines_errors_and_the_keyboard() {
     );
     // The focus follows the new screen once it has rendered.
     let mut focused = Value::Null;
-    for _ in 0..40 {
+    for _ in 0..100 {
         focused = driver.script("return document.activeElement.getAttribute('data-testid')").await;
         if focused == "failed" {
             break;
