@@ -30,25 +30,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() -> std::process::ExitCode {
     let loads: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let port = free_port();
-    let db = std::env::temp_dir().join(format!("kasir_bench_{port}.db"));
-    let mut merchant = MerchantConfig::new("bench", "Toko Bench", SecretString::new(KEY.into()));
-    merchant.allowed_origins = vec![];
-    let config = Config {
-        listen: format!("127.0.0.1:{port}").parse().unwrap_or_else(|_| std::process::exit(2)),
-        public_url: format!("http://127.0.0.1:{port}"),
-        database_url: format!("sqlite://{}?mode=rwc", db.display()),
-        merchants: vec![merchant],
-        widget_dir: Some(root.join("dist")),
-        ..Config::default()
-    };
-    let Ok(server) = Server::bind(config).await else {
+    let db = std::env::temp_dir().join(format!("kasir_bench_{}.db", free_port()));
+    let Some(base) = serve(&db, root.join("dist")).await else {
         eprintln!("kasir-bench-widget: cannot start the server");
         return std::process::ExitCode::from(1);
     };
-    tokio::spawn(server.run_until(std::future::pending()));
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
     let mut times = Vec::new();
     for _ in 0..loads {
         let Some(driver) = Driver::start().await else {
@@ -92,22 +79,10 @@ async fn main() -> std::process::ExitCode {
     );
     let slow: usize = std::env::var("KASIR_BENCH_SLOW3G").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
     let mut builds = vec![("this build", base.clone())];
-    if let Some(before) = std::env::var_os("KASIR_BENCH_BEFORE_DIST") {
-        let port = free_port();
-        let mut merchant = MerchantConfig::new("bench", "Toko Bench", SecretString::new(KEY.into()));
-        merchant.allowed_origins = vec![];
-        let config = Config {
-            listen: format!("127.0.0.1:{port}").parse().unwrap_or_else(|_| std::process::exit(2)),
-            public_url: format!("http://127.0.0.1:{port}"),
-            database_url: format!("sqlite://{}?mode=rwc", db.display()),
-            merchants: vec![merchant],
-            widget_dir: Some(before.into()),
-            ..Config::default()
-        };
-        if let Ok(server) = Server::bind(config).await {
-            tokio::spawn(server.run_until(std::future::pending()));
-            builds.push(("KASIR_BENCH_BEFORE_DIST", format!("http://127.0.0.1:{port}")));
-        }
+    if let Some(before) = std::env::var_os("KASIR_BENCH_BEFORE_DIST")
+        && let Some(base) = serve(&db, before.into()).await
+    {
+        builds.push(("KASIR_BENCH_BEFORE_DIST", base));
     }
     if slow > 0 {
         println!(
@@ -169,6 +144,24 @@ async fn main() -> std::process::ExitCode {
     }
     let _ = std::fs::remove_file(&db);
     std::process::ExitCode::SUCCESS
+}
+
+/// Kasir on SQLite (`db`) serving the widget in `dist`; its base URL.
+async fn serve(db: &std::path::Path, dist: std::path::PathBuf) -> Option<String> {
+    let port = free_port();
+    let mut merchant = MerchantConfig::new("bench", "Toko Bench", SecretString::new(KEY.into()));
+    merchant.allowed_origins = vec![];
+    let config = Config {
+        listen: format!("127.0.0.1:{port}").parse().ok()?,
+        public_url: format!("http://127.0.0.1:{port}"),
+        database_url: format!("sqlite://{}?mode=rwc", db.display()),
+        merchants: vec![merchant],
+        widget_dir: Some(dist),
+        ..Config::default()
+    };
+    let server = Server::bind(config).await.ok()?;
+    tokio::spawn(server.run_until(std::future::pending()));
+    Some(format!("http://127.0.0.1:{port}"))
 }
 
 async fn new_session(http: &reqwest::Client, base: &str) -> Option<String> {

@@ -68,16 +68,7 @@ async fn qris_virtual_account_and_ewallet_are_paid_through_smilepayz() {
             .new_session(&json!({"amount": 20_000, "reference": "INV-SPZ-OVO",
                 "customer": {"phone": "0812-9876-5432"}}))
             .await;
-        let view: Value = app
-            .client
-            .get(app.url(&format!("/v1/widget/sessions/{id}")))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view = widget_session(&app, &id, &secret).await;
         assert_eq!(view["phone_hint"], "5432", "{view}");
         assert!(!view.to_string().contains("98765432"), "the whole number reached the widget: {view}");
         let a: Value = widget_attempt(&app, &id, &secret, &json!({"method": "ewallet", "wallet": "ovo"}))
