@@ -429,6 +429,31 @@ mod tests {
         sqlx::query_scalar(sql).fetch_all(store.pool()).await.unwrap()
     }
 
+    /// `insert` on its own task: queued behind whatever holds the writer.
+    fn queue_insert(store: &Store, id: &'static str) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+        let store = store.clone();
+        tokio::spawn(async move { insert(&store, "parent", id, None).await })
+    }
+
+    /// On its own task, a write of two statements whose second fails
+    /// ('taken' exists): with its own savepoint, or guarded (none).
+    fn queue_half_then_taken(
+        store: &Store,
+        guarded: bool,
+    ) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+        let store = store.clone();
+        tokio::spawn(async move {
+            fn job(conn: &mut AnyConnection) -> BoxFuture<'_, Result<(), StoreError>> {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO parent (id) VALUES ('half')").execute(&mut *conn).await?;
+                    sqlx::query("INSERT INTO parent (id) VALUES ('taken')").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            }
+            if guarded { store.write_guarded(job).await } else { store.write(job).await }
+        })
+    }
+
     /// Holds the writer for a moment, so that the jobs sent meanwhile queue
     /// up and are run together in the next batch.
     fn hold_writer(store: &Store) -> tokio::task::JoinHandle<()> {
@@ -483,39 +508,13 @@ mod tests {
         insert(&store, "parent", "taken", None).await.unwrap();
         let held = hold_writer(&store);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let first = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "a", None).await })
-        };
+        let first = queue_insert(&store, "a");
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let failing = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .write(|conn| {
-                        Box::pin(async move {
-                            sqlx::query("INSERT INTO parent (id) VALUES ('half')")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')")
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .await
-            })
-        };
+        let failing = queue_half_then_taken(&store, false);
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let failing_one = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "taken", None).await })
-        };
+        let failing_one = queue_insert(&store, "taken");
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let last = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "z", None).await })
-        };
+        let last = queue_insert(&store, "z");
         held.await.unwrap();
         first.await.unwrap().unwrap();
         assert!(failing_one.await.unwrap().is_err());
@@ -538,10 +537,7 @@ mod tests {
         let (store, dir) = store().await;
         let held = hold_writer(&store);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let good = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "kept?", None).await })
-        };
+        let good = queue_insert(&store, "kept?");
         tokio::time::sleep(Duration::from_millis(5)).await;
         let orphan = {
             let store = store.clone();
@@ -569,29 +565,9 @@ mod tests {
         insert(&store, "parent", "taken", None).await.unwrap();
         let held = hold_writer(&store);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let innocent = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "innocent", None).await })
-        };
+        let innocent = queue_insert(&store, "innocent");
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let guarded = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .write_guarded(|conn| {
-                        Box::pin(async move {
-                            sqlx::query("INSERT INTO parent (id) VALUES ('half')")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')")
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .await
-            })
-        };
+        let guarded = queue_half_then_taken(&store, true);
         held.await.unwrap();
         let innocent = innocent.await.unwrap();
         assert!(innocent.is_err(), "its batch was given up, yet the caller was told {innocent:?}");
@@ -647,10 +623,7 @@ mod tests {
         let (store, dir) = store().await;
         let held = hold_writer(&store);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let abandoned = {
-            let store = store.clone();
-            tokio::spawn(async move { insert(&store, "parent", "abandoned", None).await })
-        };
+        let abandoned = queue_insert(&store, "abandoned");
         tokio::time::sleep(Duration::from_millis(20)).await;
         abandoned.abort();
         held.await.unwrap();
