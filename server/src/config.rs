@@ -217,6 +217,8 @@ pub struct Limits {
     pub header_read_timeout: std::time::Duration,
     /// Time a client has to send a request's body once its headers are in.
     pub body_read_timeout: std::time::Duration,
+    /// Time a response may wait for a client that stopped reading it.
+    pub write_stall_timeout: std::time::Duration,
     /// Event streams open on one session at once.
     pub event_streams_per_session: usize,
     /// Event streams open in all.
@@ -238,6 +240,7 @@ impl Default for Limits {
             max_connections_per_ip: 256,
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(10),
+            write_stall_timeout: std::time::Duration::from_secs(15),
             event_streams_per_session: 4,
             event_streams_total: 2_000,
             webhook_signature_bytes: 2_048,

@@ -76,6 +76,7 @@ struct FileLimits {
     max_connections_per_ip: Option<usize>,
     header_read_timeout_secs: Option<u64>,
     body_read_timeout_secs: Option<u64>,
+    write_stall_timeout_secs: Option<u64>,
     event_streams_per_session: Option<usize>,
     event_streams_total: Option<usize>,
     webhook_signature_bytes: Option<usize>,
@@ -238,6 +239,13 @@ impl FileConfig {
                 return Err(ConfigError::Invalid { name: "limits.body_read_timeout_secs", reason });
             }
             config.limits.body_read_timeout = secs(v);
+        }
+        if let Some(v) = l.write_stall_timeout_secs {
+            if v == 0 {
+                let reason = "must be at least 1".to_owned();
+                return Err(ConfigError::Invalid { name: "limits.write_stall_timeout_secs", reason });
+            }
+            config.limits.write_stall_timeout = secs(v);
         }
         if let Some(v) = l.event_streams_per_session {
             config.limits.event_streams_per_session = positive("limits.event_streams_per_session", v)?;

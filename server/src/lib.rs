@@ -349,6 +349,7 @@ impl Server {
             max_connections_per_ip: config.limits.max_connections_per_ip,
             header_read_timeout: config.limits.header_read_timeout,
             body_read_timeout: config.limits.body_read_timeout,
+            write_stall_timeout: config.limits.write_stall_timeout,
         };
         let metrics = self.state.metrics.clone();
         let router = app(self.state);
@@ -393,10 +394,7 @@ pub fn resolve_default_methods(config: &mut Config, providers: &Providers) -> Re
         let methods: Vec<PaymentMethodKind> = PaymentMethodKind::ALL
             .iter()
             .copied()
-            .filter(|m| {
-                let routed = providers.for_method(*m).map(|p| p.name());
-                !live || routed.is_some_and(|name| name != providers::registry::SANDBOX)
-            })
+            .filter(|m| !live || providers.for_method(*m).is_some_and(|p| !p.test_environment()))
             .collect();
         if methods.is_empty() {
             return Err(StartError::Routing(format!(
@@ -410,15 +408,29 @@ pub fn resolve_default_methods(config: &mut Config, providers: &Providers) -> Re
     Ok(())
 }
 
-/// Refuses a live merchant whose methods include one routed to the sandbox.
+/// Refuses a live merchant whose methods include one routed to a test
+/// environment: Kasir's sandbox, or a provider's sandbox or demo host.
 pub fn check_live_routing(config: &Config, providers: &Providers) -> Result<(), StartError> {
+    for merchant in config.merchants.iter().filter(|m| !m.livemode()) {
+        for method in merchant.allowed_methods() {
+            if let Some(p) = providers.for_method(*method).filter(|p| !p.test_environment()) {
+                // Routing is per server, not per merchant: say so, since
+                // its payments are real money under a test key.
+                tracing::warn!(merchant = %merchant.id, %method, provider = p.name(),
+                    "a test-mode merchant (sk_test_) is routed to a production provider: its payments move real money");
+            }
+        }
+    }
     for merchant in config.merchants.iter().filter(|m| m.livemode()) {
         for method in merchant.allowed_methods() {
-            let routed = providers.for_method(*method).map(|p| p.name());
-            if routed.is_none_or(|name| name == "sandbox") {
+            let routed = providers.for_method(*method);
+            if routed.is_none_or(|p| p.test_environment()) {
+                let to = routed.map_or("no provider".to_owned(), |p| {
+                    format!("{}, a test environment (Kasir's sandbox, or a provider's sandbox or demo host as its base_url)", p.name())
+                });
                 return Err(StartError::Routing(format!(
-                    "merchant {:?} has a live key (sk_live_) and allows {method}, which routes to the \
-                     sandbox: route {method} to a real provider in [routing], or leave it out of the \
+                    "merchant {:?} has a live key (sk_live_) and allows {method}, which routes to {to}: \
+                     route {method} to a provider's production host in [routing], or leave it out of the \
                      merchant's payment_methods",
                     merchant.id
                 )));

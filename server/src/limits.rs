@@ -6,39 +6,77 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-/// Addresses tracked per window before new ones share one bucket.
+/// Addresses tracked per window before newcomers are counted by block.
 const TRACKED: usize = 100_000;
+
+/// How many times one address's limit a block bucket allows: it holds
+/// every newcomer of that block once `TRACKED` addresses are counted.
+const BLOCK_SCALE: u32 = 64;
+
+/// What a window counts: one client (an IPv4 address, an IPv6 /64), past
+/// `TRACKED` the newcomers of one block (IPv4 /16, IPv6 /32, `BLOCK_SCALE`
+/// times the limit), and past twice that everyone left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Client(IpAddr),
+    Block(IpAddr),
+    Everyone,
+}
+
+/// The IPv4 /16 or IPv6 /32 of a client key.
+fn block_of(key: IpAddr) -> IpAddr {
+    match key {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], 0, 0))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], 0, 0, 0, 0, 0, 0))
+        }
+    }
+}
 
 /// Per-address windows: IPv6 clients count per /64 (one subscriber's
 /// block, issue 15), entries of past windows are dropped once per window
 /// (never a scan per request), and past `TRACKED` addresses in a window
-/// the newcomers share one overflow bucket: a flood of fresh addresses
-/// neither escapes the limit nor makes every request pay for a scan.
+/// newcomers are counted per network block with a larger limit. A flood of
+/// fresh addresses neither escapes the limit nor makes every request pay
+/// for a scan, and it fills only its own blocks' buckets: newcomers from
+/// elsewhere keep being served (one shared bucket for all of them let a
+/// flood from two IPv6 /48s lock every new shopper out for the hour).
 #[derive(Debug, Default)]
 struct Windows<V> {
-    map: HashMap<IpAddr, (i64, V)>,
+    map: HashMap<Key, (i64, V)>,
     pruned: i64,
 }
 
 impl<V: Default> Windows<V> {
-    fn current(&mut self, ip: IpAddr, window: i64) -> &mut V {
+    /// The count of `ip`'s bucket in `window`, and how many times one
+    /// client's limit that bucket allows.
+    fn current(&mut self, ip: IpAddr, window: i64) -> (&mut V, u32) {
         if self.pruned != window && self.map.len() > TRACKED / 2 {
             self.map.retain(|_, (w, _)| *w == window);
             self.pruned = window;
         }
-        let mut key = crate::serve::address_key(ip);
-        if self.map.len() >= TRACKED && !self.map.contains_key(&key) {
-            key = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
-        }
+        let client = crate::serve::address_key(ip);
+        let block = Key::Block(block_of(client));
+        let (key, scale) = if self.map.len() < TRACKED || self.map.contains_key(&Key::Client(client)) {
+            (Key::Client(client), 1)
+        } else if self.map.len() < 2 * TRACKED || self.map.contains_key(&block) {
+            (block, BLOCK_SCALE)
+        } else {
+            (Key::Everyone, BLOCK_SCALE)
+        };
         let entry = self.map.entry(key).or_insert_with(|| (window, V::default()));
         if entry.0 != window {
             *entry = (window, V::default());
         }
-        &mut entry.1
+        (&mut entry.1, scale)
     }
 
     fn get(&self, ip: IpAddr) -> Option<&(i64, V)> {
-        self.map.get(&crate::serve::address_key(ip))
+        self.map.get(&Key::Client(crate::serve::address_key(ip)))
     }
 }
 
@@ -62,8 +100,8 @@ impl IpLimiter {
     pub fn allow(&self, ip: IpAddr, now_ms: i64, per_minute: u32) -> bool {
         let minute = now_ms / 60_000;
         let Ok(mut windows) = self.windows.lock() else { return false };
-        let count = windows.current(ip, minute);
-        if *count >= per_minute {
+        let (count, scale) = windows.current(ip, minute);
+        if *count >= per_minute.saturating_mul(scale) {
             return false;
         }
         *count += 1;
@@ -110,11 +148,11 @@ impl CardLimiter {
         let hour = now_ms / 3_600_000;
         let card = self.fingerprint(pan);
         let Ok(mut windows) = self.windows.lock() else { return false };
-        let cards = windows.current(ip, hour);
+        let (cards, scale) = windows.current(ip, hour);
         if cards.contains(&card) {
             return true;
         }
-        if cards.len() >= per_hour as usize {
+        if cards.len() >= per_hour.saturating_mul(scale) as usize {
             return false;
         }
         cards.push(card);
@@ -163,18 +201,36 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_of_fresh_addresses_shares_one_bucket() {
+    fn a_flood_of_fresh_addresses_fills_only_its_own_blocks() {
         let l = IpLimiter::default();
+        // A flood from one IPv6 /32, each /64 once.
         for i in 0..TRACKED as u32 {
-            assert!(l.allow(IpAddr::V4(std::net::Ipv4Addr::from(i)), 1_000, 1));
+            let ip = std::net::Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1);
+            assert!(l.allow(IpAddr::V6(ip), 1_000, 1));
         }
-        // Past the tracked number, newcomers share one bucket of 1.
-        let a = IpAddr::V4(std::net::Ipv4Addr::from(u32::MAX));
-        let b = IpAddr::V4(std::net::Ipv4Addr::from(u32::MAX - 1));
-        assert!(l.allow(a, 1_000, 1));
-        assert!(!l.allow(b, 1_000, 1));
+        // Past the tracked number, more of the flood shares its block's
+        // bucket (64 times the limit) and is then refused...
+        let flood = |i: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0xffff, i, 0, 0, 0, 1));
+        assert!((0..64).all(|i| l.allow(flood(i), 1_000, 1)));
+        assert!(!l.allow(flood(64), 1_000, 1));
+        // ...while a newcomer from elsewhere is still served.
+        assert!(l.allow("198.51.100.9".parse().unwrap(), 1_000, 1));
         // The next window starts afresh.
-        assert!(l.allow(b, 61_000, 1));
+        assert!(l.allow(flood(64), 61_000, 1));
+    }
+
+    #[test]
+    fn a_card_flood_does_not_lock_out_new_shoppers() {
+        let l = CardLimiter::default();
+        for i in 0..TRACKED as u32 {
+            let ip = std::net::Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1);
+            assert!(l.allow(IpAddr::V6(ip), "4242424242424242", 1_000, 10));
+        }
+        let tester: IpAddr = "203.0.113.7".parse().unwrap();
+        for n in 0..10u64 {
+            assert!(l.allow(tester, &format!("40000000000{n:05}"), 1_000, 10));
+        }
+        assert!(l.allow("198.51.100.9".parse().unwrap(), "5555555555554444", 1_000, 10));
     }
 }
 

@@ -3,7 +3,6 @@
 //! types in `kasir_shared::api` (its `openapi` feature): the same types the
 //! server serialises and the widget decodes, so the document cannot drift.
 
-use axum::Json;
 use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -89,9 +88,19 @@ impl Modify for EveryRoute {
 )]
 pub struct ApiDoc;
 
-/// `GET /openapi.json`.
+/// `GET /openapi.json`: the document is built and serialised once, not on
+/// every (anonymous) request.
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+    static DOCUMENT: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    axum::Router::new().route(
+        "/openapi.json",
+        get(|| async {
+            let body = DOCUMENT.get_or_init(|| {
+                serde_json::to_vec(&ApiDoc::openapi()).map(axum::body::Bytes::from).unwrap_or_default()
+            });
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], body.clone())
+        }),
+    )
 }
 
 #[cfg(test)]

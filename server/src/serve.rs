@@ -56,6 +56,11 @@ pub struct ConnectionLimits {
     /// Time to send a request's body, from the end of its headers; a body
     /// still arriving then fails to read (the handler answers 400).
     pub body_read_timeout: Duration,
+    /// Time a response's write may wait for the client to read: a client
+    /// that stops reading (a large answer, pipelined requests) is cut off
+    /// then, instead of holding its connection busy, and unevictable,
+    /// forever.
+    pub write_stall_timeout: Duration,
 }
 
 impl ConnectionLimits {
@@ -295,6 +300,7 @@ pub async fn serve(
             .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(MAX_HEADER_BYTES)
             .keep_alive(true);
+        let stream = WriteStall::new(stream, limits.write_stall_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let registered = Registered { table: table.clone(), metrics: metrics.clone(), id };
         let mut closing = closing.clone();
@@ -324,6 +330,99 @@ pub async fn serve(
         tasks.abort_all();
     }
     Ok(())
+}
+
+/// A connection whose writes fail when the client has read nothing for
+/// `limit` while a write waits (its receive window full). Idle time with
+/// nothing to write (an event stream between events) does not count.
+struct WriteStall<S> {
+    inner: S,
+    limit: Duration,
+    /// Armed when a write first waits; cleared by any progress.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteStall<S> {
+    fn new(inner: S, limit: Duration) -> WriteStall<S> {
+        WriteStall { inner, limit, stalled: None }
+    }
+
+    /// The inner write's result; on `Pending`, an error once the stall has
+    /// lasted `limit` (the timer wakes the task to say so).
+    fn watch<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        poll: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        match poll {
+            Poll::Ready(result) => {
+                self.stalled = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let limit = self.limit;
+                let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client stopped reading the response",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteStall<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteStall<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, poll)
+    }
 }
 
 #[cfg(test)]

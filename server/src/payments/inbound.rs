@@ -50,9 +50,14 @@ pub fn verify(
     if let Some(sources) = state.config.webhook_sources.get(provider.name())
         && !sources.iter().any(|net| net.contains(&ip))
     {
-        state.webhook_rejections.allow(ip, now_ms(), per_minute);
         state.metrics.webhook_in(provider.name(), "source_not_allowed");
-        tracing::warn!(provider = provider.name(), %ip, "webhook from an address not in webhook_sources");
+        if state.webhook_rejections.allow(ip, now_ms(), per_minute) {
+            // Over the limit, counted but not logged: a flood from
+            // anywhere must not fill the disk with warnings.
+            tracing::warn!(provider = provider.name(), %ip, "webhook from an address not in webhook_sources");
+        } else {
+            state.metrics.rate_limited("rejected_webhooks_per_ip");
+        }
         return Err(ApiError::code(ErrorCode::WebhookSource));
     }
     let json = headers
@@ -123,7 +128,23 @@ pub async fn apply(
         return Ok(());
     }
     let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
+    // Closed without being paid (cancelled, expired, failed): only a
+    // success can still move it (to a late payment). Anything else the
+    // provider says of money here is kept unacknowledged, below.
+    let closed_unpaid = PaymentStatus::from_wire(&attempt.status)
+        .is_some_and(|s| s.is_final() && s != PaymentStatus::Succeeded);
     if let Some(why) = report.echo.mismatch(&attempt.id, amount) {
+        if closed_unpaid {
+            // Money for a closed attempt, but not the amount or order it
+            // was: neither a late payment Kasir could refund nor nothing.
+            // Acknowledging would end the provider's retries with the money
+            // only in a log line; refusing keeps it asking (and visible).
+            state.metrics.provider_mismatch(provider.name());
+            state.metrics.webhook_in(provider.name(), "mismatch_closed");
+            tracing::error!(attempt = %attempt.id, provider = provider.name(), %why, status = %attempt.status,
+                "webhook about money for a closed attempt does not match it; not acknowledged, check at the provider");
+            return Err(ApiError::code(ErrorCode::WebhookUnknownPayment));
+        }
         // Signed, but about another amount or order: nothing is confirmed or
         // settled; an open attempt becomes unknown, for review.
         state.metrics.provider_mismatch(provider.name());
@@ -160,6 +181,19 @@ pub async fn apply(
             return Err(ApiError::code(ErrorCode::ProviderUnavailable));
         }
     };
+    let unsettled = matches!(outcome.status, PaymentStatus::Processing | PaymentStatus::Unknown)
+        || outcome.echo.mismatch(&attempt.id, amount).is_some();
+    if closed_unpaid && unsettled {
+        // The provider says money is on its way for an attempt Kasir closed
+        // (a Mandiri or Indomaret settlement inside its reversal hold, an
+        // answer that does not match): not yet a late payment, and not
+        // nothing. Not acknowledged, so the provider asks again once it
+        // is settled, and the late payment is recorded then.
+        state.metrics.webhook_in(provider.name(), "closed_not_settled");
+        tracing::warn!(provider = provider.name(), attempt = %attempt.id, status = %attempt.status,
+            reported = %outcome.status, "money reported for a closed attempt is not settled yet; asked to retry");
+        return Err(ApiError::code(ErrorCode::WebhookUnknownPayment));
+    }
     let before = attempt.status.clone();
     let after = settle_with(state, &attempt, Ok(outcome), Some(StatusSource::Webhook)).await?;
     let result = if after.status == before { "duplicate" } else { "applied" };

@@ -43,7 +43,15 @@ pub async fn void_waiting_attempt(
             Ok(Some(settled))
         }
         Ok(outcome) => {
-            Ok(Some(settle_with(state, &attempt, Ok(outcome), Some(StatusSource::Inquiry)).await?))
+            let after = settle_with(state, &attempt, Ok(outcome), Some(StatusSource::Inquiry)).await?;
+            if PaymentStatus::from_wire(&after.status).is_some_and(|s| !s.is_final()) {
+                // Not voided (an error inside a 200, a code still pending
+                // at the provider's inquiry): the old code can still be
+                // paid, so nothing may replace or close it yet.
+                tracing::warn!(attempt = %attempt.id, status = %after.status, "provider did not void the attempt");
+                return Err(ApiError::code(ErrorCode::ProviderUnavailable));
+            }
+            Ok(Some(after))
         }
         Err(e) => {
             tracing::warn!(attempt = %attempt.id, error = %e, "provider could not void the attempt");

@@ -470,6 +470,14 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         None
     }
 
+    /// Whether this provider is a test environment (Kasir's sandbox, or a
+    /// provider's sandbox or demo host), where nobody's money moves. A live
+    /// merchant is never routed to one: a shopper could "pay" in the
+    /// provider's public simulator and the goods would ship.
+    fn test_environment(&self) -> bool {
+        false
+    }
+
     /// Verifies a webhook on its raw bytes, then parses it.
     fn verify_webhook(
         &self,
@@ -524,6 +532,15 @@ impl Providers {
 pub(crate) fn fixture(name: &str) -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
     std::fs::read_to_string(format!("{dir}{name}")).unwrap()
+}
+
+/// Whether `base_url`'s host is one a provider documents for testing:
+/// `host_test(host)` decides on the lower-case host name.
+pub(crate) fn test_host(base_url: &str, host_test: impl Fn(&str) -> bool) -> bool {
+    reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|host| host_test(&host))
 }
 
 #[cfg(test)]

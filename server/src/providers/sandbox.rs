@@ -263,6 +263,10 @@ impl PaymentProvider for Sandbox {
         super::registry::SANDBOX
     }
 
+    fn test_environment(&self) -> bool {
+        true
+    }
+
     fn supports(&self, _method: PaymentMethodKind) -> bool {
         true
     }

@@ -260,8 +260,14 @@ pub async fn purge_due(state: &AppState) -> Result<usize, ApiError> {
 /// what to pay, so nobody can have paid it. (Cards and e-wallets are never
 /// abandoned this way: a card can be charged, and an OVO push reaches the
 /// shopper's phone, without Kasir showing anything.)
+///
+/// "Never answered" is `provider_ref` still empty: a `processing` attempt
+/// the provider did answer (a Mandiri bill paid and held for reversal, whose
+/// code is no longer in `next_action`) may hold money and is never given
+/// back this way, however long the inquiry fails.
 fn orphaned_and_never_shown(state: &AppState, attempt: &AttemptRow) -> bool {
     attempt.status == PaymentStatus::Processing.as_str()
+        && attempt.provider_ref.is_none()
         && matches!(attempt.method.as_str(), "qris" | "virtual_account")
         && attempt.next_action.is_none()
         && now_ms() - attempt.created_at > 2 * ms(state.config.timings.provider_timeout)

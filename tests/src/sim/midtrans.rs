@@ -418,6 +418,8 @@ struct Ledger {
     refund_calls: Vec<(String, Option<i64>, Option<String>)>,
     charges_received: usize,
     status_calls: usize,
+    failing_status_calls: usize,
+    failing_voids: usize,
     token_calls: usize,
     error_style: ErrorStyle,
     styled_answers: usize,
@@ -452,6 +454,8 @@ impl Default for Ledger {
             refund_calls: Vec::new(),
             charges_received: 0,
             status_calls: 0,
+            failing_status_calls: 0,
+            failing_voids: 0,
             token_calls: 0,
             error_style: ErrorStyle::Alternate,
             styled_answers: 0,
@@ -801,6 +805,19 @@ impl MidtransSim {
     pub fn charges_received(&self) -> usize {
         self.ledger().charges_received
     }
+    /// The next `n` status inquiries answer HTTP 503 (Midtrans down while
+    /// the money has moved).
+    pub fn fail_status_calls(&self, n: usize) {
+        self.ledger().failing_status_calls = n;
+    }
+
+    /// The next `n` cancel or expire calls answer HTTP 200 with
+    /// `status_code` "500" in the body (GATEWAYS §1.1: errors "sometimes
+    /// with HTTP 200") and change nothing: the code stays payable.
+    pub fn fail_voids(&self, n: usize) {
+        self.ledger().failing_voids = n;
+    }
+
     /// `GET /v2/{id}/status` requests received.
     pub fn status_calls(&self) -> usize {
         self.ledger().status_calls
@@ -2074,7 +2091,14 @@ async fn status(
     if action != "status" {
         return Reply::text(StatusCode::NOT_FOUND, "not found");
     }
-    s.ledger().status_calls += 1;
+    {
+        let mut l = s.ledger();
+        l.status_calls += 1;
+        if l.failing_status_calls > 0 {
+            l.failing_status_calls -= 1;
+            return Reply::text(StatusCode::SERVICE_UNAVAILABLE, "upstream unavailable");
+        }
+    }
     if !authorized(&s, &headers) {
         return refuse(&s, "status", "401", UNAUTHORIZED);
     }
@@ -2117,6 +2141,16 @@ async fn modify(
 async fn modify_checked(s: &Arc<Shared>, id: &str, action: &str, headers: &HeaderMap, body: &[u8]) -> Reply {
     if !authorized(s, headers) {
         return refuse(s, action, "401", UNAUTHORIZED);
+    }
+    if matches!(action, "cancel" | "expire") {
+        let mut l = s.ledger();
+        if l.failing_voids > 0 {
+            l.failing_voids -= 1;
+            return Reply::json(
+                StatusCode::OK,
+                &json!({"status_code": "500", "status_message": "Sorry. Our system is recovering from unexpected issues. Please retry."}),
+            );
+        }
     }
     let has_body = !body.iter().all(u8::is_ascii_whitespace);
     let parsed = if has_body {

@@ -74,6 +74,9 @@ struct Ledger {
     token_lifetime_secs: i64,
     scenarios: VecDeque<Scenario>,
     rejections: Vec<String>,
+    /// The next refund is made, but answered `SP001` (FACTS §2.3: also the
+    /// "outcome unknown, call inquiry-status" answer) with `processing`.
+    refund_answer_unknown: bool,
 }
 
 struct Shared {
@@ -113,6 +116,11 @@ impl SingapaySim {
     /// What the next payment call does.
     pub fn push_scenario(&self, s: Scenario) {
         self.ledger().scenarios.push_back(s);
+    }
+    /// The next refund is made, and answered `SP001` with status
+    /// `processing`: the answer does not say it was made.
+    pub fn answer_next_refund_unknown(&self) {
+        self.ledger().refund_answer_unknown = true;
     }
     /// Every error code answered.
     pub fn rejections(&self) -> Vec<String> {
@@ -434,6 +442,15 @@ async fn cancel(
         }
     };
     t.status = next.into();
-    ledger.lock().expect("ledger").transactions.insert(t.transaction_id.clone(), t.clone());
+    let unknown = {
+        let mut l = ledger.lock().expect("ledger");
+        l.transactions.insert(t.transaction_id.clone(), t.clone());
+        next == "refunded" && std::mem::take(&mut l.refund_answer_unknown)
+    };
+    if unknown {
+        return Json(json!({"response_code": "SP001", "response_message": "Transaction failure",
+            "data": {"transaction_id": t.transaction_id, "reference_no": t.reference_no, "status": "processing"}}))
+        .into_response();
+    }
     envelope(&t)
 }

@@ -113,6 +113,49 @@ async fn idle_connections_cannot_exhaust_the_server() {
     drop(held);
 }
 
+/// Clients that ask for more than they read: each of 8 connections (the
+/// server's whole budget) pipelines 200 requests for `/openapi.json` with a
+/// 4 KiB receive buffer and never reads. Every connection is then busy
+/// writing, so none can be evicted for a newcomer; with
+/// `write_stall_timeout_secs = 2` each is cut off when its write has waited
+/// that long, and a fresh client is answered again.
+#[tokio::test]
+async fn clients_that_stop_reading_are_cut_off_and_free_their_connections() {
+    let kasir = Limited::start(1024, "max_connections = 8\nwrite_stall_timeout_secs = 2").await;
+    let request = "GET /openapi.json HTTP/1.1\r\nHost: kasir\r\n\r\n".repeat(200);
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stream = socket.connect(kasir.addr().parse().unwrap()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        held.push(stream);
+    }
+    // Past the stall limit (and the 2 s it takes for a write to wait).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for _ in 0..3 {
+        let (status, took) = health(&kasir.url("/healthz")).await;
+        assert_eq!(status, Some(200), "healthz while 8 clients have stopped reading ({took:?})");
+        assert!(took < Duration::from_secs(2), "healthz took {took:?}");
+    }
+    // The stalled connections were closed by the server.
+    let mut closed = 0;
+    for stream in &mut held {
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => {
+                    closed += 1;
+                    break;
+                }
+                Ok(Ok(_)) => continue,
+                Err(_) => break,
+            }
+        }
+    }
+    assert_eq!(closed, 8, "every stalled connection was closed");
+}
+
 /// A client has `header_read_timeout` to send its headers: one trickling a
 /// header line a second, and an idle keep-alive connection, are closed.
 #[tokio::test]

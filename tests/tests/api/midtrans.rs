@@ -471,3 +471,93 @@ async fn switching_method_voids_the_waiting_code_at_midtrans() {
         app.stop().await;
     }
 }
+
+/// A Mandiri bill paid and held for reversal is `processing` with its code
+/// no longer in `next_action`. Midtrans then fails every status inquiry for
+/// longer than Kasir's "never shown" window: the attempt the provider
+/// answered, and which holds the money, is not given back to the shopper.
+/// Once Midtrans answers again, the hold ends and it is paid.
+#[tokio::test]
+async fn a_held_mandiri_payment_is_not_reopened_while_midtrans_cannot_be_asked() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "reversal_hold_secs = 9\n").await;
+        let (id, secret) = midtrans_session(&app, 80_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"})).await;
+        assert_eq!(sim.pay(&order(&a)).await.0, 200);
+        eventually("processing", || async { session_status(&app, &id).await == "processing" }).await;
+        sim.fail_status_calls(1_000_000);
+        // Twice the provider timeout (2 s in tests) and more.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let session: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(session["status"], "processing", "{session}");
+        assert_eq!(session["latest_attempt"]["status"], "processing", "{session}");
+        assert!(sim.status_calls() > 1, "the reconciler kept asking");
+        sim.fail_status_calls(0);
+        wait_session_status(&app, &id, "succeeded").await;
+        eventually("the succeeded event", || async {
+            app.receiver.events_of("checkout_session.succeeded").len() == 1
+        })
+        .await;
+        app.stop().await;
+    }
+}
+
+/// A Mandiri bill paid after the merchant cancelled: its settlement is
+/// inside the reversal hold, so Midtrans's word is "processing", not yet a
+/// late payment. Kasir does not acknowledge it (which would end Midtrans's
+/// retries with the money only in a log): a retry after the hold records
+/// the late payment.
+#[tokio::test]
+async fn a_held_payment_for_a_cancelled_session_is_asked_again_until_it_is_a_late_payment() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "reversal_hold_secs = 2\n").await;
+        let (id, secret) = midtrans_session(&app, 80_000).await;
+        let a = attempt(&app, &id, &secret, &json!({"method": "virtual_account", "bank": "mandiri"})).await;
+        assert_eq!(app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await.status(), 200);
+        assert_eq!(tx(&sim, &a).status, "expire", "the bill was voided at Midtrans");
+        let (status, answer) = sim.pay(&order(&a)).await;
+        assert_eq!(status, 503, "the settlement inside the hold is not acknowledged: {answer}");
+        assert!(app.receiver.events_of("checkout_session.late_payment").is_empty(), "not yet a late payment");
+        // Midtrans sends it again; after the hold it is a late payment.
+        eventually("the late payment", || async {
+            !app.receiver.events_of("checkout_session.late_payment").is_empty()
+        })
+        .await;
+        assert!(sim.notifications().iter().any(|d| d.attempt > 0 && d.http_status == 200));
+        assert_eq!(session_status(&app, &id).await, "cancelled");
+        app.stop().await;
+    }
+}
+
+/// Midtrans answers the QR's expiry with an error inside HTTP 200 and does
+/// nothing: the QR can still be paid. Kasir issues no second code beside
+/// it (502, the shopper may try again) and the merchant cannot cancel over
+/// it either; once Midtrans voids it, the switch goes through.
+#[tokio::test]
+async fn a_code_midtrans_did_not_void_is_never_replaced_nor_cancelled_over() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 35_000).await;
+        let qr = attempt(&app, &id, &secret, &json!({"method": "qris"})).await;
+        sim.fail_voids(2);
+        let va = json!({"method": "virtual_account", "bank": "bri"});
+        assert_error(widget_attempt(&app, &id, &secret, &va).await, 502, "provider.unavailable").await;
+        assert_error(
+            app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await,
+            502,
+            "provider.unavailable",
+        )
+        .await;
+        assert_eq!(tx(&sim, &qr).status, "pending", "the QR is still payable at Midtrans");
+        assert_eq!(sim.transactions().len(), 1, "no second code was issued beside it");
+        assert_eq!(session_status(&app, &id).await, "requires_action");
+        let va = attempt(&app, &id, &secret, &va).await;
+        assert_eq!(tx(&sim, &qr).status, "expire");
+        assert_eq!(va["status"], "requires_action", "{va}");
+        app.stop().await;
+    }
+}

@@ -121,6 +121,51 @@ async fn a_live_merchant_never_reaches_the_sandbox() {
     app.stop().await;
 }
 
+/// A live merchant routed to a provider's own sandbox or demo host is
+/// refused at start like one routed to Kasir's sandbox: a shopper could
+/// "pay" in the provider's public simulator and the goods would ship. The
+/// adapters' base URLs default to the sandbox hosts, so forgetting it is
+/// the easy mistake. The production host starts.
+#[tokio::test]
+async fn a_live_merchant_is_never_routed_to_a_providers_sandbox_host() {
+    let singapay = |base_url: &str| {
+        format!(
+            "{base_url}partner_id = \"api-key-1\"\nclient_id = \"client-1\"\nclient_secret = \"s\"\n\
+             account_id = \"01K5G4FZZ18DMK0M5QTR8Y9QY9\"\n"
+        )
+    };
+    let midtrans = |base_url: &str| format!("{base_url}server_key = \"k\"\nclient_key = \"c\"\n");
+    let cases = [
+        ("singapay", singapay(""), false),
+        ("singapay", singapay("base_url = \"https://sandbox-payment-b2b.singapay.id\"\n"), false),
+        ("midtrans", midtrans(""), false),
+        ("midtrans", midtrans("base_url = \"https://API.sandbox.midtrans.com/\"\n"), false),
+        ("singapay", singapay("base_url = \"https://payment-b2b.singapay.id\"\n"), true),
+        ("midtrans", midtrans("base_url = \"https://api.midtrans.com\"\n"), true),
+    ];
+    for (provider, table, starts) in cases {
+        let mut config = kasir_server::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: fresh_database_url(Backend::Sqlite).await,
+            ..kasir_server::Config::default()
+        };
+        let table: toml::Table = toml::from_str(&table).unwrap();
+        let tables = kasir_server::config_file::ProviderTables::from([(provider.to_owned(), table)]);
+        config.providers = kasir_server::config::ProviderSettings::load(tables, &|_| None).unwrap();
+        config.routing.insert("card".into(), provider.into());
+        let mut live = MerchantConfig::new("live", "Toko Live", SecretString::new(KEY_LIVE.into()));
+        live.payment_methods = Some(vec![kasir_shared::payment::PaymentMethodKind::Card]);
+        config.merchants = vec![live];
+        match kasir_server::Server::bind(config).await {
+            Ok(_) => assert!(starts, "{provider} on its sandbox host started for a live merchant"),
+            Err(e) => {
+                assert!(!starts, "{provider} on its production host: {e}");
+                assert!(e.to_string().contains("test environment"), "{e}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_lost_singapay_answer_stays_unknown_until_the_merchant_resolves_it() {
     for backend in backends().await {

@@ -557,6 +557,14 @@ async fn webhooks_from_outside_the_providers_networks_are_refused() {
     wait_status(&app, &wid, "succeeded").await;
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("result=\"source_not_allowed\"} 1"), "{metrics}");
+    // A flood from outside is refused alike, and past the per-address
+    // budget of rejected webhooks it is counted, not logged line by line.
+    for _ in 0..40 {
+        assert_error(send("203.0.113.9").await.unwrap(), 403, "webhook.source_not_allowed").await;
+    }
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("result=\"source_not_allowed\"} 41"), "{metrics}");
+    assert!(metrics.contains("kasir_rate_limited_total{limit=\"rejected_webhooks_per_ip\"} 11"), "{metrics}");
     app.stop().await;
 }
 

@@ -307,3 +307,39 @@ async fn the_simulator_rejects_what_singapay_rejects() {
         );
     }
 }
+
+/// SingaPay makes the refund but answers `SP001` with `processing`, which
+/// FACTS §2.3 also names the "outcome unknown, ask inquiry-status" answer.
+/// The refund stays pending (never failed, which would release the amount
+/// for a second refund) until the inquiry says `refunded`; one refund in
+/// all at SingaPay.
+#[tokio::test]
+async fn a_refund_answered_sp001_is_pending_until_singapay_says_refunded() {
+    for backend in backends().await {
+        let sim = singapay_simulator().await;
+        let app = singapay_kasir(backend, &sim, SINGAPAY_SECRET).await;
+        let (id, secret) = singapay_session(&app, 150_000).await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card("4242424242424242"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        wait_session_status(&app, &id, "succeeded").await;
+        sim.answer_next_refund_unknown();
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let res = app.post_a(&path, &json!({"amount": 150_000})).await;
+        assert!(res.status().is_success(), "{}", res.status());
+        let refund: Value = res.json().await.unwrap();
+        assert_eq!(refund["status"], "pending", "SP001 does not say the refund failed: {refund}");
+        assert_eq!(sim.transaction_for(a["id"].as_str().unwrap()).unwrap().status, "refunded");
+        // Nothing was released for a second refund while it is pending.
+        let again = app.post_a(&path, &json!({"amount": 150_000})).await;
+        assert!(!again.status().is_success(), "a second refund was accepted: {}", again.status());
+        eventually("the refund confirmed by inquiry", || async {
+            app.receiver.events_of("checkout_session.refund_succeeded").len() == 1
+        })
+        .await;
+        assert!(app.receiver.events_of("checkout_session.refund_failed").is_empty());
+        app.stop().await;
+    }
+}

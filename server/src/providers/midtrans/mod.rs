@@ -361,6 +361,13 @@ impl PaymentProvider for Midtrans {
         <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
+    /// The provider's test host: api.sandbox.midtrans.com (and Midtrans's other `sandbox` hosts).
+    fn test_environment(&self) -> bool {
+        crate::providers::test_host(&self.settings.base_url, |host| {
+            host.split('.').any(|label| label == "sandbox")
+        })
+    }
+
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Card

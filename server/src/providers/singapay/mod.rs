@@ -228,6 +228,11 @@ impl PaymentProvider for Singapay {
         <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
+    /// The provider's test host: `sandbox-payment-b2b.singapay.id`.
+    fn test_environment(&self) -> bool {
+        crate::providers::test_host(&self.settings.base_url, |host| host.starts_with("sandbox-"))
+    }
+
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Card => true,
@@ -362,6 +367,13 @@ impl PaymentProvider for Singapay {
                 Ok(RefundOutcome { provider_ref: id.to_owned(), pending: false })
             }
             Some(wire::CardStatus::Processing | wire::CardStatus::Success) => {
+                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true })
+            }
+            // `SP001` is also SingaPay's "outcome unknown, call
+            // inquiry-status" (FACTS §2.3): the refund may have been made.
+            // Pending, so `refund_status` finds out; failed would release
+            // the amount for a second refund.
+            _ if wire::outcome_unknown(&envelope) => {
                 Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true })
             }
             _ => {

@@ -229,6 +229,12 @@ pub fn card_status(envelope: &Envelope) -> Option<CardStatus> {
     envelope.data.as_ref().and_then(|d| d.status).filter(|_| accepted)
 }
 
+/// `SP001`: a failure, or (FACTS §2.3) an outcome SingaPay does not know
+/// yet and asks to look up with inquiry-status.
+pub fn outcome_unknown(envelope: &Envelope) -> bool {
+    matches!(ResponseCode::parse(&envelope.response_code), ResponseCode::TransactionFailure)
+}
+
 pub fn outcome(envelope: Envelope) -> Result<ProviderOutcome, ProviderError> {
     let code = ResponseCode::parse(&envelope.response_code);
     let data = envelope.data;

@@ -231,6 +231,11 @@ impl PaymentProvider for SmartGlocal {
         <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
+    /// The provider's test host: `demo.smart-glocal.com`.
+    fn test_environment(&self) -> bool {
+        crate::providers::test_host(&self.settings.base_url, |host| host.starts_with("demo."))
+    }
+
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Card => true,

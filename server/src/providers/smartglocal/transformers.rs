@@ -195,10 +195,21 @@ pub struct RefundOperation {
 
 impl Session {
     /// The refund Kasir asked for with `refund_id`: by its metadata where
-    /// echoed, else the latest (an answer to the refund call itself).
+    /// echoed. In the answer to the refund call itself (`latest_if_unnamed`:
+    /// ours is listed) without metadata, the refunds listed unnamed are read
+    /// only when they all have one status, which is then ours too; when
+    /// they differ (two partial refunds at once) it is not known which is
+    /// ours, and it stays pending rather than take another one's outcome.
     pub fn refund(&self, refund_id: &str, latest_if_unnamed: bool) -> Option<&RefundOperation> {
         let named = self.refunds.iter().rev().find(|r| r.metadata.as_deref() == Some(refund_id));
-        named.or_else(|| self.refunds.last().filter(|r| latest_if_unnamed && r.metadata.is_none()))
+        named.or_else(|| {
+            if !latest_if_unnamed {
+                return None;
+            }
+            let mut unnamed = self.refunds.iter().filter(|r| r.metadata.is_none());
+            let last = unnamed.next_back()?;
+            unnamed.all(|r| r.status == last.status).then_some(last)
+        })
     }
 }
 
@@ -402,6 +413,35 @@ pub fn echo(payment: &AcquiringPayment, rupiah: &dyn Fn(u64) -> Option<Idr>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unnamed_refund_is_read_only_when_it_cannot_be_another_ones() {
+        let session = |refunds: &[&str]| Session {
+            refunds: refunds
+                .iter()
+                .map(|s| RefundOperation { status: (*s).to_owned(), metadata: None })
+                .collect(),
+            ..serde_json::from_str(r#"{"id":"ps_1","status":"accepted"}"#).unwrap()
+        };
+        // One refund, or several all in one state: that state is ours.
+        assert_eq!(
+            session(&["in_progress"]).refund("rf_2", true).map(|r| r.status.as_str()),
+            Some("in_progress")
+        );
+        assert_eq!(
+            session(&["succeeded", "succeeded"]).refund("rf_2", true).map(|r| r.status.as_str()),
+            Some("succeeded")
+        );
+        // Two at once in different states: not known which is ours.
+        assert!(session(&["in_progress", "succeeded"]).refund("rf_2", true).is_none());
+        assert!(session(&["succeeded", "failed"]).refund("rf_2", true).is_none());
+        // Named refunds are read by name, and outside the refund's own
+        // answer an unnamed one is never taken.
+        let mut named = session(&["succeeded", "in_progress"]);
+        named.refunds[1].metadata = Some("rf_2".into());
+        assert_eq!(named.refund("rf_2", false).map(|r| r.status.as_str()), Some("in_progress"));
+        assert!(session(&["succeeded"]).refund("rf_2", false).is_none());
+    }
 
     #[test]
     fn the_documents_action_required_becomes_a_form() {

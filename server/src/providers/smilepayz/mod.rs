@@ -166,6 +166,11 @@ impl PaymentProvider for Smilepayz {
         <Settings as crate::providers::registry::AdapterSettings>::NAME
     }
 
+    /// The provider's test host: `sandbox-gateway.smilepayz.com`.
+    fn test_environment(&self) -> bool {
+        crate::providers::test_host(&self.settings.base_url, |host| host.starts_with("sandbox-"))
+    }
+
     fn supports(&self, method: PaymentMethodKind) -> bool {
         match method {
             PaymentMethodKind::Qris | PaymentMethodKind::VirtualAccount | PaymentMethodKind::Ewallet => true,

@@ -16,6 +16,8 @@ pub struct KasirProcess {
     workdir: std::path::PathBuf,
     child: Option<Child>,
     starts: usize,
+    /// Extra environment for the next starts.
+    env: Vec<(String, String)>,
 }
 
 impl KasirProcess {
@@ -73,7 +75,7 @@ impl KasirProcess {
              webhook_url = {webhook_url:?}\nwebhook_secret_env = \"CRASH_WHSEC\"\n{tables}"
         );
         std::fs::write(workdir.join("kasir.toml"), config).unwrap();
-        KasirProcess { port, workdir, child: None, starts: 0 }
+        KasirProcess { port, workdir, child: None, starts: 0, env: Vec::new() }
     }
 
     /// The instance's working directory (its configuration and logs).
@@ -85,6 +87,11 @@ impl KasirProcess {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// Sets the environment of the next starts (replacing what was set).
+    pub fn set_env(&mut self, env: &[(&str, &str)]) {
+        self.env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    }
+
     /// Starts the process and waits until `/readyz` answers 200.
     pub async fn start(&mut self) {
         self.starts += 1;
@@ -94,6 +101,7 @@ impl KasirProcess {
             .env("RUST_LOG", "info")
             .env("CRASH_KEY", PROCESS_KEY)
             .env("CRASH_WHSEC", WHSEC_A)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
