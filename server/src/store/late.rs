@@ -78,7 +78,7 @@ pub fn late_payload(snapshot: &str, late: &LatePaymentRow) -> Result<String, Sto
 /// Writes the late payment and its `checkout_session.late_payment` event,
 /// unless the attempt already has one (a duplicate report): then `None`.
 pub(super) async fn insert_late(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut super::Conn<'_>,
     late: &LatePaymentRow,
     session: &SessionRow,
     snapshot: &str,

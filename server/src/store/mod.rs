@@ -6,6 +6,7 @@ mod attempts;
 #[macro_use]
 mod events;
 mod idempotency;
+mod inplace;
 mod late;
 mod outbox;
 mod refunds;
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor};
 pub use attempts::{AttemptRow, AttemptStart};
 pub use events::{EventRow, event_type};
 pub use idempotency::{IdempotencyOutcome, IdempotentRequest, StoredResponse};
+pub(crate) use inplace::{Conn, Reader};
 pub use late::{LatePaymentRow, late_payload};
 pub use outbox::{Delivery, NextDelivery};
 pub use refunds::{RefundReserve, RefundRow};
@@ -58,8 +60,10 @@ pub enum StoreError {
 /// The database behind Kasir.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Reads (and everything on PostgreSQL).
+    /// Migrations and checks (and everything on PostgreSQL).
     pool: AnyPool,
+    /// A SQLite file, read and written in place (`inplace.rs`).
+    local: Option<std::sync::Arc<inplace::Local>>,
     /// Writes: on SQLite one connection behind the group-commit task, on
     /// PostgreSQL the same pool.
     writer: writer::Writer,
@@ -166,7 +170,7 @@ impl Store {
                     })
                 })
         };
-        let pool = options(if sqlite { 8 } else { 16 }).connect(url).await?;
+        let pool = options(if sqlite { 2 } else { 16 }).connect(url).await?;
         if sqlite {
             // WAL persists in the file: readers never block the writer.
             pool.execute("PRAGMA journal_mode = WAL").await?;
@@ -188,14 +192,16 @@ impl Store {
         // sleeps (the busy handler), up to hundreds of milliseconds, while
         // the lock may long be free. One writing connection makes the
         // writes queue in Kasir instead, in order, with no sleeping.
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let writer = if sqlite && !memory {
-            writer::Writer::group(options(1).connect(url).await?)
-        } else {
-            writer::Writer::Direct(pool.clone())
+        let file = if sqlite { sqlite_file(url) } else { None };
+        let local =
+            file.map(|path| std::sync::Arc::new(inplace::Local::new(path.into(), synchronous.pragma())));
+        let writer = match &local {
+            Some(local) => writer::Writer::group(local.clone())?,
+            None => writer::Writer::Direct(pool.clone()),
         };
         Ok(Store {
             pool,
+            local,
             writer,
             postgres: !sqlite,
             silent: std::sync::Arc::default(),
@@ -218,9 +224,12 @@ impl Store {
         self.postgres
     }
 
-    /// For reads.
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// For reads: in place on a SQLite file, else sqlx's pool.
+    pub(crate) fn pool(&self) -> Reader<'_> {
+        match &self.local {
+            Some(local) => Reader::Local(local),
+            None => Reader::Pool(&self.pool),
+        }
     }
 
     /// Every write: `job` runs in a transaction (on SQLite, with the other
@@ -331,10 +340,14 @@ mod durability_tests {
             let dir = std::env::temp_dir().join(format!("kasir-sync-{}", crate::ids::random_token(8)));
             let url = format!("sqlite://{}/kasir.db?mode=rwc", dir.display());
             let store = Store::connect_with(&url, mode).await.unwrap();
-            for pool in [store.writer.pool(), store.pool()] {
-                let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
-                assert_eq!(n, expected, "{mode:?}");
-            }
+            // The connections that write and read in place, and sqlx's.
+            let local = store.local.as_ref().unwrap().open().unwrap();
+            let n: i64 = local.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+            assert_eq!(n, expected, "{mode:?}");
+            let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
+            assert_eq!(n, expected, "{mode:?}");
+            let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
+            assert_eq!(n, expected, "{mode:?}");
             drop(store);
             let _ = std::fs::remove_dir_all(dir);
         }

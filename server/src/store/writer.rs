@@ -28,10 +28,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use sqlx::{AnyConnection, AnyPool, Connection};
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::inplace::{Conn, Local};
 
 /// The most jobs one commit carries.
 const MAX_BATCH: usize = 64;
@@ -43,15 +44,13 @@ const QUEUE: usize = 4096;
 pub(super) enum Writer {
     /// Each job is its own transaction on this pool.
     Direct(AnyPool),
-    /// Jobs are queued to the group-commit task, which writes on `pool`.
+    /// Jobs are queued to the group-commit thread, which writes on its
+    /// own connection to `local`'s file, in place.
     Group {
         /// The queue.
         queue: mpsc::Sender<Box<dyn Job>>,
-        /// What the task has done.
+        /// What the thread has done.
         stats: Arc<GroupStats>,
-        /// Its one connection (kept for the tests' checks of its settings).
-        #[cfg_attr(not(test), allow(dead_code))]
-        pool: AnyPool,
     },
 }
 
@@ -80,22 +79,32 @@ pub(super) enum Mode {
 
 /// A write: statements on the writer's connection, inside a transaction.
 pub(crate) trait WriteFn<T>:
-    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+    for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
 {
 }
 
 impl<T, F> WriteFn<T> for F where
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+    F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
 {
 }
 
 impl Writer {
-    /// Starts the group-commit task on `pool` (one SQLite connection).
-    pub(super) fn group(pool: AnyPool) -> Writer {
+    /// Starts the group-commit thread on `local`'s file: its own OS
+    /// thread (a commit's fsync never blocks the server's), running every
+    /// statement of a batch in place.
+    pub(super) fn group(local: Arc<Local>) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(GroupStats::default());
-        tokio::spawn(run(pool.clone(), rx, stats.clone()));
-        Writer::Group { queue: tx, stats, pool }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("kasir-writer".into())
+            .spawn(move || runtime.block_on(run(local, rx, thread_stats)))
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        Ok(Writer::Group { queue: tx, stats })
     }
 
     /// Runs `job` in a transaction and returns its result once committed.
@@ -109,11 +118,11 @@ impl Writer {
             Writer::Direct(pool) if mode == Mode::One => {
                 // One statement: it is atomic on its own.
                 let mut conn = pool.acquire().await?;
-                job(&mut conn).await
+                job(&mut Conn::Any(&mut conn)).await
             }
             Writer::Direct(pool) => {
                 let mut tx = pool.begin().await?;
-                let result = job(&mut tx).await;
+                let result = job(&mut Conn::Any(&mut tx)).await;
                 match result {
                     Ok(value) => {
                         tx.commit().await?;
@@ -151,14 +160,6 @@ impl Writer {
             Writer::Group { stats, .. } => Some(stats),
         }
     }
-
-    /// The pool writes go to.
-    #[cfg(test)]
-    pub(super) fn pool(&self) -> &AnyPool {
-        match self {
-            Writer::Direct(pool) | Writer::Group { pool, .. } => pool,
-        }
-    }
 }
 
 /// A queued job with its caller's answer, its result type erased.
@@ -166,7 +167,7 @@ pub(super) trait Job: Send {
     /// How it is kept atomic.
     fn mode(&self) -> Mode;
     /// Runs the job; says whether it succeeded, and how to answer later.
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)>;
+    fn run<'c>(self: Box<Self>, conn: &'c mut Conn<'c>) -> BoxFuture<'c, (bool, Box<dyn Answer>)>;
     /// The job never ran: the batch failed before it.
     fn refuse(self: Box<Self>, why: &str);
 }
@@ -207,7 +208,7 @@ impl<T: Send + 'static, F: WriteFn<T>> Job for Typed<T, F> {
         self.mode
     }
 
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, (bool, Box<dyn Answer>)> {
+    fn run<'c>(self: Box<Self>, conn: &'c mut Conn<'c>) -> BoxFuture<'c, (bool, Box<dyn Answer>)> {
         let Typed { job, reply, .. } = *self;
         Box::pin(async move {
             // The caller gave up (its request timed out or its client left)
@@ -253,9 +254,10 @@ impl Answer for Gone {
     fn lost(self: Box<Self>, _why: &str) {}
 }
 
-async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, stats: Arc<GroupStats>) {
+async fn run(local: Arc<Local>, mut queue: mpsc::Receiver<Box<dyn Job>>, stats: Arc<GroupStats>) {
     let mut waiting: std::collections::VecDeque<Box<dyn Job>> = std::collections::VecDeque::new();
     let mut incoming = Vec::with_capacity(MAX_BATCH);
+    let mut conn: Option<rusqlite::Connection> = None;
     loop {
         if waiting.is_empty() {
             if queue.recv_many(&mut incoming, MAX_BATCH).await == 0 {
@@ -270,46 +272,52 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, stats: Arc<
             }
         }
         waiting.extend(incoming.drain(..));
-        batch(&pool, &mut waiting, &stats).await;
+        batch(&local, &mut conn, &mut waiting, &stats).await;
     }
 }
 
 /// Runs up to `MAX_BATCH` jobs from the front of `waiting` in one
-/// transaction. After a job fails the batch commits at once: a failure may
-/// have ended SQLite's transaction, and the jobs after it start a new one.
-async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn Job>>, stats: &GroupStats) {
+/// transaction on `conn` (opened first if there is none). After a job fails
+/// the batch commits at once: a failure may have ended SQLite's
+/// transaction, and the jobs after it start a new one.
+async fn batch(
+    local: &Local,
+    conn: &mut Option<rusqlite::Connection>,
+    waiting: &mut std::collections::VecDeque<Box<dyn Job>>,
+    stats: &GroupStats,
+) {
     let refuse_all = |waiting: &mut std::collections::VecDeque<Box<dyn Job>>, why: &str| {
         for job in waiting.drain(..) {
             job.refuse(why);
         }
     };
-    let mut conn = match pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => {
-            tracing::error!(error = %e, "the database writer is not available");
-            return refuse_all(waiting, &e.to_string());
+    if conn.is_none() {
+        match local.open() {
+            Ok(opened) => *conn = Some(opened),
+            Err(e) => {
+                tracing::error!(error = %e, "the database writer is not available");
+                return refuse_all(waiting, &e.to_string());
+            }
         }
-    };
-    let mut tx = match conn.begin().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot begin a write transaction");
-            return refuse_all(waiting, &e.to_string());
-        }
-    };
+    }
+    let Some(c) = conn.as_mut() else { return };
+    if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "cannot begin a write transaction");
+        *conn = None;
+        return refuse_all(waiting, &e.to_string());
+    }
     let mut answers: Vec<Box<dyn Answer>> = Vec::new();
     let mut broken: Option<String> = None;
-    // After any failure the connection is not used again. An error such as
-    // a full disk can end SQLite's transaction by itself; sqlx then still
-    // counts one open, so the next BEGIN would be a mere SAVEPOINT and
-    // every later "commit" a RELEASE that never reaches the disk.
+    // After any failure the connection is not used again: an error such as
+    // a full disk can end SQLite's transaction by itself, and a fresh
+    // connection starts from a known state.
     let mut failed = false;
     while answers.len() < MAX_BATCH
         && let Some(job) = waiting.pop_front()
     {
         let mode = job.mode();
         if mode != Mode::Savepoint {
-            let (ok, answer) = job.run(&mut tx).await;
+            let (ok, answer) = job.run(&mut Conn::Local(local, c)).await;
             answers.push(answer);
             failed |= !ok;
             if !ok && mode == Mode::Guarded {
@@ -325,19 +333,16 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
             }
             continue;
         }
-        let mut savepoint = match tx.begin().await {
-            Ok(savepoint) => savepoint,
-            Err(e) => {
-                job.refuse(&e.to_string());
-                broken = Some(e.to_string());
-                break;
-            }
-        };
-        let (ok, answer) = job.run(&mut savepoint).await;
+        if let Err(e) = c.execute_batch("SAVEPOINT job") {
+            job.refuse(&e.to_string());
+            broken = Some(e.to_string());
+            break;
+        }
+        let (ok, answer) = job.run(&mut Conn::Local(local, c)).await;
         answers.push(answer);
         failed |= !ok;
-        let ended = if ok { savepoint.commit().await } else { savepoint.rollback().await };
-        if let Err(e) = ended {
+        let ended = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        if let Err(e) = c.execute_batch(ended) {
             broken = Some(e.to_string());
             break;
         }
@@ -350,13 +355,17 @@ async fn batch(pool: &AnyPool, waiting: &mut std::collections::VecDeque<Box<dyn 
     stats.largest.fetch_max(answers.len() as u64, Ordering::Relaxed);
     let committed = match broken {
         Some(why) => {
-            let _ = tx.rollback().await;
+            let _ = c.execute_batch("ROLLBACK");
             Err(why)
         }
-        None => tx.commit().await.map_err(|e| e.to_string()),
+        // SQLite may have ended the transaction by itself (a full disk):
+        // then nothing of the batch is kept, whatever COMMIT would say.
+        None if c.is_autocommit() => Err("the transaction was ended by the database".to_owned()),
+        None => c.execute_batch("COMMIT").map_err(|e| e.to_string()),
     };
     if failed || committed.is_err() {
-        conn.close_on_drop();
+        // Dropping the connection rolls back whatever is still open.
+        *conn = None;
     }
     match committed {
         Ok(()) => answers.into_iter().for_each(|a| a.committed()),
@@ -443,7 +452,7 @@ mod tests {
     ) -> tokio::task::JoinHandle<Result<(), StoreError>> {
         let store = store.clone();
         tokio::spawn(async move {
-            fn job(conn: &mut AnyConnection) -> BoxFuture<'_, Result<(), StoreError>> {
+            fn job<'c>(conn: &'c mut Conn<'c>) -> BoxFuture<'c, Result<(), StoreError>> {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO parent (id) VALUES ('half')").execute(&mut *conn).await?;
                     sqlx::query("INSERT INTO parent (id) VALUES ('taken')").execute(&mut *conn).await?;
