@@ -210,7 +210,8 @@ pub struct Limits {
     /// limit (always kept below it).
     pub max_connections: usize,
     /// Open client connections from one address (IPv6: one /64); trusted
-    /// proxies are exempt.
+    /// proxies are exempt, and their clients' requests in flight are capped
+    /// at this instead.
     pub max_connections_per_ip: usize,
     /// Time a client has to send a request's headers, from the connection's
     /// start or the previous response (also the idle keep-alive timeout).

@@ -78,6 +78,27 @@ fn harden(headers: &mut axum::http::HeaderMap, hsts: bool) {
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let id = request_id(&request);
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    // Behind a trusted proxy, the per-address connection cap cannot see the
+    // clients: cap each client's requests in flight instead.
+    let peer =
+        request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let trusted = &state.config.trusted_proxies;
+    let mut slot = None;
+    if let Some(peer) = peer
+        && trusted.iter().any(|net| net.contains(&peer))
+    {
+        let client = client_ip(peer, request.headers(), trusted);
+        match state.proxied_requests.enter(client, state.config.limits.max_connections_per_ip) {
+            Some(held) => slot = Some(held),
+            None => {
+                state.metrics.rate_limited("requests_per_client");
+                let mut response = ApiError::code(ErrorCode::RateLimited).into_response();
+                harden(response.headers_mut(), state.config.public_url.starts_with("https://"));
+                state.metrics.request(&route, response.status().as_u16());
+                return response;
+            }
+        }
+    }
     let streaming = route.ends_with("/events") && route.starts_with("/v1/widget/");
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route);
     // Long enough for a provider call that times out, and its settling.
@@ -111,7 +132,22 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     .instrument(span)
     .await;
     state.metrics.request(&route, response.status().as_u16());
-    response
+    match slot {
+        // Held until the body has been sent (an event stream, a response
+        // the client reads slowly).
+        Some(slot) => {
+            let (parts, body) = response.into_parts();
+            let body = axum::body::Body::from_stream(futures_util::StreamExt::map(
+                body.into_data_stream(),
+                move |chunk| {
+                    let _held = &slot;
+                    chunk
+                },
+            ));
+            Response::from_parts(parts, body)
+        }
+        None => response,
+    }
 }
 
 #[cfg(test)]

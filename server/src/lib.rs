@@ -189,6 +189,8 @@ pub struct AppState {
     pub delivery_wake: Arc<Notify>,
     /// Attempts per client IP.
     pub ip_limiter: Arc<limits::IpLimiter>,
+    /// Requests in flight per client behind trusted proxies.
+    pub proxied_requests: Arc<limits::ProxiedRequests>,
     /// Different cards per client IP per hour.
     pub card_limiter: Arc<limits::CardLimiter>,
     /// Webhooks that failed verification, per source IP.
@@ -316,6 +318,7 @@ impl Server {
             last_purge: Arc::default(),
             delivery_wake: Arc::default(),
             ip_limiter: Arc::default(),
+            proxied_requests: Arc::default(),
             card_limiter: Arc::default(),
             webhook_rejections: Arc::default(),
             http,

@@ -234,6 +234,52 @@ mod tests {
     }
 }
 
+/// Requests in flight per client behind a trusted proxy. The accept loop
+/// caps connections per address, but a proxy's connections carry every
+/// client, so there the cap is applied per client (`X-Forwarded-For`, an
+/// IPv6 /64 as one) on the requests themselves: one client cannot hold
+/// every connection the proxy opens (a body trickled, a response not
+/// read).
+#[derive(Debug, Default)]
+pub struct ProxiedRequests {
+    per_client: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One request in flight; dropping it frees its place.
+#[derive(Debug)]
+pub struct ProxiedSlot {
+    owner: std::sync::Arc<ProxiedRequests>,
+    client: IpAddr,
+}
+
+impl ProxiedRequests {
+    /// A place for a request of `client`, if it has fewer than `max` in
+    /// flight.
+    pub fn enter(self: &std::sync::Arc<Self>, client: IpAddr, max: usize) -> Option<ProxiedSlot> {
+        let client = crate::serve::address_key(client);
+        let mut map = self.per_client.lock().ok()?;
+        let n = map.entry(client).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(ProxiedSlot { owner: self.clone(), client })
+    }
+}
+
+impl Drop for ProxiedSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.owner.per_client.lock()
+            && let Some(n) = map.get_mut(&self.client)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.client);
+            }
+        }
+    }
+}
+
 /// Open widget event streams, per session and in all: each holds a
 /// connection and a task, so an anonymous holder of one client secret must
 /// not be able to open thousands.

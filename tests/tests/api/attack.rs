@@ -557,3 +557,42 @@ async fn records_past_their_retention_are_purged() {
         app.stop().await;
     }
 }
+
+/// Behind a trusted proxy every client shares the proxy's connections, so
+/// the per-address connection cap cannot tell them apart (the review of
+/// 2026-12-01: one client could pin every connection the proxy opens).
+/// There each client's requests in flight are capped instead
+/// (`max_connections_per_ip`): a client holding 4 trickled bodies is
+/// refused a fifth request (`429`), another client is served, and the first
+/// is served again once its requests end.
+#[tokio::test]
+async fn behind_a_proxy_one_client_cannot_hold_every_request() {
+    let database_url = fresh_database_url(Backend::Sqlite).await;
+    let app = spawn_with(database_url, Receiver::start().await, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.limits.max_connections_per_ip = 4;
+    })
+    .await;
+    let addr = app.url("").trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /v1/checkout_sessions HTTP/1.1\r\nHost: kasir\r\nAuthorization: Bearer {KEY_A}\r\n\
+         X-Forwarded-For: 203.0.113.5\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"amount\""
+    );
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        held.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let health =
+        |client: &'static str| app.client.get(app.url("/healthz")).header("x-forwarded-for", client).send();
+    assert_error(health("203.0.113.5").await.unwrap(), 429, "rate_limit.exceeded").await;
+    assert_eq!(health("198.51.100.7").await.unwrap().status(), 200, "another client is served");
+    drop(held);
+    eventually("the client's requests ended", || async {
+        health("203.0.113.5").await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    app.stop().await;
+}
