@@ -95,10 +95,8 @@ static void keep_synced_copy(int fd) {
     pthread_mutex_unlock(&lock);
 }
 
-int fsync(int fd) {
-    static int (*real)(int);
-    if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    int rc = real(fd);
+/* After a successful sync of `fd`: keep its copy, leaving errno alone. */
+static int synced(int rc, int fd) {
     if (rc == 0) {
         int saved = errno;
         keep_synced_copy(fd);
@@ -107,14 +105,14 @@ int fsync(int fd) {
     return rc;
 }
 
+int fsync(int fd) {
+    static int (*real)(int);
+    if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    return synced(real(fd), fd);
+}
+
 int fdatasync(int fd) {
     static int (*real)(int);
     if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    int rc = real(fd);
-    if (rc == 0) {
-        int saved = errno;
-        keep_synced_copy(fd);
-        errno = saved;
-    }
-    return rc;
+    return synced(real(fd), fd);
 }

@@ -286,6 +286,14 @@ fn fetch_optional_now<'q, E: 'q + Execute<'q, Any>>(
     Ok(local.run(conn, sql.as_str(), arguments, true)?.0.into_iter().next())
 }
 
+/// What ran in place, as the stream sqlx's `fetch_many` gives.
+fn stream_of<'e>(steps: Result<Vec<Step>, sqlx::Error>) -> BoxStream<'e, Result<Step, sqlx::Error>> {
+    match steps {
+        Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
+        Err(e) => futures_util::stream::once(futures_util::future::ready(Err(e))).boxed(),
+    }
+}
+
 fn unsupported<'e, T: Send + 'e>() -> BoxFuture<'e, Result<T, sqlx::Error>> {
     futures_util::future::ready(Err(sqlx::Error::Protocol("not supported on SQLite in place".into()))).boxed()
 }
@@ -310,13 +318,7 @@ impl<'c> Executor<'c> for Reader<'c> {
     {
         match self {
             Reader::Pool(pool) => pool.fetch_many(query),
-            Reader::Local(local) => {
-                let steps = local.with_reader(|conn| fetch_many_now(local, conn, query));
-                match steps {
-                    Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
-                    Err(e) => futures_util::stream::once(futures_util::future::ready(Err(e))).boxed(),
-                }
-            }
+            Reader::Local(local) => stream_of(local.with_reader(|conn| fetch_many_now(local, conn, query))),
         }
     }
 
@@ -390,10 +392,7 @@ impl<'c, 'a: 'c> Executor<'c> for &'c mut Conn<'a> {
     {
         match self {
             Conn::Any(conn) => (&mut **conn).fetch_many(query),
-            Conn::Local(local, conn) => match fetch_many_now(local, conn, query) {
-                Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
-                Err(e) => futures_util::stream::once(futures_util::future::ready(Err(e))).boxed(),
-            },
+            Conn::Local(local, conn) => stream_of(fetch_many_now(local, conn, query)),
         }
     }
 
