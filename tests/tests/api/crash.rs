@@ -487,22 +487,28 @@ async fn what_was_answered_survives_a_kill_right_after_the_answer() {
     let mut kasir = KasirProcess::configure(&database_url, &receiver.url, &sim.url);
     kasir.start().await;
     let http = reqwest::Client::new();
-    let mut ids = Vec::new();
-    for n in 0..20_u64 {
-        let body = json!({"amount": 10_000 + n, "reference": format!("INV-DURABLE-{n}")});
-        ids.push(create_session(&http, &kasir.url(""), PROCESS_KEY, &body).await.0);
-    }
+    let ids = twenty_sessions(&http, &kasir, "DURABLE").await;
     kasir.kill();
     kasir.start().await;
     for id in &ids {
-        let res = http
-            .get(kasir.url(&format!("/v1/checkout_sessions/{id}")))
-            .bearer_auth(PROCESS_KEY)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{id} was answered 201, then lost");
+        assert_eq!(session_status_code(&http, &kasir, id).await, 200, "{id} was answered 201, then lost");
     }
+}
+
+/// Twenty sessions created on `kasir`, each answered 201; their ids.
+async fn twenty_sessions(http: &reqwest::Client, kasir: &KasirProcess, tag: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..20_u64 {
+        let body = json!({"amount": 10_000 + n, "reference": format!("INV-{tag}-{n}")});
+        ids.push(create_session(http, &kasir.url(""), PROCESS_KEY, &body).await.0);
+    }
+    ids
+}
+
+/// The HTTP status of `GET /v1/checkout_sessions/{id}` on `kasir`.
+async fn session_status_code(http: &reqwest::Client, kasir: &KasirProcess, id: &str) -> u16 {
+    let url = kasir.url(&format!("/v1/checkout_sessions/{id}"));
+    http.get(url).bearer_auth(PROCESS_KEY).send().await.unwrap().status().as_u16()
 }
 
 /// Builds the power-cut library (`tests/powercut/powercut.c`) with the C
@@ -552,11 +558,7 @@ async fn what_was_answered_survives_a_power_cut_with_full_sync_only() {
             ("KASIR_SQLITE_SYNCHRONOUS", mode),
         ]);
         kasir.start().await;
-        let mut ids = Vec::new();
-        for n in 0..20_u64 {
-            let body = json!({"amount": 10_000 + n, "reference": format!("INV-POWER-{mode}-{n}")});
-            ids.push(create_session(&http, &kasir.url(""), PROCESS_KEY, &body).await.0);
-        }
+        let ids = twenty_sessions(&http, &kasir, &format!("POWER-{mode}")).await;
         kasir.kill();
         // The power cut: the disk holds what was synced, and nothing else.
         std::fs::remove_dir_all(&data).unwrap();
@@ -572,13 +574,7 @@ async fn what_was_answered_survives_a_power_cut_with_full_sync_only() {
         kasir.start().await;
         let mut lost = 0;
         for id in &ids {
-            let res = http
-                .get(kasir.url(&format!("/v1/checkout_sessions/{id}")))
-                .bearer_auth(PROCESS_KEY)
-                .send()
-                .await
-                .unwrap();
-            match res.status().as_u16() {
+            match session_status_code(&http, &kasir, id).await {
                 200 => {}
                 404 => lost += 1,
                 other => panic!("{mode}: {id} answered {other} after the power cut"),
