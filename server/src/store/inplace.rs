@@ -124,9 +124,8 @@ impl Local {
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| *n >= 1)
                 .unwrap_or(i);
-            let value = values
-                .get(number - 1)
-                .ok_or_else(|| sqlx::Error::Protocol(format!("no value for parameter {number}")))?;
+            let value =
+                values.get(number - 1).ok_or_else(|| bug(format!("no value for parameter {number}")))?;
             bind(&mut stmt, i, value)?;
         }
         let names = self.names(sql, &stmt);
@@ -195,7 +194,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, i: usize, value: &AnyValueKind) -> R
         AnyValueKind::Text(t) => stmt.raw_bind_parameter(i, t.as_str()),
         AnyValueKind::TextSlice(t) => stmt.raw_bind_parameter(i, &**t),
         AnyValueKind::Blob(b) => stmt.raw_bind_parameter(i, b.as_slice()),
-        _ => return Err(sqlx::Error::Protocol("a value of a type SQLite in place cannot bind".into())),
+        _ => return Err(bug("a value of a type SQLite in place cannot bind".into())),
     };
     bound.map_err(error)
 }
@@ -256,8 +255,16 @@ pub(crate) fn error(e: rusqlite::Error) -> sqlx::Error {
             let message = message.unwrap_or_else(|| failure.to_string());
             sqlx::Error::Database(Box::new(LocalError { message, code: failure.extended_code }))
         }
-        other => sqlx::Error::Protocol(other.to_string()),
+        // Anything else (a parameter count, a column type, two statements in
+        // one string) is a bug in a query, not an outage: a 500, never a
+        // 503 that tells clients to retry for ever.
+        other => sqlx::Error::Decode(Box::new(other)),
     }
+}
+
+/// A mistake in a query (never a transient failure): reads as a 500.
+fn bug(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(what.into())
 }
 
 type Step = Either<AnyQueryResult, AnyRow>;
@@ -295,7 +302,7 @@ fn stream_of<'e>(steps: Result<Vec<Step>, sqlx::Error>) -> BoxStream<'e, Result<
 }
 
 fn unsupported<'e, T: Send + 'e>() -> BoxFuture<'e, Result<T, sqlx::Error>> {
-    futures_util::future::ready(Err(sqlx::Error::Protocol("not supported on SQLite in place".into()))).boxed()
+    futures_util::future::ready(Err(bug("not supported on SQLite in place".into()))).boxed()
 }
 
 /// Where reads go: sqlx's pool (PostgreSQL, an in-memory SQLite), or the

@@ -140,6 +140,13 @@ impl Store {
     pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> Result<Store, StoreError> {
         install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
+        if sqlite && sqlite_file(url).is_some_and(|f| f.contains('%')) {
+            // sqlx decodes `%20` in the path, the file checks and SQLite in
+            // place would not: two different files. Refused, not guessed.
+            return Err(StoreError::Unsafe(
+                "a SQLite path with '%' in it is not supported: write the path as it is".into(),
+            ));
+        }
         if sqlite && let Some(dir) = sqlite_parent_dir(url) {
             let existed = std::path::Path::new(dir).exists();
             std::fs::create_dir_all(dir)

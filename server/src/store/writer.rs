@@ -217,10 +217,13 @@ impl<T: Send + 'static, F: WriteFn<T>> Job for Typed<T, F> {
             if reply.is_closed() {
                 return (true, Box::new(Gone) as Box<dyn Answer>);
             }
-            let result = AssertUnwindSafe(job(conn))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err(StoreError::Corrupt("a write panicked".into())));
+            let panicked = || Err(StoreError::Corrupt("a write panicked".into()));
+            // A panic while the job builds its future must not end the
+            // writer's thread either.
+            let result = match std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))) {
+                Ok(future) => AssertUnwindSafe(future).catch_unwind().await.unwrap_or_else(|_| panicked()),
+                Err(_) => panicked(),
+            };
             (result.is_ok(), Box::new(Reply { result, reply }) as Box<dyn Answer>)
         })
     }
@@ -317,11 +320,16 @@ async fn batch(
     {
         let mode = job.mode();
         if mode != Mode::Savepoint {
+            let changes_before = c.total_changes();
             let (ok, answer) = job.run(&mut Conn::Local(local, c)).await;
             answers.push(answer);
             failed |= !ok;
-            if !ok && mode == Mode::Guarded {
-                // What it wrote before failing cannot be undone alone.
+            // A guarded job that failed before changing a row (its first
+            // statement refused, a unique key say: SQLite undid that
+            // statement alone) leaves the batch as it was; one that had
+            // written cannot be undone alone.
+            let wrote = c.total_changes() != changes_before;
+            if !ok && mode == Mode::Guarded && (wrote || c.is_autocommit()) {
                 broken = Some("a write failed part-way".into());
                 break;
             }
@@ -584,6 +592,50 @@ mod tests {
         assert_eq!(ids(&store, "parent").await, ["taken"]);
         insert(&store, "parent", "after", None).await.unwrap();
         assert_eq!(ids(&store, "parent").await, ["after", "taken"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A guarded write refused at its first statement (a unique key, as
+    /// when a provider reports a reference another attempt holds) changed
+    /// nothing: the rest of its batch is committed and told so.
+    #[tokio::test]
+    async fn a_guarded_write_refused_at_its_first_statement_leaves_its_batch_alone() {
+        let (store, dir) = store().await;
+        insert(&store, "parent", "taken", None).await.unwrap();
+        let held = hold_writer(&store);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let before = queue_insert(&store, "before");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let refused = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write_guarded(|conn| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO parent (id) VALUES ('taken')")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("INSERT INTO parent (id) VALUES ('never')")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let after = queue_insert(&store, "after");
+        held.await.unwrap();
+        before.await.unwrap().unwrap();
+        let refused = refused.await.unwrap();
+        assert!(
+            matches!(&refused, Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation()),
+            "{refused:?}"
+        );
+        after.await.unwrap().unwrap();
+        assert_eq!(ids(&store, "parent").await, ["after", "before", "taken"]);
         drop(store);
         let _ = std::fs::remove_dir_all(dir);
     }
