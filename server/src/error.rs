@@ -105,6 +105,19 @@ impl IntoResponse for ApiError {
 mod tests {
     use kasir_shared::ErrorCode;
 
+    /// A mistake in a query run in place (a missing parameter) is a bug:
+    /// never the 503 that tells clients to retry; a busy database is.
+    #[test]
+    fn a_bug_in_a_query_is_not_an_outage() {
+        let bug = crate::store::inplace::error(rusqlite::Error::InvalidParameterCount(1, 2));
+        assert!(!super::database_unavailable(&bug), "{bug:?}");
+        let busy = crate::store::inplace::error(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        ));
+        assert!(super::database_unavailable(&busy), "{busy:?}");
+    }
+
     /// The README's list of statuses is the code table's: every code it
     /// names sits under the one status `ErrorCode::http_status` gives it.
     #[test]

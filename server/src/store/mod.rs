@@ -6,7 +6,7 @@ mod attempts;
 #[macro_use]
 mod events;
 mod idempotency;
-mod inplace;
+pub(crate) mod inplace;
 mod late;
 mod outbox;
 mod refunds;
@@ -338,6 +338,17 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod durability_tests {
     use super::*;
+
+    /// sqlx would open `my db.db` for `my%20db.db` while the file checks
+    /// and SQLite in place would use the name as written: refused.
+    #[tokio::test]
+    async fn a_sqlite_path_with_a_percent_sign_is_refused() {
+        let dir = std::env::temp_dir().join(format!("kasir-pct-{}", crate::ids::random_token(8)));
+        let url = format!("sqlite://{}/my%20db.db?mode=rwc", dir.display());
+        let refused = Store::connect(&url).await;
+        assert!(matches!(&refused, Err(StoreError::Unsafe(m)) if m.contains('%')), "{:?}", refused.err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     /// Issue 21: every SQLite connection syncs each commit (`synchronous`
     /// 2 = FULL) unless the operator relaxes it (1 = NORMAL).

@@ -817,8 +817,12 @@ async fn a_slow_network_shows_the_order_before_the_widget_and_asks_for_it_once()
 #[tokio::test]
 async fn a_wide_screen_shows_the_order_beside_the_payment_with_the_logo() {
     let logo = "https://toko-a.example/logo.png";
-    let Some((driver, app)) =
-        browser_and_app(|c| c.merchants[0].theme.logo_url = Some(logo.to_owned())).await
+    let shop = free_port();
+    let Some((driver, app)) = browser_and_app(|c| {
+        c.merchants[0].theme.logo_url = Some(logo.to_owned());
+        c.merchants[0].allowed_origins.push(format!("http://127.0.0.1:{shop}"));
+    })
+    .await
     else {
         return;
     };
@@ -837,6 +841,24 @@ async fn a_wide_screen_shows_the_order_beside_the_payment_with_the_logo() {
     driver.cmd("POST", "/window/rect", json!({"width": 390, "height": 844})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(driver.script(layout).await, json!([false, true]), "one column on a phone");
+
+    // Embedded: the frame takes the storefront's width, and the layout
+    // follows the frame, not the window.
+    let (_id, page) =
+        hosted(&app, json!({"amount": 150000, "reference": "INV-WIDE-EMBED", "description": "Kopi Gayo"})).await;
+    start_storefront(shop, &format!("http://127.0.0.1:{}", app.addr.port()), &page).await;
+    driver.cmd("POST", "/window/rect", json!({"width": 1280, "height": 900})).await;
+    driver.goto(&format!("http://127.0.0.1:{shop}/")).await;
+    driver.wait("[data-event='kasir:ready']").await;
+    driver.frame(Some("iframe")).await;
+    driver.wait("#card-number").await;
+    assert_eq!(driver.script(layout).await, json!([true, false]), "side by side in a wide storefront frame");
+    driver.frame(None).await;
+    driver.cmd("POST", "/window/rect", json!({"width": 390, "height": 844})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    driver.frame(Some("iframe")).await;
+    assert_eq!(driver.script(layout).await, json!([false, true]), "one column in a phone's storefront frame");
+    driver.frame(None).await;
 }
 
 /// A session of merchant A and its hosted page's path, the client secret in
