@@ -845,7 +845,8 @@ async fn a_wide_screen_shows_the_order_beside_the_payment_with_the_logo() {
     // Embedded: the frame takes the storefront's width, and the layout
     // follows the frame, not the window.
     let (_id, page) =
-        hosted(&app, json!({"amount": 150000, "reference": "INV-WIDE-EMBED", "description": "Kopi Gayo"})).await;
+        hosted(&app, json!({"amount": 150000, "reference": "INV-WIDE-EMBED", "description": "Kopi Gayo"}))
+            .await;
     start_storefront(shop, &format!("http://127.0.0.1:{}", app.addr.port()), &page).await;
     driver.cmd("POST", "/window/rect", json!({"width": 1280, "height": 900})).await;
     driver.goto(&format!("http://127.0.0.1:{shop}/")).await;
