@@ -122,17 +122,18 @@ pub async fn apply(
             "webhook overtook the provider's answer; asked to retry");
         return Err(ApiError::code(ErrorCode::WebhookUnknownPayment));
     }
-    if matches!(report.kind, WebhookKind::Pending) {
-        state.metrics.webhook_in(provider.name(), "pending");
-        tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
-        return Ok(());
-    }
     let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
     // Closed without being paid (cancelled, expired, failed): only a
     // success can still move it (to a late payment). Anything else the
     // provider says of money here is kept unacknowledged, below.
     let closed_unpaid = PaymentStatus::from_wire(&attempt.status)
         .is_some_and(|s| s.is_final() && s != PaymentStatus::Succeeded);
+    if matches!(report.kind, WebhookKind::Pending) && !closed_unpaid {
+        // The reconciler keeps asking about an open attempt.
+        state.metrics.webhook_in(provider.name(), "pending");
+        tracing::info!(provider = provider.name(), attempt = %attempt.id, "webhook reports no outcome yet");
+        return Ok(());
+    }
     if let Some(why) = report.echo.mismatch(&attempt.id, amount) {
         if closed_unpaid {
             // Money for a closed attempt, but not the amount or order it
@@ -162,8 +163,12 @@ pub async fn apply(
     let timeout = state.config.timings.provider_timeout;
     let call = match report.kind {
         WebhookKind::Outcome(outcome) => Ok(outcome),
-        WebhookKind::Pending => return Ok(()),
-        WebhookKind::Inquire => with_timeout(timeout, provider.inquire(r)).await,
+        // "No outcome yet" about an attempt Kasir closed (a Smart Glocal
+        // session in `error` after a cancel it refused): nothing will ask
+        // about a closed attempt again, so it is asked now. Cancelled at
+        // the provider is acknowledged; still open, or not answerable, is
+        // not, and the provider keeps telling until it is a late payment.
+        WebhookKind::Pending | WebhookKind::Inquire => with_timeout(timeout, provider.inquire(r)).await,
         WebhookKind::ConfirmRequested => {
             if still_wanted(state, &attempt).await? {
                 with_timeout(timeout, provider.confirm(r)).await

@@ -396,6 +396,48 @@ async fn a_card_charged_after_a_refused_cancel_is_a_late_payment_refunded() {
     }
 }
 
+/// As above, but Smart Glocal first reports the session in `error` (not
+/// final: FACTS.md §3) after the cancel it refused. Kasir closed the
+/// attempt, so nothing would ask about it again: the `error` webhook is not
+/// acknowledged, and when the charge is later reported it is a late payment,
+/// refunded. Acknowledging `error` here would have dropped the money.
+#[tokio::test]
+async fn an_error_reported_after_a_refused_cancel_is_not_acknowledged() {
+    for backend in backends().await {
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir(backend, &sim, "").await;
+        sim.refuse_cancel_during_3ds(true);
+        let (id, secret) = smartglocal_session(&app, 200_000).await;
+        let a: Value =
+            widget_attempt(&app, &id, &secret, &smartglocal_card(kasir_tests::sim::smartglocal::CARD_3DS))
+                .await
+                .json()
+                .await
+                .unwrap();
+        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
+        assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
+        wait_session_status(&app, &id, "requires_action").await;
+        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+        assert_eq!(res.status(), 200);
+        wait_session_status(&app, &id, "cancelled").await;
+        // The shopper finishes 3DS; Smart Glocal's session goes to `error`.
+        sim.set_session_status(&sg_session.id, "error");
+        let status = sim.send("payment_finished", &sg_session.id, false).await;
+        assert!(status >= 500, "an `error` about a closed attempt was acknowledged ({status})");
+        assert!(app.receiver.events_of("checkout_session.late_payment").is_empty());
+        // Support resolves it: the card was charged.
+        sim.settle(&sg_session.id, true);
+        assert_eq!(sim.send("payment_finished", &sg_session.id, false).await, 200);
+        eventually("late payment refunded", || async {
+            !app.receiver.events_of("checkout_session.late_payment_refunded").is_empty()
+        })
+        .await;
+        assert_eq!(app.receiver.events_of("checkout_session.late_payment").len(), 1);
+        assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().refunded, 200_000);
+        app.stop().await;
+    }
+}
+
 /// A refund the provider answers `in_progress` is `pending`, keeps its
 /// amount reserved, is never sent again, and is finished by asking the
 /// provider: then its event, and the session `refunded`.

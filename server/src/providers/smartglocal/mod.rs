@@ -413,8 +413,10 @@ impl PaymentProvider for SmartGlocal {
             .filter(|r| r.starts_with("pa_"));
         let echo = payment.map(|p| wire::echo(p, &|a| self.rupiah(a))).unwrap_or_default();
         let kind = match hook.kind.as_str() {
-            // `error` is not final (FACTS.md §3): answer 200, so Smart Glocal
-            // does not retry for 30 minutes, and keep asking.
+            // `error` is not final (FACTS.md §3): for an open attempt, answer
+            // 200, so Smart Glocal does not retry for 30 minutes, and keep
+            // asking; for one Kasir closed, `inbound::apply` asks at once and
+            // does not acknowledge what it cannot settle.
             _ if hook.session.status == wire::SessionState::Error => WebhookKind::Pending,
             "ready_to_confirm" => WebhookKind::ConfirmRequested,
             "action_required" | "payment_finished" => WebhookKind::Outcome(
