@@ -356,6 +356,30 @@ async fn an_amount_echoed_in_other_units_never_settles_a_card() {
     }
 }
 
+/// A Smart Glocal card session in 3DS that the merchant cancels while Smart
+/// Glocal refuses `session/cancel`: Kasir records it cancelled. The
+/// session's id, the attempt and Smart Glocal's session.
+async fn cancelled_during_3ds(
+    app: &TestApp,
+    sim: &kasir_tests::sim::smartglocal::SmartGlocalSim,
+) -> (String, Value, kasir_tests::sim::smartglocal::SgSession) {
+    sim.refuse_cancel_during_3ds(true);
+    let (id, secret) = smartglocal_session(app, 200_000).await;
+    let a: Value =
+        widget_attempt(app, &id, &secret, &smartglocal_card(kasir_tests::sim::smartglocal::CARD_3DS))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
+    assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
+    wait_session_status(app, &id, "requires_action").await;
+    let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    wait_session_status(app, &id, "cancelled").await;
+    (id, a, sg_session)
+}
+
 /// Smart Glocal refuses `session/cancel` while the shopper is in 3DS, and
 /// the account auto-confirms: the card is charged after the merchant
 /// cancelled. Kasir records the late payment and refunds it.
@@ -364,21 +388,8 @@ async fn a_card_charged_after_a_refused_cancel_is_a_late_payment_refunded() {
     for backend in backends().await {
         let sim = smartglocal_simulator(false).await;
         let app = smartglocal_kasir(backend, &sim, "").await;
-        sim.refuse_cancel_during_3ds(true);
         sim.auto_confirm(true);
-        let (id, secret) = smartglocal_session(&app, 200_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &smartglocal_card(kasir_tests::sim::smartglocal::CARD_3DS))
-                .await
-                .json()
-                .await
-                .unwrap();
-        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
-        assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
-        wait_session_status(&app, &id, "requires_action").await;
-        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
-        assert_eq!(res.status(), 200);
-        wait_session_status(&app, &id, "cancelled").await;
+        let (id, a, sg_session) = cancelled_during_3ds(&app, &sim).await;
         // The shopper finishes 3DS; the account charges at once.
         assert_eq!(sim.complete_3ds(&sg_session.id, true).await, 200);
         eventually("late payment refunded", || async {
@@ -406,20 +417,7 @@ async fn an_error_reported_after_a_refused_cancel_is_not_acknowledged() {
     for backend in backends().await {
         let sim = smartglocal_simulator(false).await;
         let app = smartglocal_kasir(backend, &sim, "").await;
-        sim.refuse_cancel_during_3ds(true);
-        let (id, secret) = smartglocal_session(&app, 200_000).await;
-        let a: Value =
-            widget_attempt(&app, &id, &secret, &smartglocal_card(kasir_tests::sim::smartglocal::CARD_3DS))
-                .await
-                .json()
-                .await
-                .unwrap();
-        let sg_session = sim.session_for(a["id"].as_str().unwrap()).unwrap();
-        assert_eq!(sim.advance(&sg_session.id).await, 200, "action_required");
-        wait_session_status(&app, &id, "requires_action").await;
-        let res = app.post_a(&format!("/v1/checkout_sessions/{id}/cancel"), &json!({})).await;
-        assert_eq!(res.status(), 200);
-        wait_session_status(&app, &id, "cancelled").await;
+        let (_id, a, sg_session) = cancelled_during_3ds(&app, &sim).await;
         // The shopper finishes 3DS; Smart Glocal's session goes to `error`.
         sim.set_session_status(&sg_session.id, "error");
         let status = sim.send("payment_finished", &sg_session.id, false).await;
