@@ -679,6 +679,13 @@ pub struct Refund {
     pub status: RefundStatus,
     /// Unix seconds.
     pub created_at: i64,
+    /// A pending refund whose outcome Kasir cannot learn from the provider
+    /// (no final answer within `review_after`, or an answer naming another
+    /// amount than asked): the merchant is asked to check it with the
+    /// provider (`checkout_session.refund_requires_review`). Its amount stays
+    /// reserved, so it cannot be refunded a second time.
+    #[serde(default)]
+    pub requires_review: bool,
 }
 
 /// Where an event's webhook delivery stands (merchant API only, never in

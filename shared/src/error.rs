@@ -316,8 +316,8 @@ error_codes! {
         "The refund exceeds what remains to be refunded.",
         "Jumlah pengembalian melebihi sisa yang dapat dikembalikan.";
     RefundUnsupported => "refund.unsupported", "amount",
-        "This payment's provider cannot make this refund (it offers no refunds, or only whole ones).",
-        "Penyedia pembayaran ini tidak dapat melakukan pengembalian dana ini (tidak mendukung pengembalian, atau hanya pengembalian penuh).";
+        "This payment's provider cannot make this refund (it offers no refunds, only whole ones, or Kasir holds no provider reference for this payment).",
+        "Penyedia pembayaran ini tidak dapat melakukan pengembalian dana ini (tidak mendukung pengembalian, hanya pengembalian penuh, atau Kasir tidak memiliki referensi penyedia untuk pembayaran ini).";
     WebhookUnknownPayment => "webhook.unknown_payment", "",
         "No payment matches this webhook yet; send it again later.",
         "Belum ada pembayaran yang cocok dengan webhook ini; kirim lagi nanti.";

@@ -142,6 +142,7 @@ pub fn refund_object(row: &RefundRow) -> Result<Refund, StoreError> {
         status: RefundStatus::from_wire(&row.status)
             .ok_or_else(|| corrupt("status", &row.id, &row.status))?,
         created_at: row.created_at / 1000,
+        requires_review: row.review_requested_at.is_some() && row.status == "pending",
     })
 }
 

@@ -61,6 +61,7 @@ pub async fn refund(
         created_at: now_ms(),
         idempotency_key: key.clone(),
         request_hash: request_hash.clone(),
+        review_requested_at: None,
     };
     match state.store.reserve_refund(&refund).await? {
         RefundReserve::Reserved => {}
@@ -78,7 +79,17 @@ pub async fn refund(
             .unwrap_or(Err(ProviderError::Timeout)),
         None => Err(ProviderError::Unavailable("provider no longer configured".into())),
     };
+    let mut review = None;
     let status = match result {
+        Ok(outcome) if outcome.amount_mismatch(idr).is_some() => {
+            // The provider says it refunded another amount than asked: money
+            // moved, but not as recorded. Not done, not failed: pending and
+            // reserved, and the merchant is asked to check it.
+            let why = outcome.amount_mismatch(idr).unwrap_or_default();
+            state.store.refund_pending(&refund, Some(&outcome.provider_ref)).await?;
+            review = request_review(state, &refund, &why).await?;
+            "pending"
+        }
         Ok(outcome) if outcome.pending => {
             // Accepted, not finished: the amount stays reserved, so a retry
             // cannot refund it twice; the reconciler asks until it ends.
@@ -110,7 +121,29 @@ pub async fn refund(
     };
     let mut done = refund.clone();
     done.status = status.into();
+    done.review_requested_at = review;
     Ok(refund_object(&done)?)
+}
+
+/// Hands a pending refund whose outcome Kasir cannot learn to the merchant
+/// (`checkout_session.refund_requires_review`), once; `why` goes to the log.
+/// Returns when it was raised, if this call raised it.
+pub async fn request_review(
+    state: &AppState,
+    refund: &RefundRow,
+    why: &str,
+) -> Result<Option<i64>, ApiError> {
+    let Some(session) = state.store.session_by_id(&refund.session_id).await? else { return Ok(None) };
+    let attempt = state.store.attempt(&refund.attempt_id).await?;
+    let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+    let Some(event) = state.store.request_refund_review(refund, &snapshot).await? else { return Ok(None) };
+    tracing::error!(refund = %refund.id, session = %session.id, event = %event.id, why,
+        "refund outcome not known; the merchant is asked to check it with the provider");
+    if let Some(attempt) = &attempt {
+        state.metrics.review(&attempt.provider);
+    }
+    state.wake_delivery();
+    Ok(Some(now_ms()))
 }
 
 /// Records a refund's final outcome (`Ok(provider_ref)` succeeded,

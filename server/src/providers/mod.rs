@@ -320,6 +320,44 @@ pub struct RefundOutcome {
     /// `in_progress`): the money is reserved, and the refund is asked about
     /// again until it ends.
     pub pending: bool,
+    /// The amount the provider says it refunded, where its answer gives one
+    /// (Midtrans `refund_amount`). Kasir compares it with the amount asked:
+    /// a refund the provider reports in another amount is not recorded as
+    /// done but left pending and handed to the merchant for review.
+    pub amount: Option<EchoedAmount>,
+}
+
+impl RefundOutcome {
+    /// Refunded.
+    pub fn done(provider_ref: impl Into<String>) -> RefundOutcome {
+        RefundOutcome { provider_ref: provider_ref.into(), pending: false, amount: None }
+    }
+
+    /// Accepted, not finished.
+    pub fn pending(provider_ref: impl Into<String>) -> RefundOutcome {
+        RefundOutcome { provider_ref: provider_ref.into(), pending: true, amount: None }
+    }
+
+    /// With the amount the provider's answer names.
+    #[must_use]
+    pub fn echoing(mut self, amount: Option<EchoedAmount>) -> RefundOutcome {
+        self.amount = amount;
+        self
+    }
+
+    /// Why the provider's answer does not describe a refund of `asked`, if
+    /// it names another amount (or one Kasir cannot read).
+    pub fn amount_mismatch(&self, asked: Idr) -> Option<String> {
+        match &self.amount {
+            Some(EchoedAmount::Rupiah(a)) if *a != asked => {
+                Some(format!("refund of {} where {} was asked", a.rupiah(), asked.rupiah()))
+            }
+            Some(EchoedAmount::Unreadable(raw)) => {
+                Some(format!("refund of {raw:?} where {} was asked", asked.rupiah()))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// An inbound webhook as received: what verifiers may look at.

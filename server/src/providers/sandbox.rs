@@ -458,7 +458,7 @@ impl PaymentProvider for Sandbox {
         if !refunded {
             return Err(ProviderError::Refused { code: "refund_exceeds_payment".into() });
         }
-        Ok(RefundOutcome { provider_ref: format!("sbx_re_{refund_id}"), pending: false })
+        Ok(RefundOutcome::done(format!("sbx_re_{refund_id}")))
     }
 
     fn installment_months(&self) -> &'static [u8] {

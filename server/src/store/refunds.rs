@@ -31,6 +31,8 @@ pub struct RefundRow {
     pub idempotency_key: Option<String>,
     /// What the key was first used for (session and amount).
     pub request_hash: Option<String>,
+    /// When `checkout_session.refund_requires_review` was raised (Unix ms).
+    pub review_requested_at: Option<i64>,
 }
 
 /// What reserving a refund did.
@@ -49,7 +51,7 @@ pub enum RefundReserve {
 macro_rules! refund_columns {
     () => {
         "id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, idempotency_key, \
-         request_hash"
+         request_hash, review_requested_at"
     };
 }
 
@@ -65,6 +67,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<RefundRow, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         idempotency_key: r.try_get("idempotency_key")?,
         request_hash: r.try_get("request_hash")?,
+        review_requested_at: r.try_get("review_requested_at")?,
     })
 }
 
@@ -243,6 +246,52 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// Raises `checkout_session.refund_requires_review` for a pending refund
+    /// whose outcome Kasir cannot learn, once (the session `snapshot` with
+    /// the refund); `None` if it was raised already or the refund ended.
+    pub async fn request_refund_review(
+        &self,
+        refund: &RefundRow,
+        snapshot: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let Some(session) = self.session_by_id(&refund.session_id).await? else {
+            return Err(StoreError::Corrupt(format!("refund {} has no session", refund.id)));
+        };
+        let at = super::now_ms();
+        let mut flagged = refund.clone();
+        flagged.review_requested_at = Some(at);
+        let mut payload: serde_json::Value = serde_json::from_str(snapshot)?;
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("refund".into(), serde_json::to_value(crate::payments::refund_object(&flagged)?)?);
+        }
+        let current = kasir_shared::payment::SessionStatus::from_wire(&session.status)
+            .unwrap_or(kasir_shared::payment::SessionStatus::Succeeded);
+        let mut event = EventRow::new(&session, current, serde_json::to_string(&payload)?);
+        event.event_type = "checkout_session.refund_requires_review".into();
+        let deliver = self.delivers_to(&event.merchant_id);
+        let (written, id) = (event.clone(), refund.id.clone());
+        let marked = self
+            .write_guarded(move |tx| {
+                Box::pin(async move {
+                    let marked = sqlx::query(
+                        "UPDATE refunds SET review_requested_at = $1 WHERE id = $2 \
+                         AND review_requested_at IS NULL AND status = 'pending'",
+                    )
+                    .bind(at)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if marked.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    events::insert(&mut *tx, &written, deliver).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        Ok(marked.then_some(event))
     }
 
     /// Records the provider's final answer once, with its event

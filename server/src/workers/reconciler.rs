@@ -148,6 +148,18 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
         let attempt = state.store.attempt(&late.attempt_id).await?;
         let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
         let finished = match result {
+            Ok(outcome) if outcome.amount_mismatch(amount).is_some() => {
+                // Refunded in another amount than the late payment's: not
+                // recorded as refunded. It stays `refund_pending` (visible in
+                // the session's `late_payments`) and is asked about again.
+                tracing::error!(late_payment = %late.id, why = %outcome.amount_mismatch(amount).unwrap_or_default(),
+                    "late refund answered with another amount; left pending");
+                state
+                    .store
+                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
+                    .await?;
+                None
+            }
             Ok(outcome) if outcome.pending => {
                 // Accepted, not done: ask again later.
                 state
@@ -196,6 +208,7 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
         let provider = attempt.as_ref().and_then(|a| state.providers.get(&a.provider)).cloned();
         let (Some(provider), Some(attempt)) = (provider, attempt) else {
             state.store.retry_refund(&refund.id, later).await?;
+            review_refund_if_overdue(state, refund, "its provider is no longer configured").await?;
             continue;
         };
         let amount = Idr::from_i64(attempt.amount).unwrap_or(Idr::ZERO);
@@ -203,7 +216,15 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
         let result = tokio::time::timeout(timings.provider_timeout, provider.refund_status(r, &refund.id))
             .await
             .unwrap_or(Err(ProviderError::Timeout));
+        let asked = Idr::from_i64(refund.amount).unwrap_or(Idr::ZERO);
         match result {
+            Ok(outcome) if outcome.amount_mismatch(asked).is_some() => {
+                // Done, but in another amount than asked: not recorded as
+                // done; the merchant checks it with the provider.
+                let why = outcome.amount_mismatch(asked).unwrap_or_default();
+                state.store.retry_refund(&refund.id, later).await?;
+                crate::payments::refund::request_review(state, refund, &why).await?;
+            }
             Ok(outcome) if !outcome.pending => {
                 tracing::info!(refund = %refund.id, "pending refund finished at the provider");
                 crate::payments::refund::finish(state, refund, Ok(&outcome.provider_ref)).await?;
@@ -212,14 +233,32 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
                 tracing::warn!(refund = %refund.id, code = %code, "pending refund failed at the provider; amount released");
                 crate::payments::refund::finish(state, refund, Err(&code)).await?;
             }
+            // In progress at the provider, by its own word: asked again.
             Ok(_) => state.store.retry_refund(&refund.id, later).await?,
             Err(e) => {
                 tracing::warn!(refund = %refund.id, error = %e, "pending refund: no answer from the provider; will ask again");
                 state.store.retry_refund(&refund.id, later).await?;
+                review_refund_if_overdue(state, refund, &e.to_string()).await?;
             }
         }
     }
     Ok(due.len())
+}
+
+/// A refund whose outcome the provider has not given `review_after` after
+/// it was asked for (no answer, not listed, cannot be asked) goes
+/// to the merchant: `checkout_session.refund_requires_review`, once. It
+/// stays pending and reserved, and the reconciler keeps asking.
+async fn review_refund_if_overdue(
+    state: &AppState,
+    refund: &crate::store::RefundRow,
+    why: &str,
+) -> Result<(), ApiError> {
+    let overdue = now_ms() - refund.created_at > ms(state.config.timings.review_after);
+    if overdue && refund.review_requested_at.is_none() {
+        crate::payments::refund::request_review(state, refund, why).await?;
+    }
+    Ok(())
 }
 
 /// Deletes records past their retention, at most once per

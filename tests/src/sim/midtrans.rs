@@ -427,6 +427,8 @@ struct Ledger {
     omit_expiry_time: bool,
     qr_amount_after_62: bool,
     refunds_pending: bool,
+    /// Every `refund_amount` echoed multiplied by this (0: 1).
+    refund_echo_factor: i64,
     notify_before_answer: bool,
     auto_notify: bool,
     challenge_next: bool,
@@ -463,6 +465,7 @@ impl Default for Ledger {
             omit_expiry_time: false,
             qr_amount_after_62: false,
             refunds_pending: false,
+            refund_echo_factor: 0,
             notify_before_answer: false,
             auto_notify: false,
             challenge_next: false,
@@ -606,6 +609,11 @@ impl MidtransSim {
     /// [`MidtransSim::finish_pending_refunds`].
     pub fn set_refunds_pending(&self, on: bool) {
         self.ledger().refunds_pending = on;
+    }
+    /// Echo every `refund_amount` (the refund answer's and the status
+    /// listing's) multiplied by `factor`: another unit than asked.
+    pub fn echo_refund_amounts_times(&self, factor: i64) {
+        self.ledger().refund_echo_factor = factor;
     }
     /// Notify about changes the simulator makes by itself (expiry, the
     /// delayed card, API cancel/expire/refund/approve/deny, new pending
@@ -913,6 +921,11 @@ fn millis(d: Duration) -> i64 {
 /// `"N.00"`.
 fn money(n: i64) -> String {
     format!("{n}.00")
+}
+
+/// The whole rupiah of a `money` string (`"5000.00"` → 5000).
+fn whole(text: &str) -> i64 {
+    text.split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0)
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in WIB (GMT+7).
@@ -2105,7 +2118,21 @@ async fn status(
     let found = {
         let mut l = s.ledger();
         let omit = l.omit_expiry_time;
-        let body = l.find_mut(&id).filter(|t| !t.processing).map(|t| status_body(&s.server_key, t, omit));
+        let echo = l.refund_echo_factor.max(1);
+        let body = l.find_mut(&id).filter(|t| !t.processing).map(|t| {
+            let mut body = status_body(&s.server_key, t, omit);
+            if echo != 1 {
+                // Each listed refund's amount, and the total, in other units.
+                if let Some(list) = body["refunds"].as_array_mut() {
+                    for r in list {
+                        r["refund_amount"] =
+                            json!(money(r["refund_amount"].as_str().map_or(0, whole) * echo));
+                    }
+                }
+                body["refund_amount"] = json!(money(t.refunded * echo));
+            }
+            body
+        });
         body.map(|b| {
             let http = if b["status_code"] == "407" { styled_status(&mut l, "407") } else { StatusCode::OK };
             (http, b)
@@ -2222,6 +2249,7 @@ fn modify_inner(s: &Arc<Shared>, id: &str, action: &str, body: &Value) -> Reply 
         let mut guard = s.ledger();
         let l = &mut *guard;
         let pending_mode = l.refunds_pending;
+        let echo = l.refund_echo_factor.max(1);
         let auto = l.auto_notify;
         match find_in(&mut l.txs, id).filter(|t| !t.processing) {
             None => Err(("404", "Transaction doesn't exist.".into())),
@@ -2269,7 +2297,7 @@ fn modify_inner(s: &Arc<Shared>, id: &str, action: &str, body: &Value) -> Reply 
                     put(&mut m, "status_message", message);
                     if let Some((status, r)) = refund {
                         put(&mut m, "transaction_status", status);
-                        put(&mut m, "refund_amount", money(r.amount));
+                        put(&mut m, "refund_amount", money(r.amount * echo));
                         put(&mut m, "refund_key", r.refund_key);
                         put(&mut m, "refund_chargeback_id", r.refund_chargeback_id);
                         m.remove("refunds");

@@ -104,6 +104,10 @@ struct Harsh {
     slow_refunds: std::sync::atomic::AtomicBool,
     /// `session/cancel` is refused while the shopper is in 3DS.
     refuse_cancel_in_3ds: std::sync::atomic::AtomicBool,
+    /// `session/refund` is answered `{"status":"error"}` (the method and its
+    /// errors are undocumented): 1 after making the refund (listed, by its
+    /// metadata, in `session/status`), 2 without making it.
+    refund_error: std::sync::atomic::AtomicU8,
     /// The account has auto-confirm (FACTS.md §3): an authorised payment
     /// is charged at once, with no `ready_to_confirm`.
     auto_confirm: std::sync::atomic::AtomicBool,
@@ -159,6 +163,16 @@ impl SmartGlocalSim {
     /// Answer refunds `in_progress` (finished by the next status call).
     pub fn slow_refunds(&self, on: bool) {
         self.shared.harsh.slow_refunds.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// Answer `session/refund` with an error: after making the refund
+    /// (`made`), or without making it; `None` answers normally again.
+    pub fn answer_refunds_with_error(&self, made: Option<bool>) {
+        let mode = match made {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        self.shared.harsh.refund_error.store(mode, std::sync::atomic::Ordering::SeqCst);
     }
     /// Refuse `session/cancel` while the shopper is in 3DS.
     pub fn refuse_cancel_during_3ds(&self, on: bool) {
@@ -562,10 +576,22 @@ fn refund(shared: &Shared, mut s: SgSession, v: &Value) -> Response {
     if amount == 0 || s.refunded + amount > s.amount {
         return error(shared, StatusCode::BAD_REQUEST, VALIDATION, "amount_details.amount invalid");
     }
+    let failing = shared.harsh.refund_error.load(std::sync::atomic::Ordering::SeqCst);
+    let answer_error = || {
+        let body =
+            json!({"status": "error", "error": {"code": "internal_error", "description": "try later"}});
+        (StatusCode::OK, Json(body)).into_response()
+    };
+    if failing == 2 {
+        return answer_error();
+    }
     s.refunded += amount;
     let slow = shared.harsh.slow_refunds.load(std::sync::atomic::Ordering::SeqCst);
     let metadata = v["metadata"].as_str().unwrap_or_default().to_owned();
     s.refunds.push((metadata, amount, if slow { "in_progress" } else { "succeeded" }.to_owned()));
     shared.ledger.lock().expect("ledger").sessions.insert(s.id.clone(), s.clone());
+    if failing == 1 {
+        return answer_error();
+    }
     ok(shared, &s)
 }

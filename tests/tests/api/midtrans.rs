@@ -452,6 +452,44 @@ async fn a_refund_whose_answer_is_lost_stays_pending_until_midtrans_lists_it() {
     }
 }
 
+/// Midtrans answers a refund with `refund_amount` in other units than
+/// asked (and lists it so). Money moved, but not as Kasir would record it:
+/// the refund stays pending and reserved, the session is not refunded, and
+/// the merchant is asked at once, once, to check it. On the old code the
+/// refund was recorded `succeeded` for the amount asked.
+#[tokio::test]
+async fn a_refund_reported_in_another_amount_is_never_recorded_as_done() {
+    for backend in backends().await {
+        let sim = midtrans_simulator().await;
+        let app = midtrans_kasir(backend, &sim, "").await;
+        let (id, secret) = midtrans_session(&app, 100_000).await;
+        let a = attempt(&app, &id, &secret, &card(midtrans::CARD_FRICTIONLESS)).await;
+        assert_eq!(a["status"], "succeeded");
+        sim.echo_refund_amounts_times(100);
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let r: Value = app.post_a(&path, &json!({"amount": 30_000})).await.json().await.unwrap();
+        assert_eq!(
+            (r["status"].as_str(), r["requires_review"].as_bool()),
+            (Some("pending"), Some(true)),
+            "an answer naming 3,000,000 is not a refund of 30,000: {r}"
+        );
+        eventually("refund_requires_review", || async {
+            !app.receiver.events_of("checkout_session.refund_requires_review").is_empty()
+        })
+        .await;
+        // The reconciler asks again and finds the same amount: still not
+        // done, and the merchant is not told twice.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(app.receiver.events_of("checkout_session.refund_requires_review").len(), 1);
+        assert!(app.receiver.events_of("checkout_session.refund_succeeded").is_empty());
+        let s: Value = app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(s["status"], "succeeded", "{s}");
+        // Reserved: the rest can be refunded, not more.
+        assert!(app.post_a(&path, &json!({"amount": 70_001})).await.status().is_client_error());
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn switching_method_voids_the_waiting_code_at_midtrans() {
     for backend in backends().await {

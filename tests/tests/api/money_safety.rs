@@ -476,6 +476,135 @@ async fn a_refund_in_progress_is_pending_until_the_provider_finishes_it() {
     }
 }
 
+/// Smart Glocal's `session/refund` is undocumented, so an `error` answer to
+/// it may come after the refund was made. Kasir keeps such a refund pending
+/// with its amount reserved (a second refund cannot pay twice), learns the
+/// outcome from `session/status` by the refund's metadata, and when the
+/// provider never lists it, hands it to the merchant after `review_after`.
+/// Taking the error as a refusal (the old reading) released the amount.
+#[tokio::test]
+async fn an_error_answer_to_a_refund_never_frees_its_amount() {
+    for backend in backends().await {
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir_with(backend, &sim, "", |config| {
+            config.timings.review_after = std::time::Duration::from_millis(2_500);
+        })
+        .await;
+        let paid = |amount: u64| {
+            let (app, sim) = (&app, &sim);
+            async move {
+                let (id, secret) = smartglocal_session(app, amount).await;
+                let a: Value = widget_attempt(app, &id, &secret, &smartglocal_card("4242424242424242"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                sim.advance(&sim.session_for(a["id"].as_str().unwrap()).unwrap().id).await;
+                wait_session_status(app, &id, "succeeded").await;
+                (id, a["id"].as_str().unwrap().to_owned())
+            }
+        };
+
+        // The refund is made, and the answer is an error.
+        let (id, attempt) = paid(150_000).await;
+        sim.answer_refunds_with_error(Some(true));
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let res = app.post_a(&path, &json!({})).await;
+        assert_eq!(res.status(), 201, "an error answer was taken as a refusal");
+        let refund: Value = res.json().await.unwrap();
+        assert_eq!(refund["status"], "pending", "{refund}");
+        // A second refund (the merchant retrying) finds nothing left.
+        sim.answer_refunds_with_error(None);
+        assert_error(app.post_a(&path, &json!({"amount": 150_000})).await, 422, "refund.amount").await;
+        eventually("refund finished", || async {
+            !app.receiver.events_of("checkout_session.refund_succeeded").is_empty()
+        })
+        .await;
+        wait_session_status(&app, &id, "refunded").await;
+        assert_eq!(sim.session_for(&attempt).unwrap().refunded, 150_000, "refunded once");
+        assert!(app.receiver.events_of("checkout_session.refund_failed").is_empty());
+
+        // Not made, and the answer is an error: Kasir cannot tell, so the
+        // amount stays reserved and the merchant is asked, once.
+        let (id, attempt) = paid(80_000).await;
+        sim.answer_refunds_with_error(Some(false));
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        let refund: Value = app.post_a(&path, &json!({"amount": 30_000})).await.json().await.unwrap();
+        assert_eq!(refund["status"], "pending", "{refund}");
+        assert_eq!(refund["requires_review"], false, "{refund}");
+        eventually("refund_requires_review", || async {
+            !app.receiver.events_of("checkout_session.refund_requires_review").is_empty()
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        let reviews = app.receiver.events_of("checkout_session.refund_requires_review");
+        assert_eq!(reviews.len(), 1, "raised once");
+        let object = &reviews[0]["data"]["object"];
+        assert_eq!(object["id"], id.as_str(), "{object}");
+        assert_eq!(object["refund"]["id"], refund["id"], "{object}");
+        assert_eq!(
+            (object["refund"]["status"].as_str(), object["refund"]["requires_review"].as_bool()),
+            (Some("pending"), Some(true)),
+            "{object}"
+        );
+        // The rest can be refunded; the reserved 30,000 cannot.
+        sim.answer_refunds_with_error(None);
+        assert_error(app.post_a(&path, &json!({"amount": 50_001})).await, 422, "refund.amount").await;
+        assert_eq!(app.post_a(&path, &json!({"amount": 50_000})).await.status(), 201);
+        assert_eq!(sim.session_for(&attempt).unwrap().refunded, 50_000);
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(got["status"], "partially_refunded", "{got}");
+        app.stop().await;
+    }
+}
+
+/// A payment the merchant resolved by hand has no provider reference:
+/// SingaPay and Smart Glocal refunds need one. Nothing is sent; the refund
+/// fails at once with `refund.unsupported` and its amount is free again,
+/// instead of a refund left pending for ever with nobody told.
+#[tokio::test]
+async fn a_payment_without_a_provider_reference_is_refused_a_refund_at_once() {
+    for backend in backends().await {
+        let sim = singapay_simulator().await;
+        let database_url = fresh_database_url(backend).await;
+        let app = spawn_with(database_url, Receiver::start().await, |config| {
+            route_cards_to_singapay(config, &sim, SINGAPAY_SECRET);
+            config.timings.review_after = std::time::Duration::from_millis(1_000);
+        })
+        .await;
+        let (id, secret) = app
+            .new_session(&json!({"amount": 90_000, "reference": "INV-NOREF", "customer": full_customer()}))
+            .await;
+        let a: Value = widget_attempt(&app, &id, &secret, &singapay_card(singapay::CARD_SLOW))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(a["status"], "unknown", "{a}");
+        eventually("requires_review", || async {
+            !app.receiver.events_of("checkout_session.requires_review").is_empty()
+        })
+        .await;
+        let resolve = format!("/v1/checkout_sessions/{id}/resolve");
+        assert_eq!(app.post_a(&resolve, &json!({"outcome": "succeeded"})).await.status(), 200);
+        let path = format!("/v1/checkout_sessions/{id}/refunds");
+        assert_error(app.post_a(&path, &json!({})).await, 422, "refund.unsupported").await;
+        eventually("refund_failed", || async {
+            !app.receiver.events_of("checkout_session.refund_failed").is_empty()
+        })
+        .await;
+        let got: Value =
+            app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
+        assert_eq!(
+            (got["status"].as_str(), got["amount_refunded"].as_i64()),
+            (Some("succeeded"), Some(0)),
+            "{got}"
+        );
+        app.stop().await;
+    }
+}
+
 /// Smilepayz's `expiryPeriod` is never below 300 s and it documents no
 /// void: a QR can outlive its session. Paid after the session expired, the
 /// money is a late payment (recorded, told, refund attempted), never a

@@ -39,7 +39,9 @@
 //!   (duplicate key), an HTTP 202, or no answer leave it pending;
 //!   `refund_status` looks for the key in the status answer's `refunds`
 //!   and keeps it pending (reserved) while it is not there. `412` and `414`
-//!   are refusals (no money moved).
+//!   are refusals (no money moved). The `refund_amount` of the answer or of
+//!   the listed refund is compared with the amount asked: another amount is
+//!   not recorded as done (pending, handed to the merchant for review).
 //! - ShopeePay gives only a deep link: on a computer the widget shows the
 //!   link (no QR is invented). QRIS is charged with the `gopay` acquirer.
 //! - Installments are offered only when `installment_bank` and
@@ -63,7 +65,7 @@ use subtle::ConstantTimeEq;
 
 use self::transformers as wire;
 use super::{
-    AttemptRef, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
+    AttemptRef, EchoedAmount, MethodDetails, PaymentProvider, PaymentRequest, ProviderError, ProviderOutcome,
     RefundOutcome, WebhookError, WebhookKind, WebhookReport, WebhookRequest, http,
 };
 use crate::config_error::ConfigError;
@@ -498,7 +500,7 @@ impl PaymentProvider for Midtrans {
                     .json(&body),
             )
             .await?;
-        let pending = RefundOutcome { provider_ref: refund_id.to_owned(), pending: true };
+        let pending = RefundOutcome::pending(refund_id);
         match answer.code() {
             _ if http_status == 202 => Ok(pending),
             Some(200)
@@ -507,7 +509,8 @@ impl PaymentProvider for Midtrans {
                     Some("refund" | "partial_refund")
                 ) =>
             {
-                Ok(RefundOutcome { provider_ref: refund_id.to_owned(), pending: false })
+                Ok(RefundOutcome::done(refund_id)
+                    .echoing(answer.refund_amount.as_ref().map(EchoedAmount::from_json)))
             }
             Some(412) => Err(ProviderError::Refused { code: "refund_not_allowed".into() }),
             Some(414) => Err(ProviderError::Refused { code: "refund_exceeds_payment".into() }),
@@ -526,8 +529,9 @@ impl PaymentProvider for Midtrans {
         refund_id: &str,
     ) -> Result<RefundOutcome, ProviderError> {
         let body = self.status(attempt).await?;
-        if body.refunds.iter().any(|r| r.refund_key.as_deref() == Some(refund_id)) {
-            Ok(RefundOutcome { provider_ref: refund_id.to_owned(), pending: false })
+        if let Some(entry) = body.refunds.iter().find(|r| r.refund_key.as_deref() == Some(refund_id)) {
+            Ok(RefundOutcome::done(refund_id)
+                .echoing(entry.refund_amount.as_ref().map(EchoedAmount::from_json)))
         } else {
             // Not listed (yet): the amount stays reserved.
             Err(ProviderError::Unavailable("midtrans: refund not listed yet".into()))

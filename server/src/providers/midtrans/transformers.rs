@@ -179,6 +179,9 @@ pub struct RefundEntry {
     /// The key Kasir sent.
     #[serde(default)]
     pub refund_key: Option<String>,
+    /// `"5000.00"`.
+    #[serde(default)]
+    pub refund_amount: Option<Value>,
 }
 
 /// Any Midtrans answer or notification: every field optional, because the
@@ -252,6 +255,9 @@ pub struct Transaction {
     /// Refunds made.
     #[serde(default)]
     pub refunds: Vec<RefundEntry>,
+    /// The refund's amount in a refund answer (`"5000.00"`).
+    #[serde(default)]
+    pub refund_amount: Option<Value>,
     /// `GET /v2/token`.
     #[serde(default)]
     pub token_id: Option<String>,

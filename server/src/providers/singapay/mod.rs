@@ -354,7 +354,11 @@ impl PaymentProvider for Singapay {
         if amount != attempt.amount {
             return Err(ProviderError::Refused { code: "partial_refund_unsupported".into() });
         }
-        let id = attempt.provider_ref.ok_or(ProviderError::NotFound)?;
+        // Without SingaPay's transaction id there is nothing to refund
+        // through (a payment the merchant resolved by hand): nothing is sent.
+        let id = attempt.provider_ref.ok_or_else(|| ProviderError::Refused {
+            code: "refund_without_provider_reference_unsupported".into(),
+        })?;
         let body = serde_json::to_vec(&wire::CancelBody { cancel_type: "refund" })
             .map_err(|e| ProviderError::Unavailable(format!("singapay: {e}")))?;
         let envelope =
@@ -363,19 +367,13 @@ impl PaymentProvider for Singapay {
         // yet applied) is pending: never reported as failed, which would
         // release the amount for a second refund.
         match wire::card_status(&envelope) {
-            Some(wire::CardStatus::Refunded) => {
-                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: false })
-            }
-            Some(wire::CardStatus::Processing | wire::CardStatus::Success) => {
-                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true })
-            }
+            Some(wire::CardStatus::Refunded) => Ok(RefundOutcome::done(id)),
+            Some(wire::CardStatus::Processing | wire::CardStatus::Success) => Ok(RefundOutcome::pending(id)),
             // `SP001` is also SingaPay's "outcome unknown, call
             // inquiry-status" (FACTS §2.3): the refund may have been made.
             // Pending, so `refund_status` finds out; failed would release
             // the amount for a second refund.
-            _ if wire::outcome_unknown(&envelope) => {
-                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true })
-            }
+            _ if wire::outcome_unknown(&envelope) => Ok(RefundOutcome::pending(id)),
             _ => {
                 let outcome = wire::outcome(envelope)?;
                 Err(ProviderError::Refused { code: format!("refund_{}", outcome.status) })
@@ -394,11 +392,9 @@ impl PaymentProvider for Singapay {
         let envelope =
             self.call(reqwest::Method::GET, &self.card_path(&format!("inquiry-status/{id}")), None).await?;
         match wire::card_status(&envelope) {
-            Some(wire::CardStatus::Refunded) => {
-                Ok(RefundOutcome { provider_ref: id.to_owned(), pending: false })
-            }
+            Some(wire::CardStatus::Refunded) => Ok(RefundOutcome::done(id)),
             // Still paid, or being processed: not refunded yet.
-            Some(_) => Ok(RefundOutcome { provider_ref: id.to_owned(), pending: true }),
+            Some(_) => Ok(RefundOutcome::pending(id)),
             None => Err(ProviderError::Unavailable(format!("singapay: inquiry {}", envelope.response_code))),
         }
     }

@@ -24,6 +24,8 @@
 //! - The idempotency-key mechanism of `session/init/payment` is unknown, so
 //!   the default flow is create-then-start, whose session id Kasir keeps.
 //! - Refunds go through `session/refund` with an amount (partial allowed).
+//!   The method is undocumented: an `error` answer leaves the refund pending
+//!   (reserved) rather than failed, since it may have been made.
 
 pub mod transformers;
 
@@ -209,9 +211,9 @@ impl SmartGlocal {
 
     fn refund_outcome(session_id: &str, done: Option<bool>) -> Result<RefundOutcome, ProviderError> {
         match done {
-            Some(true) => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: false }),
+            Some(true) => Ok(RefundOutcome::done(session_id)),
             Some(false) => Err(ProviderError::Refused { code: "smartglocal_refund_failed".into() }),
-            None => Ok(RefundOutcome { provider_ref: session_id.to_owned(), pending: true }),
+            None => Ok(RefundOutcome::pending(session_id)),
         }
     }
 
@@ -365,8 +367,12 @@ impl PaymentProvider for SmartGlocal {
             return Err(ProviderError::Unavailable("smartglocal: status without a session".into()));
         };
         // Only the refund named by our id counts here: a status answer lists
-        // every refund of the session.
-        Self::refund_outcome(session_id, wire::refund_done(session.refund(refund_id, false)))
+        // every refund of the session. Not listed (an `error` answer to the
+        // refund, metadata not echoed): not known, so not an outcome.
+        let Some(refund) = session.refund(refund_id, false) else {
+            return Err(ProviderError::Unavailable("smartglocal: refund not listed".into()));
+        };
+        Self::refund_outcome(session_id, wire::refund_done(Some(refund)))
     }
 
     async fn refund(
@@ -375,7 +381,11 @@ impl PaymentProvider for SmartGlocal {
         refund_id: &str,
         amount: Idr,
     ) -> Result<RefundOutcome, ProviderError> {
-        let session_id = attempt.provider_ref.ok_or(ProviderError::NotFound)?;
+        // Without Smart Glocal's session id there is nothing to refund
+        // through (a payment the merchant resolved by hand): nothing is sent.
+        let session_id = attempt.provider_ref.ok_or_else(|| ProviderError::Refused {
+            code: "refund_without_provider_reference_unsupported".into(),
+        })?;
         let body = wire::Refund { session_id, amount_details: self.amount(amount), metadata: refund_id };
         let answer = self.call_json("session/refund", &body).await?;
         match answer.status {
@@ -386,9 +396,20 @@ impl PaymentProvider for SmartGlocal {
                 let refund = answer.session.as_ref().and_then(|s| s.refund(refund_id, true));
                 Self::refund_outcome(session_id, wire::refund_done(refund))
             }
+            // `session/refund` and its error codes are documented nowhere
+            // (FACTS.md §3 lists no refund method), so an `error` answer
+            // cannot be read as "no money moved": failing the refund would
+            // release its amount for a second refund that might pay twice.
+            // It stays pending and reserved; `refund_status` reads the
+            // session's refunds by our metadata, and a refund still unknown
+            // after `review_after` goes to the merchant for review.
             wire::AnswerStatus::Error => {
-                let code = answer.error.map_or_else(|| "unknown".to_owned(), |e| e.code);
-                Err(ProviderError::Refused { code: format!("smartglocal_{code}") })
+                let e = answer
+                    .error
+                    .unwrap_or(wire::ApiError { code: "unknown".into(), description: String::new() });
+                tracing::warn!(code = %e.code, description = %e.description,
+                    "smart glocal answered the refund with an error; left pending, asked about later");
+                Ok(RefundOutcome::pending(session_id))
             }
         }
     }

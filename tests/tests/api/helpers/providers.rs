@@ -144,6 +144,16 @@ pub async fn smartglocal_simulator(minor_units: bool) -> SmartGlocalSim {
 /// Kasir routing cards to the Smart Glocal simulator, with `extra` lines
 /// in its provider table; webhooks are delivered to it.
 pub async fn smartglocal_kasir(backend: Backend, sim: &SmartGlocalSim, extra: &str) -> TestApp {
+    smartglocal_kasir_with(backend, sim, extra, |_| {}).await
+}
+
+/// As [`smartglocal_kasir`], with `tweak` applied to the configuration.
+pub async fn smartglocal_kasir_with(
+    backend: Backend,
+    sim: &SmartGlocalSim,
+    extra: &str,
+    tweak: impl FnOnce(&mut kasir_server::config::Config),
+) -> TestApp {
     let text = format!(
         "base_url = {:?}\nproject = \"kasir_test\"\nprivate_key = {:?}\npublic_key = {:?}\n{extra}",
         sim.url,
@@ -154,6 +164,7 @@ pub async fn smartglocal_kasir(backend: Backend, sim: &SmartGlocalSim, extra: &s
     let app = spawn_with(database_url, Receiver::start().await, move |config| {
         load_provider(config, "smartglocal", &text);
         config.routing.insert("card".into(), "smartglocal".into());
+        tweak(config);
     })
     .await;
     sim.deliver_webhooks_to(&app.url("/webhooks/smartglocal"));
