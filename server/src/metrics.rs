@@ -32,6 +32,11 @@ const HELP: &[(&str, &str, &str)] = &[
         "Provider answers whose amount or order did not match, by provider.",
     ),
     ("kasir_reviews_total", "counter", "Attempts handed to the merchant for review, by provider."),
+    (
+        "kasir_refund_reviews_total",
+        "counter",
+        "Refunds (and late payments' refunds) handed to the merchant for review, by provider.",
+    ),
     ("kasir_purged_total", "counter", "Rows deleted past their retention, by kind."),
 ];
 
@@ -99,6 +104,11 @@ impl Metrics {
     /// An attempt handed to the merchant for review.
     pub fn review(&self, provider: &str) {
         self.add("kasir_reviews_total", format!("provider=\"{provider}\""), 1.0);
+    }
+
+    /// A refund handed to the merchant for review.
+    pub fn refund_review(&self, provider: &str) {
+        self.add("kasir_refund_reviews_total", format!("provider=\"{provider}\""), 1.0);
     }
 
     /// One purge round.

@@ -324,6 +324,9 @@ error_codes! {
     NotUnderReview => "session.not_under_review", "id",
         "Only a session whose payment Kasir asked you to review (checkout_session.requires_review) can be resolved.",
         "Hanya sesi yang pembayarannya diminta untuk Anda tinjau (checkout_session.requires_review) yang dapat diselesaikan.";
+    RefundNotUnderReview => "refund.not_under_review", "refund_id",
+        "Only a pending refund Kasir asked you to review (checkout_session.refund_requires_review) can be resolved.",
+        "Hanya pengembalian dana tertunda yang diminta untuk Anda tinjau (checkout_session.refund_requires_review) yang dapat diselesaikan.";
     ResolutionOutcome => "resolution.outcome", "outcome",
         "outcome must be succeeded or failed, as confirmed with the payment provider.",
         "outcome harus succeeded atau failed, sesuai konfirmasi dari penyedia pembayaran.";
@@ -409,6 +412,7 @@ impl ErrorCode {
             | C::SessionNotPayable
             | C::RefundNotAllowed
             | C::NotUnderReview
+            | C::RefundNotUnderReview
             | C::NothingToPay => 409,
             C::BodyTooLarge => 413,
             C::WebhookContentType => 415,

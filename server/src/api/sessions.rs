@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/checkout_sessions/{id}/cancel", post(cancel))
         .route("/v1/checkout_sessions/{id}/refunds", post(refund))
         .route("/v1/checkout_sessions/{id}/resolve", post(resolve))
+        .route("/v1/checkout_sessions/{id}/refunds/{refund_id}/resolve", post(resolve_refund))
 }
 
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
@@ -309,15 +310,8 @@ pub(crate) async fn resolve(
     Path(id): Path<String>,
     AppJson(request): AppJson<ResolveRequest>,
 ) -> Result<Json<CheckoutSession>, ApiError> {
-    let outcome = match request.outcome.as_str() {
-        "succeeded" => PaymentStatus::Succeeded,
-        "failed" => PaymentStatus::Failed,
-        _ => return Err(ValidationError::new(ErrorCode::ResolutionOutcome).into()),
-    };
-    let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 500 || n.chars().any(char::is_control)) {
-        return Err(ValidationError::new(ErrorCode::ResolutionNote).into());
-    }
+    let (succeeded, resolution) = resolution(&merchant, &request)?;
+    let outcome = if succeeded { PaymentStatus::Succeeded } else { PaymentStatus::Failed };
     let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
     let attempt = state.store.latest_attempt(&session.id).await?;
     let Some(attempt) = attempt.filter(|a| {
@@ -327,15 +321,9 @@ pub(crate) async fn resolve(
     }) else {
         return Err(ApiError::code(ErrorCode::NotUnderReview));
     };
-    let key = merchant.secret_key.expose_secret();
-    let key_hint = format!("{}…{}", &key[..key.len().min(8)], &key[key.len().saturating_sub(4)..]);
-    let resolution = serde_json::json!({
-        "outcome": outcome.as_str(), "by": { "merchant": merchant.id, "key": key_hint },
-        "at": now_ms() / 1000, "note": note,
-    });
     let update = crate::store::AttemptUpdate {
         failure_code: (outcome == PaymentStatus::Failed).then(|| "resolved_failed".to_owned()),
-        resolution: Some(to_json(&resolution)?),
+        resolution: Some(resolution),
         ..crate::store::AttemptUpdate::default()
     };
     let settled = crate::payments::settle::settle(
@@ -353,4 +341,56 @@ pub(crate) async fn resolve(
     tracing::warn!(session = %session.id, attempt = %attempt.id, merchant = %merchant.id, outcome = %outcome,
         "payment resolved by the merchant");
     Ok(Json(session_view(&state, &merchant.id, &id).await?))
+}
+
+/// Settles a refund under review (`checkout_session.refund_requires_review`)
+/// with the outcome the merchant confirmed at the provider; recorded on the
+/// refund with who and when. `succeeded` counts towards the refunded total;
+/// `failed` releases the amount for another refund.
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/refunds/{refund_id}/resolve", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`"), ("refund_id" = String, Path, description = "`re_…`")),
+    request_body = ResolveRequest,
+    responses((status = 200, body = kasir_shared::api::Refund),
+        (status = 400, description = "`request.malformed`", body = kasir_shared::api::ErrorResponse),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 404, description = "`resource.not_found`", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`refund.not_under_review`", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "`resolution.outcome`, `resolution.note`", body = kasir_shared::api::ErrorResponse)))]
+pub(crate) async fn resolve_refund(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path((id, refund_id)): Path<(String, String)>,
+    AppJson(request): AppJson<ResolveRequest>,
+) -> Result<Json<kasir_shared::api::Refund>, ApiError> {
+    let (succeeded, resolution) = resolution(&merchant, &request)?;
+    let refund =
+        crate::payments::refund::resolve(&state, &merchant.id, &id, &refund_id, succeeded, &resolution)
+            .await?;
+    Ok(Json(refund))
+}
+
+/// The merchant's resolution as recorded (`outcome`, `by` merchant and key
+/// hint, `at`, `note`) and whether it says `succeeded`; `422` for an outcome
+/// other than `succeeded`/`failed` or a note that is too long or has
+/// control characters.
+fn resolution(
+    merchant: &crate::config::MerchantConfig,
+    request: &ResolveRequest,
+) -> Result<(bool, String), ApiError> {
+    let succeeded = match request.outcome.as_str() {
+        "succeeded" => true,
+        "failed" => false,
+        _ => return Err(ValidationError::new(ErrorCode::ResolutionOutcome).into()),
+    };
+    let note = request.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500 || n.chars().any(char::is_control)) {
+        return Err(ValidationError::new(ErrorCode::ResolutionNote).into());
+    }
+    let key = merchant.secret_key.expose_secret();
+    let key_hint = format!("{}…{}", &key[..key.len().min(8)], &key[key.len().saturating_sub(4)..]);
+    let resolution = serde_json::json!({
+        "outcome": request.outcome, "by": { "merchant": merchant.id, "key": key_hint },
+        "at": now_ms() / 1000, "note": note,
+    });
+    Ok((succeeded, to_json(&resolution)?))
 }

@@ -79,15 +79,16 @@ pub async fn refund(
             .unwrap_or(Err(ProviderError::Timeout)),
         None => Err(ProviderError::Unavailable("provider no longer configured".into())),
     };
-    let mut review = None;
     let status = match result {
         Ok(outcome) if outcome.amount_mismatch(idr).is_some() => {
-            // The provider says it refunded another amount than asked: money
-            // moved, but not as recorded. Not done, not failed: pending and
-            // reserved, and the merchant is asked to check it.
+            // The provider's answer names another amount than asked. Not
+            // done, not failed: pending and reserved. The reconciler asks
+            // again; if the provider lists it in another amount too, the
+            // merchant is asked to check it (an answer's total is not
+            // always this refund's amount, so one answer alone does not).
             let why = outcome.amount_mismatch(idr).unwrap_or_default();
+            tracing::warn!(refund = %refund.id, why = %why, "refund answer names another amount; left pending");
             state.store.refund_pending(&refund, Some(&outcome.provider_ref)).await?;
-            review = request_review(state, &refund, &why).await?;
             "pending"
         }
         Ok(outcome) if outcome.pending => {
@@ -98,13 +99,13 @@ pub async fn refund(
             "pending"
         }
         Ok(outcome) => {
-            finish(state, &refund, Ok(&outcome.provider_ref)).await?;
+            finish(state, &refund, Ok(&outcome.provider_ref), None).await?;
             tracing::info!(session = %session_id, refund = %refund.id, amount, "refunded");
             "succeeded"
         }
         Err(ProviderError::Refused { code }) => {
             tracing::warn!(refund = %refund.id, code = %code, "refund refused by the provider");
-            finish(state, &refund, Err(&code)).await?;
+            finish(state, &refund, Err(&code), None).await?;
             return Err(if code.ends_with("unsupported") {
                 ApiError::code(ErrorCode::RefundUnsupported)
             } else {
@@ -121,7 +122,6 @@ pub async fn refund(
     };
     let mut done = refund.clone();
     done.status = status.into();
-    done.review_requested_at = review;
     Ok(refund_object(&done)?)
 }
 
@@ -140,10 +140,44 @@ pub async fn request_review(
     tracing::error!(refund = %refund.id, session = %session.id, event = %event.id, why,
         "refund outcome not known; the merchant is asked to check it with the provider");
     if let Some(attempt) = &attempt {
-        state.metrics.review(&attempt.provider);
+        state.metrics.refund_review(&attempt.provider);
     }
     state.wake_delivery();
     Ok(Some(now_ms()))
+}
+
+/// Settles a refund under review (`checkout_session.refund_requires_review`)
+/// with the outcome the merchant confirmed at the provider: `succeeded`
+/// counts towards the refunded total, `failed` releases its amount. The
+/// resolution (`outcome`, by merchant and key hint, when, note) is stored on
+/// the refund. `409 refund.not_under_review` for any other refund.
+pub async fn resolve(
+    state: &AppState,
+    merchant_id: &str,
+    session_id: &str,
+    refund_id: &str,
+    succeeded: bool,
+    resolution: &str,
+) -> Result<Refund, ApiError> {
+    let refund =
+        state.store.refund_of(merchant_id, session_id, refund_id).await?.ok_or(ApiError::NotFound)?;
+    if refund.status != "pending" || refund.review_requested_at.is_none() {
+        return Err(ApiError::code(ErrorCode::RefundNotUnderReview));
+    }
+    let outcome = if succeeded {
+        Ok(refund.provider_ref.clone().unwrap_or_else(|| "resolved".to_owned()))
+    } else {
+        Err("resolved_failed".to_owned())
+    };
+    finish(state, &refund, outcome.as_deref().map_err(String::as_str), Some(resolution)).await?;
+    let after = state.store.refund_of(merchant_id, session_id, refund_id).await?.ok_or(ApiError::NotFound)?;
+    // Settled meanwhile by the provider's own answer in the other direction.
+    if after.status != if succeeded { "succeeded" } else { "failed" } {
+        return Err(ApiError::code(ErrorCode::RefundNotUnderReview));
+    }
+    tracing::warn!(refund = %refund_id, session = %session_id, merchant = %merchant_id, succeeded,
+        "refund resolved by the merchant");
+    Ok(refund_object(&after)?)
 }
 
 /// Records a refund's final outcome (`Ok(provider_ref)` succeeded,
@@ -153,6 +187,7 @@ pub async fn finish(
     state: &AppState,
     refund: &RefundRow,
     outcome: Result<&str, &str>,
+    resolution: Option<&str>,
 ) -> Result<(), ApiError> {
     let Some(session) = state.store.session_by_id(&refund.session_id).await? else {
         return Err(ApiError::NotFound);
@@ -163,7 +198,8 @@ pub async fn finish(
         Ok(provider_ref) => (true, Some(provider_ref), None),
         Err(code) => (false, None, Some(code)),
     };
-    let event = state.store.finish_refund(refund, succeeded, provider_ref, code, &snapshot).await?;
+    let event =
+        state.store.finish_refund(refund, succeeded, provider_ref, code, resolution, &snapshot).await?;
     if event.is_some() {
         state.wake_delivery();
     }

@@ -37,12 +37,22 @@ pub struct LatePaymentRow {
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
+    /// When `checkout_session.late_payment_refund_requires_review` was
+    /// raised (Unix ms); not written by [`insert_late`].
+    pub review_requested_at: Option<i64>,
 }
 
 macro_rules! late_columns {
     () => {
         "id, session_id, merchant_id, attempt_id, provider, provider_ref, amount, status, refund_ref, \
          failure_code, created_at, updated_at"
+    };
+}
+
+/// What is read back: the written columns and the review mark.
+macro_rules! late_read_columns {
+    () => {
+        concat!(late_columns!(), ", review_requested_at")
     };
 }
 
@@ -60,6 +70,7 @@ fn from_row(row: &AnyRow) -> Result<LatePaymentRow, sqlx::Error> {
         failure_code: row.try_get("failure_code")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        review_requested_at: row.try_get("review_requested_at")?,
     })
 }
 
@@ -123,7 +134,7 @@ impl Store {
     pub async fn late_payments(&self, session_id: &str) -> Result<Vec<LatePaymentRow>, StoreError> {
         let rows = sqlx::query(concat!(
             "SELECT ",
-            late_columns!(),
+            late_read_columns!(),
             " FROM late_payments WHERE session_id = $1 ORDER BY created_at, id"
         ))
         .bind(session_id)
@@ -149,14 +160,14 @@ impl Store {
                 "UPDATE late_payments SET next_try_at = $1 WHERE id IN (SELECT id FROM late_payments \
                  WHERE status = 'refund_pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 \
                  FOR UPDATE SKIP LOCKED) RETURNING ",
-                late_columns!()
+                late_read_columns!()
             )
         } else {
             concat!(
                 "UPDATE late_payments SET next_try_at = $1 WHERE id IN (SELECT id FROM late_payments \
                  WHERE status = 'refund_pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3) \
                  RETURNING ",
-                late_columns!()
+                late_read_columns!()
             )
         };
         self.write_one(move |conn| {
@@ -223,6 +234,47 @@ impl Store {
             })
             .await?;
         Ok(changed.then_some(event))
+    }
+
+    /// Raises `checkout_session.late_payment_refund_requires_review` for a
+    /// late payment whose refund's outcome Kasir cannot learn, once; `None`
+    /// if it was raised already or the refund ended.
+    pub async fn request_late_refund_review(
+        &self,
+        late: &LatePaymentRow,
+        snapshot: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let Some(session) = self.session_by_id(&late.session_id).await? else {
+            return Err(StoreError::Corrupt(format!("late payment {} has no session", late.id)));
+        };
+        let mut event = EventRow::new(
+            &session,
+            kasir_shared::payment::SessionStatus::Succeeded,
+            late_payload(snapshot, late)?,
+        );
+        event.event_type = "checkout_session.late_payment_refund_requires_review".into();
+        let deliver = self.delivers_to(&event.merchant_id);
+        let (written, id) = (event.clone(), late.id.clone());
+        let marked = self
+            .write_guarded(move |tx| {
+                Box::pin(async move {
+                    let marked = sqlx::query(
+                        "UPDATE late_payments SET review_requested_at = $1 WHERE id = $2 \
+                         AND review_requested_at IS NULL AND status = 'refund_pending'",
+                    )
+                    .bind(now_ms())
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if marked.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    events::insert(&mut *tx, &written, deliver).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        Ok(marked.then_some(event))
     }
 
     /// Whether the late payment's refund was sent before; if not, records

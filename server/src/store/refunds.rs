@@ -84,6 +84,26 @@ impl Store {
         }
     }
 
+    /// The merchant's refund `refund_id` of session `session_id`, if any.
+    pub async fn refund_of(
+        &self,
+        merchant_id: &str,
+        session_id: &str,
+        refund_id: &str,
+    ) -> Result<Option<RefundRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            refund_columns!(),
+            " FROM refunds WHERE merchant_id = $1 AND session_id = $2 AND id = $3"
+        ))
+        .bind(merchant_id)
+        .bind(session_id)
+        .bind(refund_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(from_row).transpose().map_err(StoreError::Database)
+    }
+
     /// The merchant's refund made with `Idempotency-Key` `key`, if any.
     pub async fn refund_by_key(&self, merchant_id: &str, key: &str) -> Result<Option<RefundRow>, StoreError> {
         let row = sqlx::query(concat!(
@@ -297,13 +317,15 @@ impl Store {
     /// Records the provider's final answer once, with its event
     /// (`checkout_session.refund_succeeded` or `…refund_failed`, the session
     /// `snapshot` with the refund); a failed refund releases its
-    /// reservation. `None` if it was no longer pending.
+    /// reservation. `resolution` records a merchant's settling of a refund
+    /// under review (who, when, why). `None` if it was no longer pending.
     pub async fn finish_refund(
         &self,
         refund: &RefundRow,
         succeeded: bool,
         provider_ref: Option<&str>,
         failure_code: Option<&str>,
+        resolution: Option<&str>,
         snapshot: &str,
     ) -> Result<Option<EventRow>, StoreError> {
         let status = if succeeded { "succeeded" } else { "failed" };
@@ -322,20 +344,26 @@ impl Store {
         event.event_type = format!("checkout_session.refund_{status}");
         let deliver = self.delivers_to(&event.merchant_id);
         let written = event.clone();
-        let (refund, provider_ref, failure_code) =
-            (refund.clone(), provider_ref.map(str::to_owned), failure_code.map(str::to_owned));
+        let (refund, provider_ref, failure_code, resolution) = (
+            refund.clone(),
+            provider_ref.map(str::to_owned),
+            failure_code.map(str::to_owned),
+            resolution.map(str::to_owned),
+        );
         let changed = self
             .write_guarded(move |tx| {
                 Box::pin(async move {
                     let changed = sqlx::query(
                         "UPDATE refunds SET status = $1, provider_ref = COALESCE($2, provider_ref), \
-                         failure_code = $3, updated_at = $4, next_try_at = NULL WHERE id = $5 AND status = 'pending'",
+                         failure_code = $3, updated_at = $4, next_try_at = NULL, resolution = COALESCE($6, resolution) \
+                         WHERE id = $5 AND status = 'pending'",
                     )
                     .bind(status)
                     .bind(&provider_ref)
                     .bind(&failure_code)
                     .bind(super::now_ms())
                     .bind(&refund.id)
+                    .bind(&resolution)
                     .execute(&mut *tx)
                     .await?;
                     if changed.rows_affected() != 1 {

@@ -330,6 +330,7 @@ impl Store {
             failure_code: None,
             created_at: now,
             updated_at: now,
+            review_requested_at: None,
         }
     }
 }

@@ -151,14 +151,15 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
             Ok(outcome) if outcome.amount_mismatch(amount).is_some() => {
                 // Refunded in another amount than the late payment's: not
                 // recorded as refunded. It stays `refund_pending` (visible in
-                // the session's `late_payments`) and is asked about again.
-                tracing::error!(late_payment = %late.id, why = %outcome.amount_mismatch(amount).unwrap_or_default(),
-                    "late refund answered with another amount; left pending");
+                // the session's `late_payments`), is asked about again, and
+                // the merchant is asked to check it.
+                let why = outcome.amount_mismatch(amount).unwrap_or_default();
+                tracing::error!(late_payment = %late.id, why = %why, "late refund answered with another amount; left pending");
                 state
                     .store
                     .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
                     .await?;
-                None
+                review_late_refund(state, late, &snapshot, true).await?
             }
             Ok(outcome) if outcome.pending => {
                 // Accepted, not done: ask again later.
@@ -166,7 +167,7 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
                     .store
                     .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
                     .await?;
-                None
+                review_late_refund(state, late, &snapshot, false).await?
             }
             Ok(outcome) => {
                 state
@@ -184,7 +185,7 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
                     .store
                     .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
                     .await?;
-                None
+                review_late_refund(state, late, &snapshot, false).await?
             }
         };
         if finished.is_some() {
@@ -192,6 +193,30 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
         }
     }
     Ok(due.len())
+}
+
+/// A late payment's refund whose outcome stays unknown (`now`: an answer in
+/// another amount; otherwise once `review_after` has passed since the late
+/// payment) goes to the merchant:
+/// `checkout_session.late_payment_refund_requires_review`, once. It stays
+/// `refund_pending` and is asked about again.
+async fn review_late_refund(
+    state: &AppState,
+    late: &crate::store::LatePaymentRow,
+    snapshot: &str,
+    now: bool,
+) -> Result<Option<crate::store::EventRow>, ApiError> {
+    let overdue = now_ms() - late.created_at > ms(state.config.timings.review_after);
+    if !(now || overdue) || late.review_requested_at.is_some() {
+        return Ok(None);
+    }
+    let event = state.store.request_late_refund_review(late, snapshot).await?;
+    if event.is_some() {
+        tracing::error!(late_payment = %late.id, session = %late.session_id, provider = %late.provider,
+            "late payment's refund outcome not known; the merchant is asked to check it with the provider");
+        state.metrics.refund_review(&late.provider);
+    }
+    Ok(event)
 }
 
 /// Asks providers about refunds left pending (accepted and not finished,
@@ -227,14 +252,18 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
             }
             Ok(outcome) if !outcome.pending => {
                 tracing::info!(refund = %refund.id, "pending refund finished at the provider");
-                crate::payments::refund::finish(state, refund, Ok(&outcome.provider_ref)).await?;
+                crate::payments::refund::finish(state, refund, Ok(&outcome.provider_ref), None).await?;
             }
             Err(ProviderError::Refused { code }) => {
                 tracing::warn!(refund = %refund.id, code = %code, "pending refund failed at the provider; amount released");
-                crate::payments::refund::finish(state, refund, Err(&code)).await?;
+                crate::payments::refund::finish(state, refund, Err(&code), None).await?;
             }
-            // In progress at the provider, by its own word: asked again.
-            Ok(_) => state.store.retry_refund(&refund.id, later).await?,
+            // Not finished at the provider: asked again, and handed to the
+            // merchant if it stays so (a refund accepted but never applied).
+            Ok(_) => {
+                state.store.retry_refund(&refund.id, later).await?;
+                review_refund_if_overdue(state, refund, "not finished at the provider").await?;
+            }
             Err(e) => {
                 tracing::warn!(refund = %refund.id, error = %e, "pending refund: no answer from the provider; will ask again");
                 state.store.retry_refund(&refund.id, later).await?;
@@ -246,7 +275,7 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
 }
 
 /// A refund whose outcome the provider has not given `review_after` after
-/// it was asked for (no answer, not listed, cannot be asked) goes
+/// it was asked for (no answer, not listed, not finished) goes
 /// to the merchant: `checkout_session.refund_requires_review`, once. It
 /// stays pending and reserved, and the reconciler keeps asking.
 async fn review_refund_if_overdue(

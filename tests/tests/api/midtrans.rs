@@ -455,8 +455,9 @@ async fn a_refund_whose_answer_is_lost_stays_pending_until_midtrans_lists_it() {
 /// Midtrans answers a refund with `refund_amount` in other units than
 /// asked (and lists it so). Money moved, but not as Kasir would record it:
 /// the refund stays pending and reserved, the session is not refunded, and
-/// the merchant is asked at once, once, to check it. On the old code the
-/// refund was recorded `succeeded` for the amount asked.
+/// once the listing confirms the odd amount the merchant is asked, once, to
+/// check it, and settles it with `…/refunds/{id}/resolve`. On the old code
+/// the refund was recorded `succeeded` for the amount asked.
 #[tokio::test]
 async fn a_refund_reported_in_another_amount_is_never_recorded_as_done() {
     for backend in backends().await {
@@ -470,9 +471,16 @@ async fn a_refund_reported_in_another_amount_is_never_recorded_as_done() {
         let r: Value = app.post_a(&path, &json!({"amount": 30_000})).await.json().await.unwrap();
         assert_eq!(
             (r["status"].as_str(), r["requires_review"].as_bool()),
-            (Some("pending"), Some(true)),
+            (Some("pending"), Some(false)),
             "an answer naming 3,000,000 is not a refund of 30,000: {r}"
         );
+        let resolve = format!("{path}/{}/resolve", r["id"].as_str().unwrap());
+        assert_error(
+            app.post_a(&resolve, &json!({"outcome": "succeeded"})).await,
+            409,
+            "refund.not_under_review",
+        )
+        .await;
         eventually("refund_requires_review", || async {
             !app.receiver.events_of("checkout_session.refund_requires_review").is_empty()
         })
@@ -486,6 +494,28 @@ async fn a_refund_reported_in_another_amount_is_never_recorded_as_done() {
         assert_eq!(s["status"], "succeeded", "{s}");
         // Reserved: the rest can be refunded, not more.
         assert!(app.post_a(&path, &json!({"amount": 70_001})).await.status().is_client_error());
+        // The merchant checked Midtrans's dashboard: 30,000 was refunded.
+        assert_error(app.post_a(&resolve, &json!({"outcome": "perhaps"})).await, 422, "resolution.outcome")
+            .await;
+        let res =
+            app.post_a(&resolve, &json!({"outcome": "succeeded", "note": "30,000 per dashboard"})).await;
+        assert_eq!(res.status(), 200);
+        let done: Value = res.json().await.unwrap();
+        assert_eq!(
+            (done["status"].as_str(), done["requires_review"].as_bool()),
+            (Some("succeeded"), Some(false))
+        );
+        wait_session_status(&app, &id, "partially_refunded").await;
+        eventually("refund_succeeded", || async {
+            app.receiver.events_of("checkout_session.refund_succeeded").len() == 1
+        })
+        .await;
+        assert_error(
+            app.post_a(&resolve, &json!({"outcome": "failed"})).await,
+            409,
+            "refund.not_under_review",
+        )
+        .await;
         app.stop().await;
     }
 }

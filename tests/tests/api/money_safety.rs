@@ -552,9 +552,52 @@ async fn an_error_answer_to_a_refund_never_frees_its_amount() {
         assert_error(app.post_a(&path, &json!({"amount": 50_001})).await, 422, "refund.amount").await;
         assert_eq!(app.post_a(&path, &json!({"amount": 50_000})).await.status(), 201);
         assert_eq!(sim.session_for(&attempt).unwrap().refunded, 50_000);
+        // The merchant learns from Smart Glocal that nothing was refunded,
+        // and says so: the 30,000 is free again, and refunded now.
+        let resolve = format!("{path}/{}/resolve", refund["id"].as_str().unwrap());
+        let res = app.post_a(&resolve, &json!({"outcome": "failed", "note": "support: not made"})).await;
+        assert_eq!(res.status(), 200);
+        let failed: Value = res.json().await.unwrap();
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert_eq!(app.post_a(&path, &json!({"amount": 30_000})).await.status(), 201);
+        assert_eq!(sim.session_for(&attempt).unwrap().refunded, 80_000);
+        wait_session_status(&app, &id, "refunded").await;
+        app.stop().await;
+    }
+}
+
+/// A late payment's automatic refund answered with an error that Smart
+/// Glocal never follows up (not made, never listed): it stays
+/// `refund_pending`, is only asked about, and after `review_after` the
+/// merchant is asked, once, to check it. Before, it was asked about for
+/// ever with nobody told.
+#[tokio::test]
+async fn a_late_refund_whose_outcome_stays_unknown_goes_to_the_merchant() {
+    for backend in backends().await {
+        let sim = smartglocal_simulator(false).await;
+        let app = smartglocal_kasir_with(backend, &sim, "", |config| {
+            config.timings.review_after = std::time::Duration::from_millis(2_500);
+        })
+        .await;
+        sim.auto_confirm(true);
+        sim.answer_refunds_with_error(Some(false));
+        let (id, a, sg_session) = cancelled_during_3ds(&app, &sim).await;
+        assert_eq!(sim.complete_3ds(&sg_session.id, true).await, 200);
+        eventually("late_payment_refund_requires_review", || async {
+            !app.receiver.events_of("checkout_session.late_payment_refund_requires_review").is_empty()
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        let reviews = app.receiver.events_of("checkout_session.late_payment_refund_requires_review");
+        assert_eq!(reviews.len(), 1, "raised once");
+        assert_eq!(reviews[0]["data"]["object"]["late_payment"]["status"], "refund_pending");
+        let refund_calls = sim.calls().iter().filter(|c| c.as_str() == "refund").count();
+        assert_eq!(refund_calls, 1, "sent once, then only asked about: {:?}", sim.calls());
+        assert_eq!(sim.session_for(a["id"].as_str().unwrap()).unwrap().refunded, 0);
         let got: Value =
             app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
-        assert_eq!(got["status"], "partially_refunded", "{got}");
+        assert_eq!(got["late_payments"][0]["status"], "refund_pending", "{got}");
+        assert!(app.receiver.events_of("checkout_session.late_payment_refund_failed").is_empty());
         app.stop().await;
     }
 }
