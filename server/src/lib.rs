@@ -417,6 +417,16 @@ pub fn check_live_routing(config: &Config, providers: &Providers) -> Result<(), 
     for merchant in config.merchants.iter().filter(|m| !m.livemode()) {
         for method in merchant.allowed_methods() {
             if let Some(p) = providers.for_method(*method).filter(|p| !p.test_environment()) {
+                // The demo merchant's sessions are made by anyone who opens
+                // /demo: it must never reach real money.
+                if config.demo_merchant.as_deref() == Some(merchant.id.as_str()) {
+                    return Err(StartError::Routing(format!(
+                        "the demo merchant (no merchant configured) would route {method} to {}, a production \
+                         provider: anyone opening /demo could pay real money through it. Configure a merchant, \
+                         or route {method} to a test environment",
+                        p.name()
+                    )));
+                }
                 // Routing is per server, not per merchant: say so, since
                 // its payments are real money under a test key.
                 tracing::warn!(merchant = %merchant.id, %method, provider = p.name(),

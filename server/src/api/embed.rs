@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::body::to_bytes;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -46,8 +46,20 @@ async fn demo_js() -> Response {
     script(DEMO_JS)
 }
 
-/// Creates a demo session through the merchant API's own handler.
-async fn new_session(state: &AppState) -> Result<(String, String), StatusCode> {
+/// Creates a demo session through the merchant API's own handler, for a
+/// client within its per-minute budget (`attempts_per_ip_per_minute`, shared
+/// with payment attempts): anyone can reach the demo, so it is bounded.
+async fn new_session(
+    state: &AppState,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(String, String), StatusCode> {
+    let ip = crate::http::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
+    let per_minute = state.config.limits.attempts_per_ip_per_minute;
+    if !state.ip_limiter.allow(ip, crate::store::now_ms(), per_minute) {
+        state.metrics.rate_limited("demo_sessions_per_ip");
+        return Err(StatusCode::TOO_MANY_REQUESTS);
+    }
     let merchant = state
         .config
         .demo_merchant
@@ -98,7 +110,12 @@ fn page(body: &str) -> Response {
     (headers, html).into_response()
 }
 
-async fn demo(State(state): State<AppState>, Query(query): Query<DemoQuery>) -> Response {
+async fn demo(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<DemoQuery>,
+) -> Response {
     if state.config.demo_merchant.is_none() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -108,7 +125,7 @@ async fn demo(State(state): State<AppState>, Query(query): Query<DemoQuery>) -> 
     if query.mode.as_deref() != Some("embed") {
         return page(product);
     }
-    match new_session(&state).await {
+    match new_session(&state, peer, &headers).await {
         Ok((_, url)) => page(&format!(
             "<div class=\"product\"><h2>Kopi Gayo 250 g</h2></div>\
              <div data-kasir-checkout=\"{}\" data-testid=\"checkout\"></div>\
@@ -120,8 +137,12 @@ async fn demo(State(state): State<AppState>, Query(query): Query<DemoQuery>) -> 
     }
 }
 
-async fn demo_checkout(State(state): State<AppState>) -> Response {
-    match new_session(&state).await {
+async fn demo_checkout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match new_session(&state, peer, &headers).await {
         Ok((_, url)) => Redirect::to(&url).into_response(),
         Err(status) => status.into_response(),
     }

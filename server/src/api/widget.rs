@@ -203,9 +203,13 @@ pub(crate) async fn create_attempt(
     Path(id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    AppJson(request): AppJson<AttemptRequest>,
+    body: Request,
 ) -> Result<Response, ApiError> {
+    // The client secret is checked before the body is read: a client
+    // without it cannot hold a connection open by trickling a body.
     let session = authorize(&state, &id, bearer(&headers)).await?;
+    let AppJson(request) =
+        <AppJson<AttemptRequest> as axum::extract::FromRequest<()>>::from_request(body, &()).await?;
     let limits = &state.config.limits;
     let ip = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     if !state.ip_limiter.allow(ip, now_ms(), limits.attempts_per_ip_per_minute) {

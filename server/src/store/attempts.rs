@@ -225,6 +225,16 @@ impl Store {
 
     /// Takes the 3DS HTML: the first caller gets it, every later one `None`.
     pub async fn take_three_ds_html(&self, attempt_id: &str) -> Result<Option<String>, StoreError> {
+        // A read first: an unknown or already served id (anyone may ask)
+        // never reaches the single writer.
+        let waiting =
+            sqlx::query("SELECT 1 AS one FROM attempts WHERE id = $1 AND three_ds_html IS NOT NULL")
+                .bind(attempt_id)
+                .fetch_optional(self.pool())
+                .await?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         // The first statement takes the write lock (SQLite) or the row lock
         // (PostgreSQL), so of two racing callers only one finds the HTML.
         let attempt_id = attempt_id.to_owned();

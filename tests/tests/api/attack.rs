@@ -468,6 +468,85 @@ async fn unsafe_settings_never_start() {
     assert!(kasir_server::Server::bind(c).await.is_ok(), "a sound configuration starts");
 }
 
+/// The demo merchant (started when no merchant is configured) makes a
+/// session for anyone who opens `/demo`: routed to a production provider it
+/// would let anyone pay real money through the operator's account, so the
+/// server refuses to start. On its sandbox host it starts.
+#[tokio::test]
+async fn the_demo_merchant_never_reaches_a_production_provider() {
+    use kasir_server::config::MerchantConfig;
+    use kasir_shared::secret::SecretString;
+    for (base_url, starts) in
+        [("https://api.midtrans.com", false), ("https://api.sandbox.midtrans.com", true)]
+    {
+        let mut config = kasir_server::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: "sqlite::memory:".into(),
+            merchants: vec![MerchantConfig::new("demo", "Toko Demo", SecretString::new(KEY_A.into()))],
+            demo_merchant: Some("demo".into()),
+            ..kasir_server::Config::default()
+        };
+        let table: toml::Table =
+            toml::from_str(&format!("base_url = {base_url:?}\nserver_key = \"k\"\nclient_key = \"c\"\n"))
+                .unwrap();
+        let tables = kasir_server::config_file::ProviderTables::from([("midtrans".to_owned(), table)]);
+        config.providers = kasir_server::config::ProviderSettings::load(tables, &|_| None).unwrap();
+        config.routing.insert("card".into(), "midtrans".into());
+        match kasir_server::Server::bind(config).await {
+            Ok(_) => assert!(starts, "the demo merchant started routed to {base_url}"),
+            Err(e) => {
+                assert!(!starts, "{base_url}: {e}");
+                assert!(e.to_string().contains("demo merchant"), "{e}");
+            }
+        }
+    }
+}
+
+/// Without the session's client secret, an attempt's body is never read:
+/// the answer is `401` at once, however slowly the body would come (so an
+/// anonymous client cannot hold a connection for the body's read timeout).
+/// And asking for a 3DS page that does not exist never reaches the single
+/// writer (it was a write transaction per request).
+#[tokio::test]
+async fn anonymous_requests_neither_wait_for_bodies_nor_reach_the_writer() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, _secret) = app.new_session(&json!({"amount": 10_000, "reference": "INV-ANON"})).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/widget/sessions/{id}/attempts HTTP/1.1\r\nHost: kasir\r\n\
+         Content-Type: application/json\r\nContent-Length: 200000\r\n\r\n{{\"method\""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(15), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?} after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for the body", started.elapsed());
+
+    let writes = || async {
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("kasir_store_writes_total ")?.trim().parse::<u64>().ok())
+            .expect("kasir_store_writes_total")
+    };
+    let before = writes().await;
+    for i in 0..50 {
+        let res = app.client.get(app.url(&format!("/v1/widget/3ds/pa_made_up_{i}"))).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+    }
+    let after = writes().await;
+    // The background workers may write meanwhile, but not one per request.
+    assert!(after - before < 10, "50 unknown 3DS pages made {} writes", after - before);
+    app.stop().await;
+}
+
 /// Records past their retention are deleted (issue 15: nothing ever was):
 /// an old session whose money is settled goes with its attempts and events,
 /// an old one still open about its money stays, a young one stays, and old
