@@ -224,6 +224,13 @@ pub struct Limits {
     pub event_streams_per_session: usize,
     /// Event streams open in all.
     pub event_streams_total: usize,
+    /// Event streams open from one client (IPv6 per /64) at once: streams
+    /// are not evicted like idle connections, so one client must not hold
+    /// them all.
+    pub event_streams_per_ip: usize,
+    /// How long one event stream may last; the browser's `EventSource`
+    /// then reconnects by itself (and gets the current view at once).
+    pub event_stream_max: std::time::Duration,
     /// Largest signature header an inbound webhook may carry (bytes).
     pub webhook_signature_bytes: usize,
     /// Signatures tried per inbound webhook (`v1=` values; the rest ignored).
@@ -244,6 +251,8 @@ impl Default for Limits {
             write_stall_timeout: std::time::Duration::from_secs(15),
             event_streams_per_session: 4,
             event_streams_total: 2_000,
+            event_streams_per_ip: 64,
+            event_stream_max: std::time::Duration::from_secs(600),
             webhook_signature_bytes: 2_048,
             webhook_signatures_tried: 3,
         }

@@ -79,6 +79,8 @@ struct FileLimits {
     write_stall_timeout_secs: Option<u64>,
     event_streams_per_session: Option<usize>,
     event_streams_total: Option<usize>,
+    event_streams_per_ip: Option<usize>,
+    event_stream_max_secs: Option<u64>,
     webhook_signature_bytes: Option<usize>,
     webhook_signatures_tried: Option<usize>,
 }
@@ -252,6 +254,16 @@ impl FileConfig {
         }
         if let Some(v) = l.event_streams_total {
             config.limits.event_streams_total = positive("limits.event_streams_total", v)?;
+        }
+        if let Some(v) = l.event_streams_per_ip {
+            config.limits.event_streams_per_ip = positive("limits.event_streams_per_ip", v)?;
+        }
+        if let Some(v) = l.event_stream_max_secs {
+            if v == 0 {
+                let reason = "must be at least 1".to_owned();
+                return Err(ConfigError::Invalid { name: "limits.event_stream_max_secs", reason });
+            }
+            config.limits.event_stream_max = secs(v);
         }
         if let Some(v) = l.webhook_signature_bytes {
             config.limits.webhook_signature_bytes = positive("limits.webhook_signature_bytes", v)?;

@@ -286,6 +286,7 @@ impl Drop for ProxiedSlot {
 #[derive(Debug, Default)]
 pub struct EventStreams {
     per_session: Mutex<HashMap<String, usize>>,
+    per_client: Mutex<HashMap<std::net::IpAddr, usize>>,
 }
 
 /// One open stream; closing it (dropping) frees its place.
@@ -294,26 +295,50 @@ pub struct StreamSlot {
     streams: std::sync::Arc<EventStreams>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     session: String,
+    client: std::net::IpAddr,
+}
+
+/// How many streams one session, one client and everyone may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// Per session.
+    pub per_session: usize,
+    /// Per client (IPv6 per /64).
+    pub per_client: usize,
+    /// In all.
+    pub total: usize,
 }
 
 impl EventStreams {
-    /// A place for a stream on `session`, if under both limits.
+    /// A place for a stream on `session` from `client`, if under every limit.
     pub fn open(
         self: &std::sync::Arc<Self>,
         session: &str,
-        per_session: usize,
-        total: usize,
+        client: std::net::IpAddr,
+        limits: StreamLimits,
         metrics: &std::sync::Arc<crate::metrics::Metrics>,
     ) -> Option<StreamSlot> {
         use std::sync::atomic::Ordering;
+        let client = crate::serve::address_key(client);
         let mut map = self.per_session.lock().ok()?;
+        let mut clients = self.per_client.lock().ok()?;
         let open = map.get(session).copied().unwrap_or(0);
-        if open >= per_session || metrics.event_streams.load(Ordering::SeqCst) >= total {
+        let from_client = clients.get(&client).copied().unwrap_or(0);
+        if open >= limits.per_session
+            || from_client >= limits.per_client
+            || metrics.event_streams.load(Ordering::SeqCst) >= limits.total
+        {
             return None;
         }
         map.insert(session.to_owned(), open + 1);
+        clients.insert(client, from_client + 1);
         metrics.event_streams.fetch_add(1, Ordering::SeqCst);
-        Some(StreamSlot { streams: self.clone(), metrics: metrics.clone(), session: session.to_owned() })
+        Some(StreamSlot {
+            streams: self.clone(),
+            metrics: metrics.clone(),
+            session: session.to_owned(),
+            client,
+        })
     }
 }
 
@@ -326,6 +351,14 @@ impl Drop for StreamSlot {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 map.remove(&self.session);
+            }
+        }
+        if let Ok(mut clients) = self.streams.per_client.lock()
+            && let Some(n) = clients.get_mut(&self.client)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                clients.remove(&self.client);
             }
         }
     }

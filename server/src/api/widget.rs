@@ -246,20 +246,23 @@ pub(crate) struct SecretQuery {
 #[utoipa::path(get, path = "/v1/widget/sessions/{id}/events", tag = "widget",
     params(("id" = String, Path, description = "`cs_…`"), ("client_secret" = String, Query, description = "EventSource cannot send headers")),
     responses((status = 200, description = "`text/event-stream` of `session` events, each the widget view (`WidgetSession`) as JSON; ends at a final status", content_type = "text/event-stream"), (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
-        (status = 429, description = "`rate_limit.exceeded`: too many open streams for this session or in all", body = kasir_shared::api::ErrorResponse)))]
+        (status = 429, description = "`rate_limit.exceeded`: too many open streams for this session, from this client or in all", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(query): Query<SecretQuery>,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, query.client_secret.as_deref()).await?;
     let limits = &state.config.limits;
-    let Some(slot) = state.event_streams.open(
-        &id,
-        limits.event_streams_per_session,
-        limits.event_streams_total,
-        &state.metrics,
-    ) else {
+    let client = crate::http::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    let bounds = crate::limits::StreamLimits {
+        per_session: limits.event_streams_per_session,
+        per_client: limits.event_streams_per_ip,
+        total: limits.event_streams_total,
+    };
+    let Some(slot) = state.event_streams.open(&id, client, bounds, &state.metrics) else {
         state.metrics.rate_limited("event_streams");
         return Err(ApiError::code(ErrorCode::RateLimited));
     };
@@ -271,6 +274,10 @@ pub(crate) async fn events(
         let mut current = Some(session);
         let mut last_sent = String::new();
         let recheck = state.config.timings.stream_recheck;
+        // A stream is not for ever: after `event_stream_max` it ends and the
+        // browser reconnects (its place counted again, its secret checked
+        // again).
+        let ends = tokio::time::Instant::now() + state.config.limits.event_stream_max;
         loop {
             if let Some(session) = current.take() {
                 let done = SessionStatus::from_wire(&session.status).is_none_or(|s| {
@@ -294,6 +301,7 @@ pub(crate) async fn events(
             // polling, or reconnects to another instance.
             let changed = tokio::select! {
                 () = state.stopped() => return,
+                () = tokio::time::sleep_until(ends) => return,
                 changed = tokio::time::timeout(recheck, changes.changed()) => changed,
             };
             if matches!(changed, Ok(false)) || tx.is_closed() {

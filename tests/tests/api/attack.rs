@@ -297,6 +297,46 @@ async fn event_streams_are_bounded_per_session() {
     app.stop().await;
 }
 
+/// Streams are never evicted like idle connections, so one client (many
+/// sessions' secrets in hand) may hold only `event_streams_per_ip` of them,
+/// and none lasts past `event_stream_max`: it ends and the browser's
+/// `EventSource` reconnects by itself. Before, a client could hold every
+/// stream place for as long as its sessions lived (up to 24 h).
+#[tokio::test]
+async fn event_streams_are_bounded_per_client_and_in_time() {
+    let app = spawn_with(fresh_database_url(Backend::Sqlite).await, Receiver::start().await, |config| {
+        config.limits.event_streams_per_ip = 3;
+        config.limits.event_stream_max = Duration::from_secs(2);
+    })
+    .await;
+    let mut urls = Vec::new();
+    for reference in ["INV-SSE-1", "INV-SSE-2"] {
+        let (id, secret) = create_session(
+            &app.client,
+            &app.url(""),
+            KEY_A,
+            &json!({"amount": 10_000, "reference": reference}),
+        )
+        .await;
+        urls.push(app.url(&format!("/v1/widget/sessions/{id}/events?client_secret={secret}")));
+    }
+    let mut open = Vec::new();
+    for url in [&urls[0], &urls[0], &urls[1]] {
+        let res = app.client.get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        open.push(res);
+    }
+    // Another session's secret does not buy this client a fourth.
+    assert_error(app.client.get(&urls[1]).send().await.unwrap(), 429, "rate_limit.exceeded").await;
+    // Each stream ends by itself after `event_stream_max`.
+    let started = Instant::now();
+    let first = open.remove(0);
+    let body = tokio::time::timeout(Duration::from_secs(8), first.text()).await;
+    assert!(body.is_ok(), "a stream outlived event_stream_max: still open after {:?}", started.elapsed());
+    assert!(body.unwrap().unwrap().contains("event: session"));
+    app.stop().await;
+}
+
 /// The SQLite database and its WAL and shared-memory files are the server
 /// user's alone (they hold client secrets and payment records).
 #[cfg(unix)]
