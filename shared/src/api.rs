@@ -686,6 +686,10 @@ pub struct Refund {
     /// reserved, so it cannot be refunded a second time.
     #[serde(default)]
     pub requires_review: bool,
+    /// How the merchant settled it after review (`POST …/refunds/{id}/resolve`):
+    /// the outcome they confirmed at the provider, who, when and why.
+    #[serde(default)]
+    pub resolution: Option<Resolution>,
 }
 
 /// Where an event's webhook delivery stands (merchant API only, never in

@@ -143,6 +143,7 @@ pub fn refund_object(row: &RefundRow) -> Result<Refund, StoreError> {
             .ok_or_else(|| corrupt("status", &row.id, &row.status))?,
         created_at: row.created_at / 1000,
         requires_review: row.review_requested_at.is_some() && row.status == "pending",
+        resolution: stored_json("resolution", &row.id, row.resolution.as_deref())?,
     })
 }
 

@@ -62,6 +62,7 @@ pub async fn refund(
         idempotency_key: key.clone(),
         request_hash: request_hash.clone(),
         review_requested_at: None,
+        resolution: None,
     };
     match state.store.reserve_refund(&refund).await? {
         RefundReserve::Reserved => {}
@@ -99,7 +100,7 @@ pub async fn refund(
             "pending"
         }
         Ok(outcome) => {
-            finish(state, &refund, Ok(&outcome.provider_ref), None).await?;
+            finish(state, &refund, Ok(Some(&outcome.provider_ref)), None).await?;
             tracing::info!(session = %session_id, refund = %refund.id, amount, "refunded");
             "succeeded"
         }
@@ -164,49 +165,46 @@ pub async fn resolve(
     if refund.status != "pending" || refund.review_requested_at.is_none() {
         return Err(ApiError::code(ErrorCode::RefundNotUnderReview));
     }
-    let outcome = if succeeded {
-        Ok(refund.provider_ref.clone().unwrap_or_else(|| "resolved".to_owned()))
-    } else {
-        Err("resolved_failed".to_owned())
-    };
-    finish(state, &refund, outcome.as_deref().map_err(String::as_str), Some(resolution)).await?;
-    let after = state.store.refund_of(merchant_id, session_id, refund_id).await?.ok_or(ApiError::NotFound)?;
-    // Settled meanwhile by the provider's own answer in the other direction.
-    if after.status != if succeeded { "succeeded" } else { "failed" } {
+    let outcome = if succeeded { Ok(None) } else { Err("resolved_failed") };
+    // Settled meanwhile (by the provider's answer, or a second resolve):
+    // this one changed nothing, and says so.
+    if !finish(state, &refund, outcome, Some(resolution)).await? {
         return Err(ApiError::code(ErrorCode::RefundNotUnderReview));
     }
+    let after = state.store.refund_of(merchant_id, session_id, refund_id).await?.ok_or(ApiError::NotFound)?;
     tracing::warn!(refund = %refund_id, session = %session_id, merchant = %merchant_id, succeeded,
         "refund resolved by the merchant");
     Ok(refund_object(&after)?)
 }
 
-/// Records a refund's final outcome (`Ok(provider_ref)` succeeded,
-/// `Err(code)` failed) with its `checkout_session.refund_*` event, and moves
-/// the session to `partially_refunded` or `refunded` from the total.
+/// Records a refund's final outcome (`Ok(provider_ref)` succeeded, the
+/// provider's reference where one is known; `Err(code)` failed) with its
+/// `checkout_session.refund_*` event, and moves the session to
+/// `partially_refunded` or `refunded` from the total. `false` if the refund
+/// had already ended (nothing changed).
 pub async fn finish(
     state: &AppState,
     refund: &RefundRow,
-    outcome: Result<&str, &str>,
+    outcome: Result<Option<&str>, &str>,
     resolution: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let Some(session) = state.store.session_by_id(&refund.session_id).await? else {
         return Err(ApiError::NotFound);
     };
     let attempt = state.store.attempt(&refund.attempt_id).await?;
     let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
     let (succeeded, provider_ref, code) = match outcome {
-        Ok(provider_ref) => (true, Some(provider_ref), None),
+        Ok(provider_ref) => (true, provider_ref, None),
         Err(code) => (false, None, Some(code)),
     };
     let event =
         state.store.finish_refund(refund, succeeded, provider_ref, code, resolution, &snapshot).await?;
-    if event.is_some() {
-        state.wake_delivery();
-    }
+    let Some(_) = event else { return Ok(false) };
+    state.wake_delivery();
     if succeeded {
         settle_refunded(state, &session.merchant_id, &session).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The stored answer to a refund request repeated with its `Idempotency-Key`;

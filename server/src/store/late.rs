@@ -253,28 +253,13 @@ impl Store {
             late_payload(snapshot, late)?,
         );
         event.event_type = "checkout_session.late_payment_refund_requires_review".into();
-        let deliver = self.delivers_to(&event.merchant_id);
-        let (written, id) = (event.clone(), late.id.clone());
-        let marked = self
-            .write_guarded(move |tx| {
-                Box::pin(async move {
-                    let marked = sqlx::query(
-                        "UPDATE late_payments SET review_requested_at = $1 WHERE id = $2 \
-                         AND review_requested_at IS NULL AND status = 'refund_pending'",
-                    )
-                    .bind(now_ms())
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if marked.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    events::insert(&mut *tx, &written, deliver).await?;
-                    Ok(true)
-                })
-            })
-            .await?;
-        Ok(marked.then_some(event))
+        self.flag_once(
+            "UPDATE late_payments SET review_requested_at = $1 WHERE id = $2 \
+             AND review_requested_at IS NULL AND status = 'refund_pending'",
+            &late.id,
+            event,
+        )
+        .await
     }
 
     /// Whether the late payment's refund was sent before; if not, records
@@ -326,19 +311,31 @@ impl Store {
         let mut event =
             EventRow::new(session, kasir_shared::payment::SessionStatus::Processing, snapshot.into());
         event.event_type = "checkout_session.requires_review".into();
+        self.flag_once(
+            "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 \
+             AND review_requested_at IS NULL AND status IN ('unknown', 'processing')",
+            attempt_id,
+            event,
+        )
+        .await
+    }
+
+    /// Runs `update` (`$1` now, `$2` the row's `id`: a guarded mark such as
+    /// `… SET review_requested_at = $1 WHERE id = $2 AND … IS NULL`) and, if
+    /// it changed the row, writes `event` in the same transaction: the event
+    /// is raised once, however often or concurrently this is called.
+    pub(super) async fn flag_once(
+        &self,
+        update: &'static str,
+        id: &str,
+        event: EventRow,
+    ) -> Result<Option<EventRow>, StoreError> {
         let deliver = self.delivers_to(&event.merchant_id);
-        let (written, attempt_id) = (event.clone(), attempt_id.to_owned());
+        let (written, id) = (event.clone(), id.to_owned());
         let marked = self
             .write_guarded(move |tx| {
                 Box::pin(async move {
-                    let marked = sqlx::query(
-                        "UPDATE attempts SET review_requested_at = $1 WHERE id = $2 \
-                         AND review_requested_at IS NULL AND status IN ('unknown', 'processing')",
-                    )
-                    .bind(now_ms())
-                    .bind(&attempt_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    let marked = sqlx::query(update).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
                     if marked.rows_affected() != 1 {
                         return Ok(false);
                     }

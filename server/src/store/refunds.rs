@@ -33,6 +33,8 @@ pub struct RefundRow {
     pub request_hash: Option<String>,
     /// When `checkout_session.refund_requires_review` was raised (Unix ms).
     pub review_requested_at: Option<i64>,
+    /// The merchant's settling of it after review (JSON), if any.
+    pub resolution: Option<String>,
 }
 
 /// What reserving a refund did.
@@ -51,7 +53,7 @@ pub enum RefundReserve {
 macro_rules! refund_columns {
     () => {
         "id, session_id, merchant_id, attempt_id, amount, status, provider_ref, created_at, idempotency_key, \
-         request_hash, review_requested_at"
+         request_hash, review_requested_at, resolution"
     };
 }
 
@@ -68,6 +70,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<RefundRow, sqlx::Error> {
         idempotency_key: r.try_get("idempotency_key")?,
         request_hash: r.try_get("request_hash")?,
         review_requested_at: r.try_get("review_requested_at")?,
+        resolution: r.try_get("resolution")?,
     })
 }
 
@@ -279,9 +282,8 @@ impl Store {
         let Some(session) = self.session_by_id(&refund.session_id).await? else {
             return Err(StoreError::Corrupt(format!("refund {} has no session", refund.id)));
         };
-        let at = super::now_ms();
         let mut flagged = refund.clone();
-        flagged.review_requested_at = Some(at);
+        flagged.review_requested_at = Some(super::now_ms());
         let mut payload: serde_json::Value = serde_json::from_str(snapshot)?;
         if let Some(object) = payload.as_object_mut() {
             object.insert("refund".into(), serde_json::to_value(crate::payments::refund_object(&flagged)?)?);
@@ -290,28 +292,13 @@ impl Store {
             .unwrap_or(kasir_shared::payment::SessionStatus::Succeeded);
         let mut event = EventRow::new(&session, current, serde_json::to_string(&payload)?);
         event.event_type = "checkout_session.refund_requires_review".into();
-        let deliver = self.delivers_to(&event.merchant_id);
-        let (written, id) = (event.clone(), refund.id.clone());
-        let marked = self
-            .write_guarded(move |tx| {
-                Box::pin(async move {
-                    let marked = sqlx::query(
-                        "UPDATE refunds SET review_requested_at = $1 WHERE id = $2 \
-                         AND review_requested_at IS NULL AND status = 'pending'",
-                    )
-                    .bind(at)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if marked.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    events::insert(&mut *tx, &written, deliver).await?;
-                    Ok(true)
-                })
-            })
-            .await?;
-        Ok(marked.then_some(event))
+        self.flag_once(
+            "UPDATE refunds SET review_requested_at = $1 WHERE id = $2 \
+             AND review_requested_at IS NULL AND status = 'pending'",
+            &refund.id,
+            event,
+        )
+        .await
     }
 
     /// Records the provider's final answer once, with its event
@@ -334,6 +321,9 @@ impl Store {
         };
         let mut after = refund.clone();
         after.status = status.to_owned();
+        if let Some(resolution) = resolution {
+            after.resolution = Some(resolution.to_owned());
+        }
         let mut payload: serde_json::Value = serde_json::from_str(snapshot)?;
         if let Some(object) = payload.as_object_mut() {
             object.insert("refund".into(), serde_json::to_value(crate::payments::refund_object(&after)?)?);

@@ -245,14 +245,22 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
         match result {
             Ok(outcome) if outcome.amount_mismatch(asked).is_some() => {
                 // Done, but in another amount than asked: not recorded as
-                // done; the merchant checks it with the provider.
-                let why = outcome.amount_mismatch(asked).unwrap_or_default();
+                // done; the merchant checks it with the provider (asked once).
                 state.store.retry_refund(&refund.id, later).await?;
-                crate::payments::refund::request_review(state, refund, &why).await?;
+                if refund.review_requested_at.is_none() {
+                    let why = outcome.amount_mismatch(asked).unwrap_or_default();
+                    crate::payments::refund::request_review(state, refund, &why).await?;
+                }
             }
             Ok(outcome) if !outcome.pending => {
                 tracing::info!(refund = %refund.id, "pending refund finished at the provider");
-                crate::payments::refund::finish(state, refund, Ok(&outcome.provider_ref), None).await?;
+                let done = Ok(Some(outcome.provider_ref.as_str()));
+                if !crate::payments::refund::finish(state, refund, done, None).await? {
+                    // Settled meanwhile (a merchant's resolution): if it said
+                    // `failed`, the provider now says otherwise.
+                    tracing::error!(refund = %refund.id,
+                        "the provider reports a refund done that was settled meanwhile; check it against the resolution");
+                }
             }
             Err(ProviderError::Refused { code }) => {
                 tracing::warn!(refund = %refund.id, code = %code, "pending refund failed at the provider; amount released");

@@ -505,6 +505,11 @@ async fn a_refund_reported_in_another_amount_is_never_recorded_as_done() {
             (done["status"].as_str(), done["requires_review"].as_bool()),
             (Some("succeeded"), Some(false))
         );
+        assert_eq!(
+            (done["resolution"]["outcome"].as_str(), done["resolution"]["by"]["merchant"].as_str()),
+            (Some("succeeded"), Some("merchant_a")),
+            "the resolution is on the refund: {done}"
+        );
         wait_session_status(&app, &id, "partially_refunded").await;
         eventually("refund_succeeded", || async {
             app.receiver.events_of("checkout_session.refund_succeeded").len() == 1

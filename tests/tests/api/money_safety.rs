@@ -559,6 +559,7 @@ async fn an_error_answer_to_a_refund_never_frees_its_amount() {
         assert_eq!(res.status(), 200);
         let failed: Value = res.json().await.unwrap();
         assert_eq!(failed["status"], "failed", "{failed}");
+        assert_eq!(failed["resolution"]["note"], "support: not made", "{failed}");
         assert_eq!(app.post_a(&path, &json!({"amount": 30_000})).await.status(), 201);
         assert_eq!(sim.session_for(&attempt).unwrap().refunded, 80_000);
         wait_session_status(&app, &id, "refunded").await;
