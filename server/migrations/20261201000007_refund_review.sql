@@ -7,4 +7,6 @@ ALTER TABLE refunds ADD COLUMN review_requested_at BIGINT;
 ALTER TABLE refunds ADD COLUMN resolution TEXT;
 -- Likewise a late payment's automatic refund:
 -- `checkout_session.late_payment_refund_requires_review`, once.
+-- The merchant may settle it (`POST …/late_payments/{id}/resolve`).
 ALTER TABLE late_payments ADD COLUMN review_requested_at BIGINT;
+ALTER TABLE late_payments ADD COLUMN resolution TEXT;

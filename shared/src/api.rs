@@ -437,6 +437,14 @@ pub struct LatePayment {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// Its refund's outcome is not known and the merchant was asked to check
+    /// it (`checkout_session.late_payment_refund_requires_review`).
+    #[serde(default)]
+    pub requires_review: bool,
+    /// How the merchant settled it after review
+    /// (`POST …/late_payments/{id}/resolve`).
+    #[serde(default)]
+    pub resolution: Option<Resolution>,
 }
 
 /// `{"object":"checkout_session", ...}` as the merchant API and webhooks

@@ -327,6 +327,9 @@ error_codes! {
     RefundNotUnderReview => "refund.not_under_review", "refund_id",
         "Only a pending refund Kasir asked you to review (checkout_session.refund_requires_review) can be resolved.",
         "Hanya pengembalian dana tertunda yang diminta untuk Anda tinjau (checkout_session.refund_requires_review) yang dapat diselesaikan.";
+    LatePaymentNotUnderReview => "late_payment.not_under_review", "late_payment_id",
+        "Only a late payment whose refund Kasir asked you to review (checkout_session.late_payment_refund_requires_review) can be resolved.",
+        "Hanya pembayaran terlambat yang pengembalian dananya diminta untuk Anda tinjau (checkout_session.late_payment_refund_requires_review) yang dapat diselesaikan.";
     ResolutionOutcome => "resolution.outcome", "outcome",
         "outcome must be succeeded or failed, as confirmed with the payment provider.",
         "outcome harus succeeded atau failed, sesuai konfirmasi dari penyedia pembayaran.";
@@ -413,6 +416,7 @@ impl ErrorCode {
             | C::RefundNotAllowed
             | C::NotUnderReview
             | C::RefundNotUnderReview
+            | C::LatePaymentNotUnderReview
             | C::NothingToPay => 409,
             C::BodyTooLarge => 413,
             C::WebhookContentType => 415,

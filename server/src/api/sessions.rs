@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/checkout_sessions/{id}/refunds", post(refund))
         .route("/v1/checkout_sessions/{id}/resolve", post(resolve))
         .route("/v1/checkout_sessions/{id}/refunds/{refund_id}/resolve", post(resolve_refund))
+        .route(
+            "/v1/checkout_sessions/{id}/late_payments/{late_payment_id}/resolve",
+            post(resolve_late_payment),
+        )
 }
 
 /// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
@@ -367,6 +371,51 @@ pub(crate) async fn resolve_refund(
         crate::payments::refund::resolve(&state, &merchant.id, &id, &refund_id, succeeded, &resolution)
             .await?;
     Ok(Json(refund))
+}
+
+/// Settles a late payment whose automatic refund Kasir could not learn the
+/// outcome of (`checkout_session.late_payment_refund_requires_review`) with
+/// what the merchant confirmed at the provider: `succeeded` (the provider
+/// did refund it) makes it `refunded`; `failed` (it did not) makes it
+/// `refund_failed`, the money the merchant's to return. Recorded on the late
+/// payment as `resolution`, with its `late_payment_refund_*` event; asked
+/// about no more.
+#[utoipa::path(post, path = "/v1/checkout_sessions/{id}/late_payments/{late_payment_id}/resolve", tag = "checkout_sessions", security(("merchant_key" = [])),
+    params(("id" = String, Path, description = "`cs_…`"), ("late_payment_id" = String, Path, description = "`lp_…`")),
+    request_body = ResolveRequest,
+    responses((status = 200, body = kasir_shared::api::CheckoutSession),
+        (status = 400, description = "`request.malformed`", body = kasir_shared::api::ErrorResponse),
+        (status = 401, description = "No or wrong secret key (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
+        (status = 404, description = "`resource.not_found`", body = kasir_shared::api::ErrorResponse),
+        (status = 409, description = "`late_payment.not_under_review`", body = kasir_shared::api::ErrorResponse),
+        (status = 422, description = "`resolution.outcome`, `resolution.note`", body = kasir_shared::api::ErrorResponse)))]
+pub(crate) async fn resolve_late_payment(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path((id, late_payment_id)): Path<(String, String)>,
+    AppJson(request): AppJson<ResolveRequest>,
+) -> Result<Json<CheckoutSession>, ApiError> {
+    let (succeeded, resolution) = resolution(&merchant, &request)?;
+    let late =
+        state.store.late_payment_of(&merchant.id, &id, &late_payment_id).await?.ok_or(ApiError::NotFound)?;
+    if late.status != "refund_pending" || late.review_requested_at.is_none() {
+        return Err(ApiError::code(ErrorCode::LatePaymentNotUnderReview));
+    }
+    let session = state.store.session(&merchant.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let attempt = state.store.attempt(&late.attempt_id).await?;
+    let snapshot = crate::payments::snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+    let (status, code) =
+        if succeeded { ("refunded", None) } else { ("refund_failed", Some("resolved_failed")) };
+    let event =
+        state.store.finish_late_refund(&late, status, None, code, Some(&resolution), &snapshot).await?;
+    // Settled meanwhile by the provider's own answer, or a first resolve.
+    if event.is_none() {
+        return Err(ApiError::code(ErrorCode::LatePaymentNotUnderReview));
+    }
+    state.wake_delivery();
+    tracing::warn!(session = %id, late_payment = %late_payment_id, merchant = %merchant.id, succeeded,
+        "late payment's refund resolved by the merchant");
+    Ok(Json(session_view(&state, &merchant.id, &id).await?))
 }
 
 /// The merchant's resolution as recorded (`outcome`, `by` merchant and key

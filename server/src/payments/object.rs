@@ -129,6 +129,8 @@ pub fn late_payment_object(row: &LatePaymentRow) -> Result<LatePayment, StoreErr
         failure_code: row.failure_code.clone(),
         created_at: row.created_at / 1000,
         updated_at: row.updated_at / 1000,
+        requires_review: row.review_requested_at.is_some() && row.status == "refund_pending",
+        resolution: stored_json("resolution", &row.id, row.resolution.as_deref())?,
     })
 }
 

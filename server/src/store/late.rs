@@ -40,6 +40,9 @@ pub struct LatePaymentRow {
     /// When `checkout_session.late_payment_refund_requires_review` was
     /// raised (Unix ms); not written by [`insert_late`].
     pub review_requested_at: Option<i64>,
+    /// The merchant's settling of it after review (JSON); not written by
+    /// [`insert_late`].
+    pub resolution: Option<String>,
 }
 
 macro_rules! late_columns {
@@ -52,7 +55,7 @@ macro_rules! late_columns {
 /// What is read back: the written columns and the review mark.
 macro_rules! late_read_columns {
     () => {
-        concat!(late_columns!(), ", review_requested_at")
+        concat!(late_columns!(), ", review_requested_at, resolution")
     };
 }
 
@@ -71,6 +74,7 @@ fn from_row(row: &AnyRow) -> Result<LatePaymentRow, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         review_requested_at: row.try_get("review_requested_at")?,
+        resolution: row.try_get("resolution")?,
     })
 }
 
@@ -143,6 +147,26 @@ impl Store {
         Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The merchant's late payment `id` of session `session_id`, if any.
+    pub async fn late_payment_of(
+        &self,
+        merchant_id: &str,
+        session_id: &str,
+        id: &str,
+    ) -> Result<Option<LatePaymentRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            late_read_columns!(),
+            " FROM late_payments WHERE merchant_id = $1 AND session_id = $2 AND id = $3"
+        ))
+        .bind(merchant_id)
+        .bind(session_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
     /// Whether a late payment of `merchant_id` is refunded automatically.
     pub fn refunds_late_payments(&self, merchant_id: &str) -> bool {
         !self.notify_only.contains(merchant_id)
@@ -188,6 +212,7 @@ impl Store {
         status: &str,
         refund_ref: Option<&str>,
         failure_code: Option<&str>,
+        resolution: Option<&str>,
         snapshot: &str,
     ) -> Result<Option<EventRow>, StoreError> {
         let now = now_ms();
@@ -199,6 +224,9 @@ impl Store {
         after.refund_ref = refund_ref.map(str::to_owned);
         after.failure_code = failure_code.map(str::to_owned);
         after.updated_at = now;
+        if let Some(resolution) = resolution {
+            after.resolution = Some(resolution.to_owned());
+        }
         let mut event = EventRow::new(
             &session,
             kasir_shared::payment::SessionStatus::Succeeded,
@@ -216,13 +244,14 @@ impl Store {
                 Box::pin(async move {
                     let changed = sqlx::query(
                         "UPDATE late_payments SET status = $1, refund_ref = $2, failure_code = $3, updated_at = $4, \
-                         next_try_at = NULL WHERE id = $5 AND status = 'refund_pending'",
+                         next_try_at = NULL, resolution = $6 WHERE id = $5 AND status = 'refund_pending'",
                     )
                     .bind(&after.status)
                     .bind(&after.refund_ref)
                     .bind(&after.failure_code)
                     .bind(now)
                     .bind(&after.id)
+                    .bind(&after.resolution)
                     .execute(&mut *tx)
                     .await?;
                     if changed.rows_affected() != 1 {

@@ -331,6 +331,7 @@ impl Store {
             created_at: now,
             updated_at: now,
             review_requested_at: None,
+            resolution: None,
         }
     }
 }

@@ -172,12 +172,15 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
             Ok(outcome) => {
                 state
                     .store
-                    .finish_late_refund(late, "refunded", Some(&outcome.provider_ref), None, &snapshot)
+                    .finish_late_refund(late, "refunded", Some(&outcome.provider_ref), None, None, &snapshot)
                     .await?
             }
             Err(ProviderError::Refused { code }) => {
                 tracing::error!(late_payment = %late.id, code = %code, "late payment could not be refunded; merchant must act");
-                state.store.finish_late_refund(late, "refund_failed", None, Some(&code), &snapshot).await?
+                state
+                    .store
+                    .finish_late_refund(late, "refund_failed", None, Some(&code), None, &snapshot)
+                    .await?
             }
             Err(e) => {
                 tracing::warn!(late_payment = %late.id, error = %e, "late refund got no answer; will retry");

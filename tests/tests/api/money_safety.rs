@@ -571,7 +571,8 @@ async fn an_error_answer_to_a_refund_never_frees_its_amount() {
 /// Glocal never follows up (not made, never listed): it stays
 /// `refund_pending`, is only asked about, and after `review_after` the
 /// merchant is asked, once, to check it. Before, it was asked about for
-/// ever with nobody told.
+/// ever with nobody told. The merchant settles it with what Smart Glocal
+/// confirmed (`…/late_payments/{id}/resolve`).
 #[tokio::test]
 async fn a_late_refund_whose_outcome_stays_unknown_goes_to_the_merchant() {
     for backend in backends().await {
@@ -598,7 +599,31 @@ async fn a_late_refund_whose_outcome_stays_unknown_goes_to_the_merchant() {
         let got: Value =
             app.get_as(KEY_A, &format!("/v1/checkout_sessions/{id}")).await.json().await.unwrap();
         assert_eq!(got["late_payments"][0]["status"], "refund_pending", "{got}");
+        assert_eq!(got["late_payments"][0]["requires_review"], true, "{got}");
         assert!(app.receiver.events_of("checkout_session.late_payment_refund_failed").is_empty());
+        // Smart Glocal's support says no refund was made: the merchant settles
+        // it as failed (theirs to return now), and Kasir stops asking.
+        let lp = got["late_payments"][0]["id"].as_str().unwrap();
+        let resolve = format!("/v1/checkout_sessions/{id}/late_payments/{lp}/resolve");
+        let res = app.post_a(&resolve, &json!({"outcome": "failed", "note": "support: no refund"})).await;
+        assert_eq!(res.status(), 200);
+        let settled: Value = res.json().await.unwrap();
+        let late = &settled["late_payments"][0];
+        assert_eq!(
+            (late["status"].as_str(), late["requires_review"].as_bool()),
+            (Some("refund_failed"), Some(false))
+        );
+        assert_eq!(late["resolution"]["note"], "support: no refund", "{late}");
+        eventually("late_payment_refund_failed", || async {
+            app.receiver.events_of("checkout_session.late_payment_refund_failed").len() == 1
+        })
+        .await;
+        assert_error(
+            app.post_a(&resolve, &json!({"outcome": "succeeded"})).await,
+            409,
+            "late_payment.not_under_review",
+        )
+        .await;
         app.stop().await;
     }
 }
