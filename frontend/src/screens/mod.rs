@@ -135,14 +135,21 @@ fn Waiting(action: NextAction) -> impl IntoView {
     let kind = if matches!(action, NextAction::ThreeDs { .. }) { Kind::ThreeDs } else { Kind::PaidElsewhere };
     let timed_out = Memo::new(move |_| now.get() >= deadline);
     let shown = match action {
-        NextAction::ThreeDs { url } => view! {
+        NextAction::ThreeDs { url } => {
+            // The page is served only with the session's secret (an iframe
+            // cannot send headers): without it, someone who learned the
+            // attempt's id could take the one-time page first.
+            let secret = checkout.page().map(|p| p.client_secret).unwrap_or_default();
+            let url = format!("{url}?client_secret={}", js_sys::encode_uri_component(&secret));
+            view! {
             <section class="kasir-3ds" aria-label=move || t().three_ds>
                 <h2>{move || t().three_ds}</h2>
                 <iframe src=url title=move || t().three_ds data-testid="three-ds"
                     sandbox="allow-forms allow-scripts"></iframe>
             </section>
+            }
+            .into_any()
         }
-        .into_any(),
         NextAction::ShowQr { qr_payload, image_url, expires_at } => view! {
             <QrisView locale=locale payload=qr_payload image_url=image_url expires_at=expires_at
                 merchant=merchant amount=amount now=now />

@@ -316,17 +316,27 @@ pub(crate) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
 
-/// The provider's 3DS HTML, once. The CSP sandbox (no `allow-same-origin`)
-/// gives it an opaque origin: it can post to the bank's ACS but can never
-/// read the widget's DOM, storage or cookies.
+/// The provider's 3DS HTML, once, to the holder of the session's client
+/// secret (an iframe cannot send headers, so it comes in the query, as for
+/// the event stream): the attempt's id is in merchant webhooks, and anyone
+/// who learned it could otherwise take the one-time page before the
+/// shopper. The CSP sandbox (no `allow-same-origin`) gives it an opaque
+/// origin: it can post to the bank's ACS but can never read the widget's
+/// DOM, storage or cookies.
 #[utoipa::path(get, path = "/v1/widget/3ds/{attempt_id}", tag = "widget",
-    params(("attempt_id" = String, Path, description = "`pa_…`")),
+    params(("attempt_id" = String, Path, description = "`pa_…`"), ("client_secret" = String, Query, description = "The session's client secret (an iframe cannot send headers)")),
     responses((status = 200, description = "The provider's 3DS HTML, once, under `Content-Security-Policy: sandbox allow-forms allow-scripts`", content_type = "text/html"),
+        (status = 401, description = "No or wrong client secret (`auth.missing`, `auth.invalid`)", body = kasir_shared::api::ErrorResponse),
         (status = 404, description = "Unknown or already served (`resource.not_found`)", body = kasir_shared::api::ErrorResponse)))]
 pub(crate) async fn three_ds(
     State(state): State<AppState>,
     Path(attempt_id): Path<String>,
+    Query(query): Query<SecretQuery>,
 ) -> Result<Response, ApiError> {
+    let attempt = state.store.attempt(&attempt_id).await?;
+    // An unknown attempt answers like a wrong secret: nothing to learn.
+    let session_id = attempt.as_ref().map_or("", |a| a.session_id.as_str());
+    authorize(&state, session_id, query.client_secret.as_deref()).await?;
     let html = state.store.take_three_ds_html(&attempt_id).await?.ok_or(ApiError::NotFound)?;
     Ok((
         [

@@ -147,6 +147,11 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
             .unwrap_or(Ok(Err(ProviderError::Timeout)))?;
         let attempt = state.store.attempt(&late.attempt_id).await?;
         let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+        // Under review, asked every `review_after` rather than `reconcile_after`.
+        let timings = &state.config.timings;
+        let every =
+            if late.review_requested_at.is_some() { timings.review_after } else { timings.reconcile_after };
+        let retry_at = now_ms() + ms(every);
         let finished = match result {
             Ok(outcome) if outcome.amount_mismatch(amount).is_some() => {
                 // Refunded in another amount than the late payment's: not
@@ -155,18 +160,12 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
                 // the merchant is asked to check it.
                 let why = outcome.amount_mismatch(amount).unwrap_or_default();
                 tracing::error!(late_payment = %late.id, why = %why, "late refund answered with another amount; left pending");
-                state
-                    .store
-                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
-                    .await?;
+                state.store.retry_late_refund(&late.id, retry_at).await?;
                 review_late_refund(state, late, &snapshot, true).await?
             }
             Ok(outcome) if outcome.pending => {
                 // Accepted, not done: ask again later.
-                state
-                    .store
-                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
-                    .await?;
+                state.store.retry_late_refund(&late.id, retry_at).await?;
                 review_late_refund(state, late, &snapshot, false).await?
             }
             Ok(outcome) => {
@@ -184,10 +183,7 @@ pub async fn refund_late_payments(state: &AppState) -> Result<usize, ApiError> {
             }
             Err(e) => {
                 tracing::warn!(late_payment = %late.id, error = %e, "late refund got no answer; will retry");
-                state
-                    .store
-                    .retry_late_refund(&late.id, now_ms() + ms(state.config.timings.reconcile_after))
-                    .await?;
+                state.store.retry_late_refund(&late.id, retry_at).await?;
                 review_late_refund(state, late, &snapshot, false).await?
             }
         };
@@ -231,7 +227,11 @@ pub async fn reconcile_refunds(state: &AppState) -> Result<usize, ApiError> {
     let lease = ms(timings.provider_timeout) * 2 + 5_000;
     let due = state.store.claim_pending_refunds(BATCH, ms(timings.provider_timeout) * 2, lease).await?;
     for refund in &due {
-        let later = now_ms() + ms(timings.reconcile_after);
+        // Under review, the merchant is on it: ask the provider every
+        // `review_after` rather than every `reconcile_after`.
+        let every =
+            if refund.review_requested_at.is_some() { timings.review_after } else { timings.reconcile_after };
+        let later = now_ms() + ms(every);
         let attempt = state.store.attempt(&refund.attempt_id).await?;
         let provider = attempt.as_ref().and_then(|a| state.providers.get(&a.provider)).cloned();
         let (Some(provider), Some(attempt)) = (provider, attempt) else {

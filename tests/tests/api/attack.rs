@@ -583,7 +583,7 @@ async fn anonymous_requests_neither_wait_for_bodies_nor_reach_the_writer() {
     let before = writes().await;
     for i in 0..50 {
         let res = app.client.get(app.url(&format!("/v1/widget/3ds/pa_made_up_{i}"))).send().await.unwrap();
-        assert_eq!(res.status(), 404);
+        assert_eq!(res.status(), 401);
     }
     let after = writes().await;
     assert!(after - before < 5, "50 unknown 3DS pages made {} writes", after - before);

@@ -117,7 +117,10 @@ async fn every_method_is_paid_through_midtrans() {
         );
         let frame = app
             .client
-            .get(a["next_action"]["url"].as_str().unwrap().replace(PUBLIC_URL, &app.url("")))
+            .get(format!(
+                "{}?client_secret={secret}",
+                a["next_action"]["url"].as_str().unwrap().replace(PUBLIC_URL, &app.url(""))
+            ))
             .send()
             .await
             .unwrap();

@@ -141,13 +141,21 @@ async fn three_ds_challenge_in_a_one_time_sandboxed_page() {
             assert_eq!(url, format!("{PUBLIC_URL}/v1/widget/3ds/{}", a["id"].as_str().unwrap()));
             assert_eq!(session(&app, &id).await["status"], "requires_action");
 
-            let res = app.client.get(app.url(path_of(url))).send().await.unwrap();
+            // Only with the session's secret: the attempt's id alone (it is
+            // in merchant webhooks) cannot take the one-time page.
+            let (_, other_secret) = sandbox_session(&app, 75_000).await;
+            for query in [String::new(), format!("?client_secret={other_secret}")] {
+                let res = app.client.get(app.url(&format!("{}{query}", path_of(url)))).send().await.unwrap();
+                assert_eq!(res.status(), 401, "3DS page with {query:?}");
+            }
+            let with_secret = format!("{}?client_secret={secret}", path_of(url));
+            let res = app.client.get(app.url(&with_secret)).send().await.unwrap();
             assert_eq!(res.status(), 200);
             assert_eq!(res.headers()["content-security-policy"], "sandbox allow-forms allow-scripts");
             let html = res.text().await.unwrap();
             // One time only.
             assert_error(
-                app.client.get(app.url(path_of(url))).send().await.unwrap(),
+                app.client.get(app.url(&with_secret)).send().await.unwrap(),
                 404,
                 "resource.not_found",
             )

@@ -96,7 +96,7 @@ async fn three_ds_declines_and_missing_details() {
         assert_eq!(a["status"], "requires_action", "{a}");
         let url = a["next_action"]["url"].as_str().unwrap();
         let path = url.strip_prefix(PUBLIC_URL).unwrap();
-        let page = app.client.get(app.url(path)).send().await.unwrap();
+        let page = app.client.get(app.url(&format!("{path}?client_secret={secret}"))).send().await.unwrap();
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
         assert!(
             csp.contains("sandbox allow-forms allow-scripts") && !csp.contains("allow-same-origin"),

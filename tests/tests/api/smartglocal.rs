@@ -82,7 +82,15 @@ async fn three_ds_comes_by_webhook_and_a_cancelled_session_is_cancelled_at_smart
         let next = &view["latest_attempt"]["next_action"];
         assert_eq!(next["type"], "three_ds", "{view}");
         let path = next["url"].as_str().unwrap().strip_prefix(PUBLIC_URL).unwrap().to_owned();
-        let page = app.client.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+        let page = app
+            .client
+            .get(app.url(&format!("{path}?client_secret={secret}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(
             page.contains("action=\"https://acs.smartglocal.example/3ds?txn=1\"")
                 && page.contains("name=\"PaReq\""),
