@@ -77,7 +77,7 @@ impl Modify for EveryRoute {
     modifiers(&Security, &EveryRoute),
     paths(
         crate::api::sessions::create, crate::api::sessions::list, crate::api::sessions::retrieve,
-        crate::api::sessions::cancel, crate::api::sessions::refund, crate::api::sessions::resolve, crate::api::sessions::resolve_refund, crate::api::sessions::resolve_late_payment,
+        crate::api::sessions::cancel, crate::api::sessions::refund, crate::api::resolve::resolve, crate::api::resolve::resolve_refund, crate::api::resolve::resolve_late_payment,
         crate::api::events::list, crate::api::events::retrieve, crate::api::events::redeliver,
         crate::api::widget::retrieve, crate::api::widget::create_attempt, crate::api::widget::events,
         crate::api::widget::three_ds, crate::api::webhooks::receive,

@@ -4,6 +4,7 @@ pub(crate) mod embed;
 pub(crate) mod events;
 pub(crate) mod health;
 pub mod pages;
+pub(crate) mod resolve;
 pub(crate) mod sandbox;
 pub(crate) mod sessions;
 pub(crate) mod webhooks;
@@ -22,6 +23,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(sessions::router())
+        .merge(resolve::router())
         .merge(events::router())
         .merge(widget::router(state))
         .merge(sandbox::router())

@@ -177,6 +177,45 @@ pub async fn resolve(
     Ok(refund_object(&after)?)
 }
 
+/// Settles a late payment's refund under review
+/// (`checkout_session.late_payment_refund_requires_review`): `succeeded`
+/// (the provider did refund it) makes it `refunded`, `failed` makes it
+/// `refund_failed`; recorded as its `resolution`, with the matching event.
+/// `409 late_payment.not_under_review` for any other late payment, or one
+/// settled meanwhile.
+pub async fn resolve_late(
+    state: &AppState,
+    merchant_id: &str,
+    session_id: &str,
+    late_payment_id: &str,
+    succeeded: bool,
+    resolution: &str,
+) -> Result<(), ApiError> {
+    let late = state
+        .store
+        .late_payment_of(merchant_id, session_id, late_payment_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if late.status != "refund_pending" || late.review_requested_at.is_none() {
+        return Err(ApiError::code(ErrorCode::LatePaymentNotUnderReview));
+    }
+    let session = state.store.session(merchant_id, session_id).await?.ok_or(ApiError::NotFound)?;
+    let attempt = state.store.attempt(&late.attempt_id).await?;
+    let snapshot = snapshot_fn(state.config.public_url.clone())(&session, attempt.as_ref())?;
+    let (status, code) =
+        if succeeded { ("refunded", None) } else { ("refund_failed", Some("resolved_failed")) };
+    let event =
+        state.store.finish_late_refund(&late, status, None, code, Some(resolution), &snapshot).await?;
+    // Settled meanwhile by the provider's own answer, or a first resolve.
+    if event.is_none() {
+        return Err(ApiError::code(ErrorCode::LatePaymentNotUnderReview));
+    }
+    state.wake_delivery();
+    tracing::warn!(session = %session_id, late_payment = %late_payment_id, merchant = %merchant_id, succeeded,
+        "late payment's refund resolved by the merchant");
+    Ok(())
+}
+
 /// Records a refund's final outcome (`Ok(provider_ref)` succeeded, the
 /// provider's reference where one is known; `Err(code)` failed) with its
 /// `checkout_session.refund_*` event, and moves the session to
